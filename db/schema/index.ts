@@ -1,0 +1,5 @@
+export * from "./events";
+export * from "./ledger";
+export * from "./payees";
+export * from "./payouts";
+export * from "./placements";

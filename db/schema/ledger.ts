@@ -1,0 +1,112 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  check,
+  index,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { createdAt, id } from "./columns";
+import { payees } from "./payees";
+
+export const payeeAccountKinds = ["pending", "available", "held", "in_transit", "paid"] as const;
+export const platformAccountKinds = ["fees", "stripe_clearing", "adjustments"] as const;
+export type PayeeAccountKind = (typeof payeeAccountKinds)[number];
+export type PlatformAccountKind = (typeof platformAccountKinds)[number];
+export type LedgerAccountKind = PayeeAccountKind | PlatformAccountKind;
+
+// One row per (owner, kind, currency). Balances are never stored here: they are sums of entries.
+// The row exists so a posting can lock it (SELECT ... FOR UPDATE) before checking a balance.
+export const ledgerAccounts = pgTable(
+  "ledger_accounts",
+  {
+    id: id(),
+    ownerType: text({ enum: ["payee", "platform"] }).notNull(),
+    payeeId: uuid().references(() => payees.id),
+    kind: text().$type<LedgerAccountKind>().notNull(),
+    currency: text().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // account lookup when posting: (payee, kind, currency); platform accounts have payee_id null
+    uniqueIndex("ledger_accounts_owner_kind_currency_key")
+      .on(t.ownerType, t.payeeId, t.kind, t.currency)
+      .where(sql`${t.payeeId} is not null`),
+    uniqueIndex("ledger_accounts_platform_kind_currency_key")
+      .on(t.kind, t.currency)
+      .where(sql`${t.payeeId} is null`),
+    check(
+      "ledger_accounts_owner_consistent",
+      sql`(${t.ownerType} = 'payee') = (${t.payeeId} is not null)`,
+    ),
+    check(
+      "ledger_accounts_kind_valid",
+      sql`(${t.ownerType} = 'payee' and ${t.kind} in ('pending','available','held','in_transit','paid'))
+        or (${t.ownerType} = 'platform' and ${t.kind} in ('fees','stripe_clearing','adjustments'))`,
+    ),
+    check("ledger_accounts_currency_format", sql`${t.currency} ~ '^[a-z]{3}$'`),
+  ],
+);
+export type LedgerAccount = typeof ledgerAccounts.$inferSelect;
+
+export const ledgerTransactions = pgTable(
+  "ledger_transactions",
+  {
+    id: id(),
+    // Posting the same key twice returns the first transaction and writes nothing.
+    idempotencyKey: text().notNull(),
+    // What happened, machine-readable: earning, payout_planned, payout_paid, refund, ...
+    kind: text().notNull(),
+    description: text().notNull(),
+    payeeId: uuid().references(() => payees.id),
+    // Where it came from: a payout, a processor event, a placement, a hold, a user action.
+    sourceType: text(),
+    sourceId: text(),
+    metadata: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    // When the money event happened (e.g. the charge time); created_at is when we recorded it.
+    effectiveAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("ledger_transactions_idempotency_key_key").on(t.idempotencyKey),
+    // payee history pages: newest first
+    index("ledger_transactions_payee_created_idx").on(t.payeeId, t.createdAt),
+    index("ledger_transactions_source_idx").on(t.sourceType, t.sourceId),
+  ],
+);
+export type LedgerTransaction = typeof ledgerTransactions.$inferSelect;
+
+// Append-only; a trigger refuses UPDATE/DELETE and any statement that leaves a transaction
+// unbalanced per currency (db/migrations/0001_ledger_guards.sql).
+// Sign convention: balance(account) = sum(amount). Money arriving in a bucket is positive, the
+// bucket it came from gets the negative twin, so every transaction sums to zero per currency.
+export const ledgerEntries = pgTable(
+  "ledger_entries",
+  {
+    id: bigserial({ mode: "number" }).primaryKey(),
+    transactionId: uuid()
+      .notNull()
+      .references(() => ledgerTransactions.id),
+    accountId: uuid()
+      .notNull()
+      .references(() => ledgerAccounts.id),
+    amount: bigint({ mode: "number" }).notNull(),
+    currency: text().notNull(),
+    // Denormalised from the transaction so balance-at-cutoff is one index range scan.
+    effectiveAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // balance queries: sum(amount) per account, optionally up to a cutoff
+    index("ledger_entries_account_effective_idx").on(t.accountId, t.effectiveAt, t.amount),
+    // balance check per transaction in the guard trigger
+    index("ledger_entries_transaction_idx").on(t.transactionId),
+    check("ledger_entries_amount_nonzero", sql`${t.amount} <> 0`),
+  ],
+);
+export type LedgerEntry = typeof ledgerEntries.$inferSelect;

@@ -1,0 +1,132 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { createdAt, id, tstz, updatedAt } from "./columns";
+import { ledgerTransactions } from "./ledger";
+import { connectedAccounts, payees } from "./payees";
+
+export const payoutRunStatuses = [
+  "planning",
+  "executing",
+  "completed",
+  "completed_with_failures",
+  "failed",
+  "cancelled",
+] as const;
+export type PayoutRunStatus = (typeof payoutRunStatuses)[number];
+
+export const payoutRuns = pgTable(
+  "payout_runs",
+  {
+    id: id(),
+    // The cycle this run pays, e.g. "2026-11-15". Duplicate triggers of one cycle collide on it.
+    cycleKey: text().notNull(),
+    cycleDate: text().notNull(),
+    // Ledger entries effective at or before this instant are in the cycle's balance.
+    cutoffAt: timestamp({ withTimezone: true }).notNull(),
+    status: text({ enum: payoutRunStatuses }).notNull().default("planning"),
+    dryRun: boolean().notNull().default(false),
+    trigger: text({ enum: ["schedule", "manual", "continuation", "api"] })
+      .notNull()
+      .default("manual"),
+    requestedBy: text(),
+    payeeFilter: jsonb().$type<string[] | null>(),
+    // Bumped by whoever works on the run; a run with an old heartbeat is stuck and gets resumed.
+    heartbeatAt: tstz(),
+    plannedAt: tstz(),
+    startedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    finishedAt: tstz(),
+    // Totals frozen at the end (by status and currency) for reports; live counts come from payouts.
+    totals: jsonb().$type<Record<string, unknown>>(),
+    lastError: text(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    // one real run per cycle; dry runs are reports and do not take the cycle
+    uniqueIndex("payout_runs_cycle_key_key")
+      .on(t.cycleKey)
+      .where(sql`not ${t.dryRun}`),
+    // health: recent and stuck runs
+    index("payout_runs_status_heartbeat_idx").on(t.status, t.heartbeatAt),
+    index("payout_runs_started_at_idx").on(t.startedAt),
+  ],
+);
+export type PayoutRun = typeof payoutRuns.$inferSelect;
+
+export const payoutStatuses = ["planned", "processing", "in_transit", "paid", "failed", "skipped"] as const;
+export type PayoutStatus = (typeof payoutStatuses)[number];
+
+export const payouts = pgTable(
+  "payouts",
+  {
+    id: id(),
+    runId: uuid().references(() => payoutRuns.id),
+    payeeId: uuid()
+      .notNull()
+      .references(() => payees.id),
+    connectedAccountId: uuid().references(() => connectedAccounts.id),
+    stripeAccountId: text(),
+    amountCents: bigint({ mode: "number" }).notNull(),
+    currency: text().notNull(),
+    // Part of the amount that sits on the platform (placements, adjustments) and needs a transfer
+    // to the connected account before the payout; the rest is already there (destination charges).
+    transferAmountCents: bigint({ mode: "number" }).notNull().default(0),
+    status: text({ enum: payoutStatuses }).notNull().default("planned"),
+    // below_threshold, not_eligible, paused, ...: why nothing moved
+    skipReason: text(),
+    failureCode: text(),
+    failureMessage: text(),
+    // Idempotency keys are derived from this row's id and stored before the Stripe call.
+    transferIdempotencyKey: text(),
+    payoutIdempotencyKey: text(),
+    stripeTransferId: text(),
+    stripePayoutId: text(),
+    // First time we sent anything to Stripe for it; past 24 h Stripe forgets the idempotency key,
+    // so a retry must look the object up first instead of sending again.
+    firstAttemptAt: tstz(),
+    attempts: integer().notNull().default(0),
+    leaseOwner: text(),
+    leaseExpiresAt: tstz(),
+    // Posting that moved available -> in_transit for this payout.
+    ledgerTransactionId: uuid().references(() => ledgerTransactions.id),
+    // Manual / emergency payouts made outside a run say why here.
+    note: text(),
+    arrivalDate: tstz(),
+    paidAt: tstz(),
+    failedAt: tstz(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    // one payout per payee, currency and run
+    uniqueIndex("payouts_run_payee_currency_key").on(t.runId, t.payeeId, t.currency),
+    // webhook lookups
+    uniqueIndex("payouts_stripe_payout_id_key").on(t.stripePayoutId),
+    uniqueIndex("payouts_stripe_transfer_id_key").on(t.stripeTransferId),
+    // execution claims: planned or lease-expired processing payouts of a run
+    index("payouts_run_status_idx").on(t.runId, t.status),
+    // payee history
+    index("payouts_payee_created_idx").on(t.payeeId, t.createdAt),
+    // health: failures in the last 7 days
+    index("payouts_status_updated_idx").on(t.status, t.updatedAt),
+    check("payouts_amount_nonnegative", sql`${t.amountCents} >= 0`),
+    check(
+      "payouts_transfer_within_amount",
+      sql`${t.transferAmountCents} >= 0 and ${t.transferAmountCents} <= ${t.amountCents}`,
+    ),
+  ],
+);
+export type Payout = typeof payouts.$inferSelect;
+export type NewPayout = typeof payouts.$inferInsert;

@@ -1,0 +1,209 @@
+import { z } from "zod";
+
+// Every setting Payrun reads, parsed in one place. `loadEnv` throws one error naming every bad
+// variable; instrumentation.ts and the scripts call it first thing so a bad value stops the process.
+
+const bool = z
+  .enum(["true", "false", "1", "0", ""])
+  .transform((v) => v === "true" || v === "1")
+  .default(false);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
+const optionalUrl = optionalString.pipe(z.url().optional());
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+const percent = (def: number) => z.coerce.number().min(0).max(100).default(def);
+
+const timezone = z
+  .string()
+  .default("UTC")
+  .refine(
+    (tz) => {
+      try {
+        new Intl.DateTimeFormat("en-US", { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: "is not an IANA time zone (e.g. UTC, Europe/London)" },
+  );
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  // Vercel sets VERCEL=1; only a deployed production build is strict about missing secrets.
+  VERCEL: optionalString,
+
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+      .optional(),
+  ),
+  PGLITE_DIR: z.string().default(".data/pglite"),
+
+  CRON_SECRET_KEY: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+
+  STRIPE_SECRET_KEY: optionalString.pipe(
+    z
+      .string()
+      .regex(/^(sk|rk)_(live|test)_/, "must start with sk_live_, sk_test_, rk_live_ or rk_test_")
+      .optional(),
+  ),
+  STRIPE_WEBHOOK_SECRET: optionalString.pipe(z.string().startsWith("whsec_", "must start with whsec_").optional()),
+  // Previous secret, still accepted during a rotation.
+  STRIPE_WEBHOOK_SECRET_PREVIOUS: optionalString,
+  STRIPE_CONNECT_WEBHOOK_SECRET: optionalString.pipe(
+    z.string().startsWith("whsec_", "must start with whsec_").optional(),
+  ),
+  STRIPE_CONNECT_WEBHOOK_SECRET_PREVIOUS: optionalString,
+  STRIPE_API_BASE_URL: optionalUrl,
+  STRIPE_SIMULATOR_PORT: int(12111, 1, 65535),
+  STRIPE_SIMULATOR_WEBHOOK_URL: optionalUrl,
+  STRIPE_SIMULATOR_PLATFORM_BALANCE_CENTS: int(100_000_000),
+  // Stripe's documented limits; the run's client-side limiter keeps under them.
+  STRIPE_RATE_LIMIT_PER_SECOND: int(100, 1),
+  STRIPE_RATE_LIMIT_PER_ENDPOINT: int(25, 1),
+  STRIPE_PAYOUT_RATE_LIMIT: int(15, 1),
+
+  QSTASH_TOKEN: optionalString,
+  QSTASH_URL: optionalUrl,
+  QSTASH_CURRENT_SIGNING_KEY: optionalString,
+  QSTASH_NEXT_SIGNING_KEY: optionalString,
+
+  PAYOUT_MIN_THRESHOLD_CENTS: int(1000),
+  PAYOUT_RESERVE_PERCENT: percent(0),
+  PAYOUT_RESERVE_DAYS: int(30, 0, 3650),
+  PLATFORM_DEFAULT_CURRENCY: z
+    .string()
+    .regex(/^[a-zA-Z]{3}$/, "must be a three-letter ISO currency code")
+    .transform((c) => c.toLowerCase())
+    .default("usd"),
+  PLATFORM_FEE_PERCENT: percent(10),
+  PAYOUT_TIMEZONE: timezone,
+  PAYOUT_ROLLOUT: z.enum(["all", "beta"]).default("all"),
+  PAYOUTS_PAUSED: bool,
+  // Vercel maxDuration of the run and sweep functions (vercel.json); the time budget is a third.
+  PAYOUT_FUNCTION_MAX_DURATION_SECONDS: int(300, 10, 900),
+  // Hours after an invoice is paid before a placement share counts as collectible.
+  PLACEMENT_CLEARING_DELAY_HOURS: int(24, 0, 24 * 90),
+  // Where outbox events (placement.status_changed, ...) are published.
+  OUTBOX_WEBHOOK_URL: optionalUrl,
+
+  SLACK_PAYOUT_WEBHOOK_URL: optionalUrl,
+  PAYOUT_ALERT_EMAIL: optionalString.pipe(z.email().optional()),
+  SENTRY_DSN: optionalUrl,
+
+  SUPABASE_URL: optionalUrl,
+  SUPABASE_ANON_KEY: optionalString,
+  SUPABASE_JWT_SECRET: optionalString,
+  APP_BASE_URL: z.url().default("http://localhost:3000"),
+});
+
+export type RawEnv = z.infer<typeof envSchema>;
+
+export type Env = RawEnv & {
+  /** Deployed production (Vercel): missing secrets are errors and no stand-in may run. */
+  strict: boolean;
+  databaseMode: "postgres" | "pglite";
+  stripeMode: "live" | "test" | "simulator";
+  schedulerMode: "qstash" | "local";
+  authMode: "supabase" | "local";
+};
+
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "EnvError";
+  }
+}
+
+const SECRETS_REQUIRED_IN_PRODUCTION = [
+  "DATABASE_URL",
+  "CRON_SECRET_KEY",
+  "STRIPE_SECRET_KEY",
+  "STRIPE_WEBHOOK_SECRET",
+  "STRIPE_CONNECT_WEBHOOK_SECRET",
+  "QSTASH_TOKEN",
+  "QSTASH_CURRENT_SIGNING_KEY",
+  "QSTASH_NEXT_SIGNING_KEY",
+  "SUPABASE_URL",
+  "SUPABASE_ANON_KEY",
+] as const;
+
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join(".") || "(root)";
+      // Never echo the value: it may be a secret.
+      return `${name}: ${issue.message}`;
+    });
+    throw new EnvError(problems);
+  }
+  const raw = parsed.data;
+  const strict = raw.NODE_ENV === "production" && raw.VERCEL === "1";
+  if (strict) {
+    const missing: string[] = SECRETS_REQUIRED_IN_PRODUCTION.filter((name) => raw[name] === undefined).map(
+      (name) => `${name}: is required in production`,
+    );
+    if (raw.SUPABASE_JWT_SECRET === undefined && raw.SUPABASE_URL === undefined) {
+      missing.push("SUPABASE_JWT_SECRET: is required in production (or SUPABASE_URL for its JWKS)");
+    }
+    if (raw.STRIPE_API_BASE_URL !== undefined) {
+      missing.push("STRIPE_API_BASE_URL: must not point Stripe elsewhere in production");
+    }
+    if (missing.length > 0) throw new EnvError(missing);
+  }
+
+  const stripeMode: Env["stripeMode"] =
+    raw.STRIPE_SECRET_KEY === undefined || raw.STRIPE_API_BASE_URL !== undefined
+      ? "simulator"
+      : raw.STRIPE_SECRET_KEY.includes("_live_")
+        ? "live"
+        : "test";
+
+  return {
+    ...raw,
+    strict,
+    databaseMode: raw.DATABASE_URL ? "postgres" : "pglite",
+    stripeMode,
+    schedulerMode: raw.QSTASH_TOKEN ? "qstash" : "local",
+    authMode: raw.SUPABASE_URL && raw.SUPABASE_ANON_KEY ? "supabase" : "local",
+  };
+}
+
+let cached: Env | undefined;
+let announced = false;
+
+/** The process's configuration, parsed once. */
+export function getEnv(): Env {
+  if (!cached) {
+    cached = loadEnv();
+    if (!announced && cached.NODE_ENV !== "test") {
+      announced = true;
+      for (const line of describeStandIns(cached)) console.info(`[payrun] ${line}`);
+    }
+  }
+  return cached;
+}
+
+/** Tests and scripts that change process.env call this so the next getEnv() reads it again. */
+export function resetEnvCache(): void {
+  cached = undefined;
+}
+
+/** One line per embedded stand-in in use, logged once at start. */
+export function describeStandIns(env: Env): string[] {
+  const lines: string[] = [];
+  if (env.databaseMode === "pglite") lines.push(`DATABASE_URL unset: embedded PGlite in ${env.PGLITE_DIR}`);
+  if (env.stripeMode === "simulator")
+    lines.push(
+      `Stripe: local simulator at ${env.STRIPE_API_BASE_URL ?? `http://127.0.0.1:${env.STRIPE_SIMULATOR_PORT}`}`,
+    );
+  if (env.schedulerMode === "local") lines.push("QSTASH_TOKEN unset: local scheduler and dispatcher");
+  if (env.authMode === "local") lines.push("Supabase unset: local demo sign-in");
+  return lines;
+}

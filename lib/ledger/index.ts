@@ -1,0 +1,4 @@
+export * from "./balances";
+export * from "./errors";
+export * from "./post";
+export * from "./types";

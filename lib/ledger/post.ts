@@ -1,0 +1,188 @@
+import { sql } from "drizzle-orm";
+import { type Db, queryRows } from "../../db/client";
+import { payeeAccountKinds, platformAccountKinds } from "../../db/schema";
+import { currencySchema, toCents } from "../money";
+import { LedgerError } from "./errors";
+import type { PostingInput, PostingResult } from "./types";
+
+const payeeKinds = new Set<string>(payeeAccountKinds);
+const platformKinds = new Set<string>(platformAccountKinds);
+
+/** Post one balanced transaction. See postLedgerTransactions. */
+export async function postLedgerTransaction(db: Db, input: PostingInput): Promise<PostingResult> {
+  const [result] = await postLedgerTransactions(db, [input]);
+  return result!;
+}
+
+/**
+ * Post many balanced transactions in a handful of statements, whatever their number: the payout run
+ * plans thousands of payees this way. Each input is checked (two or more lines, whole cents, sums to
+ * zero); payee accounts are locked (FOR UPDATE, in id order, so concurrent postings cannot deadlock
+ * or overdraw) and refused if they would go below zero; inputs whose idempotency key already exists
+ * are returned as they were and write nothing. Runs in the caller's transaction if given one.
+ */
+export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Promise<PostingResult[]> {
+  if (inputs.length === 0) return [];
+  const txRows: Record<string, unknown>[] = [];
+  const lineRows: Record<string, unknown>[] = [];
+  const seenKeys = new Set<string>();
+
+  for (const input of inputs) {
+    validatePosting(input);
+    if (seenKeys.has(input.idempotencyKey)) {
+      throw new LedgerError("invalid_posting", `idempotency key ${input.idempotencyKey} appears twice in one batch`);
+    }
+    seenKeys.add(input.idempotencyKey);
+    const currency = currencySchema.parse(input.currency);
+    txRows.push({
+      k: input.idempotencyKey,
+      kind: input.kind,
+      description: input.description,
+      payee_id: input.payeeId ?? null,
+      source_type: input.sourceType ?? null,
+      source_id: input.sourceId ?? null,
+      metadata: input.metadata ?? {},
+      effective_at: (input.effectiveAt ?? new Date()).toISOString(),
+      allow_negative: input.allowNegative ?? false,
+    });
+    for (const line of input.lines) {
+      lineRows.push({
+        k: input.idempotencyKey,
+        owner_type: line.payeeId ? "payee" : "platform",
+        payee_id: line.payeeId ?? null,
+        kind: line.kind,
+        currency,
+        amount: line.amount,
+      });
+    }
+  }
+
+  const txJson = JSON.stringify(txRows);
+  const linesJson = JSON.stringify(lineRows);
+  const txSet = sql`jsonb_to_recordset(${txJson}::jsonb) as t(k text, kind text, description text,
+    payee_id uuid, source_type text, source_id text, metadata jsonb, effective_at timestamptz, allow_negative boolean)`;
+  const lineSet = sql`jsonb_to_recordset(${linesJson}::jsonb) as l(k text, owner_type text, payee_id uuid,
+    kind text, currency text, amount bigint)`;
+
+  return db.transaction(async (tx) => {
+    // Accounts exist before anyone can lock them.
+    await tx.execute(sql`
+      insert into ledger_accounts (owner_type, payee_id, kind, currency)
+      select distinct l.owner_type, l.payee_id, l.kind, l.currency from ${lineSet}
+      on conflict do nothing`);
+
+    const existing = await queryRows<{ k: string; id: string }>(
+      tx,
+      sql`select lt.idempotency_key as k, lt.id from ledger_transactions lt
+          where lt.idempotency_key in (select t.k from ${txSet})`,
+    );
+    const existingKeys = new Set(existing.map((r) => r.k));
+
+    // Lock every payee account this batch takes money from, in id order.
+    await tx.execute(sql`
+      select a.id from ledger_accounts a
+      where a.owner_type = 'payee' and a.id in (
+        select a2.id from ${lineSet}
+        join ledger_accounts a2 on a2.owner_type = 'payee' and a2.payee_id = l.payee_id
+          and a2.kind = l.kind and a2.currency = l.currency
+        where l.amount < 0)
+      order by a.id for update`);
+
+    // Under the locks: would any payee account go below zero? (available may, if the posting allows it)
+    const negative = await queryRows<{ payee_id: string; kind: string; currency: string; balance: string; delta: string }>(
+      tx,
+      sql`
+      with fresh as (
+        select l.payee_id, l.kind, l.currency, sum(l.amount) as delta,
+               bool_and(t.allow_negative) as allow_negative
+        from ${lineSet} join ${txSet} on t.k = l.k
+        where l.owner_type = 'payee'
+          and not exists (select 1 from ledger_transactions x where x.idempotency_key = l.k)
+        group by l.payee_id, l.kind, l.currency
+        having sum(l.amount) < 0
+      )
+      select f.payee_id, f.kind, f.currency, coalesce(b.balance, 0) as balance, f.delta
+      from fresh f
+      join ledger_accounts a on a.owner_type = 'payee' and a.payee_id = f.payee_id and a.kind = f.kind and a.currency = f.currency
+      left join lateral (select sum(e.amount) as balance from ledger_entries e where e.account_id = a.id) b on true
+      where coalesce(b.balance, 0) + f.delta < 0
+        and not (f.allow_negative and f.kind = 'available')
+      limit 1`,
+    );
+    if (negative.length > 0) {
+      const n = negative[0]!;
+      throw new LedgerError(
+        "insufficient_balance",
+        `payee ${n.payee_id} ${n.kind} balance ${toCents(n.balance)} ${n.currency} cannot cover ${-toCents(n.delta)}`,
+        { payeeId: n.payee_id, kind: n.kind, currency: n.currency, balance: toCents(n.balance), debit: -toCents(n.delta) },
+      );
+    }
+
+    const created = await queryRows<{ k: string; id: string }>(
+      tx,
+      sql`
+      insert into ledger_transactions (idempotency_key, kind, description, payee_id, source_type, source_id, metadata, effective_at)
+      select t.k, t.kind, t.description, t.payee_id, t.source_type, t.source_id, t.metadata, t.effective_at
+      from ${txSet}
+      on conflict (idempotency_key) do nothing
+      returning idempotency_key as k, id`,
+    );
+
+    if (created.length > 0) {
+      const createdKeys = JSON.stringify(created.map((r) => r.k));
+      // One statement for every entry: the balance trigger checks the whole batch at once.
+      await tx.execute(sql`
+        insert into ledger_entries (transaction_id, account_id, amount, currency, effective_at)
+        select lt.id, a.id, l.amount, l.currency, lt.effective_at
+        from ${lineSet}
+        join ledger_transactions lt on lt.idempotency_key = l.k
+        join ledger_accounts a on a.owner_type = l.owner_type and a.kind = l.kind and a.currency = l.currency
+          and a.payee_id is not distinct from l.payee_id
+        where l.k in (select jsonb_array_elements_text(${createdKeys}::jsonb))`);
+    }
+
+    const createdIds = new Map(created.map((r) => [r.k, r.id]));
+    // Keys another transaction inserted between our check and our insert: read what it wrote.
+    const raced = inputs.filter((i) => !createdIds.has(i.idempotencyKey) && !existingKeys.has(i.idempotencyKey));
+    const racedRows =
+      raced.length === 0
+        ? []
+        : await queryRows<{ k: string; id: string }>(
+            tx,
+            sql`select idempotency_key as k, id from ledger_transactions
+                where idempotency_key in (select jsonb_array_elements_text(${JSON.stringify(raced.map((r) => r.idempotencyKey))}::jsonb))`,
+          );
+    const earlierIds = new Map([...existing, ...racedRows].map((r) => [r.k, r.id]));
+
+    return inputs.map((input) => {
+      const createdId = createdIds.get(input.idempotencyKey);
+      if (createdId) return { transactionId: createdId, idempotencyKey: input.idempotencyKey, created: true };
+      const earlierId = earlierIds.get(input.idempotencyKey);
+      if (!earlierId) throw new LedgerError("invalid_posting", `posting ${input.idempotencyKey} vanished`);
+      return { transactionId: earlierId, idempotencyKey: input.idempotencyKey, created: false };
+    });
+  });
+}
+
+export function validatePosting(input: PostingInput): void {
+  const fail = (message: string): never => {
+    throw new LedgerError("invalid_posting", `${input.idempotencyKey || "(no key)"}: ${message}`);
+  };
+  if (!input.idempotencyKey) fail("idempotency key is required");
+  if (input.lines.length < 2) fail("a double-entry transaction needs at least two lines");
+  let sum = 0;
+  for (const line of input.lines) {
+    if (!Number.isSafeInteger(line.amount)) fail(`amount ${line.amount} is not a whole number of cents`);
+    if (line.amount === 0) fail("zero-amount lines are not allowed");
+    if (line.payeeId) {
+      if (!payeeKinds.has(line.kind)) fail(`${line.kind} is not a payee account`);
+    } else if (!platformKinds.has(line.kind)) {
+      fail(`${line.kind} is not a platform account`);
+    }
+    sum += line.amount;
+  }
+  if (!Number.isSafeInteger(sum)) fail("amounts overflow");
+  if (sum !== 0) {
+    throw new LedgerError("unbalanced", `${input.idempotencyKey}: lines sum to ${sum}, not 0`, { sum });
+  }
+}

@@ -1,0 +1,32 @@
+import type { PayeeAccountKind, PlatformAccountKind } from "../../db/schema";
+
+/** A payee's bucket or a platform account, in the posting's currency. */
+export type AccountRef = { payeeId: string; kind: PayeeAccountKind } | { payeeId?: null; kind: PlatformAccountKind };
+
+export type PostingLine = AccountRef & {
+  /** Signed cents: positive adds to the account's balance, negative takes from it. */
+  amount: number;
+};
+
+export type PostingInput = {
+  /** Posting the same key twice returns the first transaction and writes nothing. */
+  idempotencyKey: string;
+  /** Machine-readable: earning, payout_planned, payout_paid, payout_reversed, refund, hold, ... */
+  kind: string;
+  description: string;
+  currency: string;
+  lines: PostingLine[];
+  payeeId?: string | null;
+  sourceType?: string | null;
+  sourceId?: string | null;
+  metadata?: Record<string, unknown>;
+  /** When the money moved (defaults to now); balance-at-cutoff reads this. */
+  effectiveAt?: Date;
+  /**
+   * Refunds and lost disputes may take a payee's available balance below zero (the payee owes);
+   * everything else is refused when a payee account would go negative.
+   */
+  allowNegative?: boolean;
+};
+
+export type PostingResult = { transactionId: string; idempotencyKey: string; created: boolean };

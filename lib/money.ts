@@ -1,0 +1,61 @@
+import { z } from "zod";
+
+// Money is integer minor units (cents) plus an ISO currency. Amounts are JS numbers restricted to
+// safe integers (|n| < 2^53, ~90 trillion dollars), so arithmetic on them is exact.
+
+export type Money = { amountCents: number; currency: string };
+
+export const currencySchema = z
+  .string()
+  .regex(/^[a-zA-Z]{3}$/, "must be a three-letter ISO 4217 code")
+  .transform((c) => c.toLowerCase());
+
+export const centsSchema = z.number().int("must be whole cents").refine(Number.isSafeInteger, "is too large");
+export const positiveCentsSchema = centsSchema.refine((n) => n > 0, "must be positive");
+
+export const moneySchema = z.object({ amountCents: centsSchema, currency: currencySchema });
+
+/** Cents from a database value: postgres.js returns int8/numeric as strings, PGlite as numbers. */
+export function toCents(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  const n = typeof value === "bigint" ? Number(value) : typeof value === "string" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isSafeInteger(n)) {
+    throw new RangeError(`not a whole number of cents: ${String(value)}`);
+  }
+  return n;
+}
+
+export function assertCents(n: number, what = "amount"): number {
+  if (!Number.isSafeInteger(n)) throw new RangeError(`${what} must be a whole number of cents, got ${n}`);
+  return n;
+}
+
+/**
+ * `percent` of `amountCents`, rounded half away from zero to a whole cent, computed in integers
+ * (basis points) so no float ever touches an amount.
+ */
+export function percentOf(amountCents: number, percent: number): number {
+  assertCents(amountCents);
+  const basisPoints = Math.round(percent * 100);
+  if (!Number.isSafeInteger(amountCents * basisPoints)) throw new RangeError("amount too large for percentage");
+  const scaled = amountCents * basisPoints;
+  const sign = scaled < 0 ? -1 : 1;
+  const abs = Math.abs(scaled);
+  return sign * Math.floor((abs + 5000) / 10000);
+}
+
+const zeroDecimal = new Set([
+  "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
+]);
+
+/** "$1,234.50" for display. Zero-decimal currencies (JPY, ...) have no minor unit. */
+export function formatMoney(amountCents: number, currency: string, locale = "en-US"): string {
+  const digits = zeroDecimal.has(currency.toLowerCase()) ? 0 : 2;
+  const major = digits === 0 ? amountCents : amountCents / 100;
+  return new Intl.NumberFormat(locale, {
+    style: "currency",
+    currency: currency.toUpperCase(),
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(major);
+}

@@ -1,0 +1,135 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryRows } from "../../../db/client";
+import { payees } from "../../../db/schema";
+import {
+  LedgerError,
+  availableBalance,
+  payeeBalances,
+  postLedgerTransaction,
+  postLedgerTransactions,
+  unbalancedTransactions,
+} from "../../../lib/ledger";
+import { createTestDb, type TestDb } from "../../support/db";
+
+let t: TestDb;
+let payeeId: string;
+
+beforeAll(async () => {
+  t = await createTestDb();
+  const [p] = await t.db.insert(payees).values({ displayName: "Ada", email: "ada@example.com" }).returning();
+  payeeId = p!.id;
+});
+afterAll(() => t.close());
+
+const earning = (key: string, amount: number) => ({
+  idempotencyKey: key,
+  kind: "earning",
+  description: "test earning",
+  currency: "usd",
+  payeeId,
+  lines: [
+    { kind: "stripe_clearing" as const, amount: -amount },
+    { payeeId, kind: "available" as const, amount },
+  ],
+});
+
+describe("ledger postings", () => {
+  it("credits a payee and derives the balance from entries", async () => {
+    const result = await postLedgerTransaction(t.db, earning("earn-1", 4500));
+    expect(result.created).toBe(true);
+    expect(await availableBalance(t.db, payeeId, "usd")).toBe(4500);
+  });
+
+  it("posting the same key twice returns the first transaction and writes nothing", async () => {
+    const first = await postLedgerTransaction(t.db, earning("earn-2", 100));
+    const again = await postLedgerTransaction(t.db, earning("earn-2", 100));
+    expect(again).toEqual({ ...first, created: false });
+    const [{ n }] = (await queryRows<{ n: string }>(
+      t.db,
+      sql`select count(*) as n from ledger_entries e join ledger_transactions t on t.id = e.transaction_id where t.idempotency_key = 'earn-2'`,
+    )) as [{ n: string }];
+    expect(Number(n)).toBe(2);
+  });
+
+  it("refuses an unbalanced posting before it reaches the database", async () => {
+    await expect(
+      postLedgerTransaction(t.db, {
+        ...earning("bad-1", 10),
+        lines: [
+          { kind: "stripe_clearing", amount: -10 },
+          { payeeId, kind: "available", amount: 9 },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: "unbalanced" });
+  });
+
+  it("refuses a debit that would take available below zero", async () => {
+    const before = await availableBalance(t.db, payeeId, "usd");
+    const debit = {
+      idempotencyKey: "over-1",
+      kind: "payout_planned",
+      description: "too much",
+      currency: "usd",
+      payeeId,
+      lines: [
+        { payeeId, kind: "available" as const, amount: -(before + 1) },
+        { payeeId, kind: "in_transit" as const, amount: before + 1 },
+      ],
+    };
+    await expect(postLedgerTransaction(t.db, debit)).rejects.toBeInstanceOf(LedgerError);
+    expect(await availableBalance(t.db, payeeId, "usd")).toBe(before);
+  });
+
+  it("lets a refund take available below zero when the posting allows it", async () => {
+    const before = await availableBalance(t.db, payeeId, "usd");
+    await postLedgerTransaction(t.db, {
+      idempotencyKey: "refund-1",
+      kind: "refund",
+      description: "refund after payout",
+      currency: "usd",
+      payeeId,
+      allowNegative: true,
+      lines: [
+        { payeeId, kind: "available", amount: -(before + 500) },
+        { kind: "stripe_clearing", amount: before + 500 },
+      ],
+    });
+    expect(await availableBalance(t.db, payeeId, "usd")).toBe(-500);
+    await postLedgerTransaction(t.db, earning("earn-3", 500));
+  });
+
+  it("posts a batch set-based and reads balances at a cutoff", async () => {
+    const cutoff = new Date(Date.now() - 60_000);
+    const results = await postLedgerTransactions(
+      t.db,
+      [1, 2, 3].map((i) => ({ ...earning(`batch-${i}`, 1000), effectiveAt: new Date(cutoff.getTime() - i * 1000) })),
+    );
+    expect(results.every((r) => r.created)).toBe(true);
+    const atCutoff = await payeeBalances(t.db, payeeId, { at: cutoff });
+    expect(atCutoff.usd?.available).toBe(3000);
+    expect(await unbalancedTransactions(t.db)).toEqual([]);
+  });
+});
+
+describe("database guards (not just application code)", () => {
+  it("refuses an unbalanced insert", async () => {
+    const [acct] = await queryRows<{ id: string }>(t.db, sql`select id from ledger_accounts limit 1`);
+    const [tx] = await queryRows<{ id: string }>(
+      t.db,
+      sql`insert into ledger_transactions (idempotency_key, kind, description) values ('raw-1', 'x', 'x') returning id`,
+    );
+    await expect(
+      t.db.execute(
+        sql`insert into ledger_entries (transaction_id, account_id, amount, currency) values (${tx!.id}, ${acct!.id}, 100, 'usd')`,
+      ),
+    ).rejects.toThrow();
+  });
+
+  it("refuses UPDATE and DELETE of entries and transactions", async () => {
+    await expect(t.db.execute(sql`update ledger_entries set amount = amount + 1`)).rejects.toThrow();
+    await expect(t.db.execute(sql`delete from ledger_entries`)).rejects.toThrow();
+    await expect(t.db.execute(sql`update ledger_transactions set description = 'x'`)).rejects.toThrow();
+    await expect(t.db.execute(sql`delete from ledger_transactions`)).rejects.toThrow();
+  });
+});
