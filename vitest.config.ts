@@ -9,7 +9,7 @@ import { defineConfig } from "vitest/config";
 const shared = {
   testTimeout: 60_000,
   hookTimeout: 120_000,
-  env: { NODE_ENV: "test" },
+  env: { NODE_ENV: "test" as const },
 };
 
 export default defineConfig({

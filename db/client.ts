@@ -40,7 +40,7 @@ export async function openPglite(
 ): Promise<DbHandle & { pglite: PGlite }> {
   let releaseLock = () => {};
   if (options.dataDir) {
-    mkdirSync(path.dirname(path.resolve(options.dataDir)), { recursive: true });
+    mkdirSync(path.dirname(path.resolve(/*turbopackIgnore: true*/ options.dataDir)), { recursive: true });
     releaseLock = lockDataDir(options.dataDir);
   }
   const pglite = new PGlite({ dataDir: options.dataDir, loadDataDir: options.loadDataDir });
@@ -58,7 +58,7 @@ export async function openPglite(
 }
 
 function lockDataDir(dataDir: string): () => void {
-  const lockPath = `${path.resolve(dataDir)}.lock`;
+  const lockPath = `${path.resolve(/*turbopackIgnore: true*/ dataDir)}.lock`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, "wx");

@@ -1,0 +1,12 @@
+// Runs once when the server starts: a bad configuration stops it here, with every problem named.
+export async function register() {
+  if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  const { getEnv } = await import("./lib/env");
+  const env = getEnv();
+  if (env.SENTRY_DSN) {
+    const Sentry = await import("@sentry/nextjs");
+    Sentry.init({ dsn: env.SENTRY_DSN, tracesSampleRate: 0, environment: env.NODE_ENV });
+  }
+}
+
+export { captureRequestError as onRequestError } from "@sentry/nextjs";

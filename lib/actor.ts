@@ -1,0 +1,10 @@
+// Who did something, for the audit log: a system job, a webhook event, or a signed-in user.
+export type Role = "platform_admin" | "finance" | "payee" | "system";
+
+export type Actor =
+  | { type: "system"; id: string; role?: "system" }
+  | { type: "webhook"; id: string; role?: "system" }
+  | { type: "user"; id: string; role: Role; payeeId?: string | null };
+
+export const systemActor = (job: string): Actor => ({ type: "system", id: job, role: "system" });
+export const webhookActor = (eventId: string): Actor => ({ type: "webhook", id: eventId, role: "system" });
