@@ -6,6 +6,8 @@ import { defineConfig } from "vitest/config";
 //   pglite       tests/integration/**  every state change, on embedded PGlite
 //   postgres     tests/integration/** + tests/postgres/**  the same suite on the real Postgres,
 //                plus what only a real server can prove (concurrency, locks, races)
+//   e2e          tests/e2e/**          real Chromium (Debian's) driving `next start`; screenshots in
+//                tests/e2e/screenshots/
 const shared = {
   testTimeout: 60_000,
   hookTimeout: 120_000,
@@ -38,6 +40,18 @@ export default defineConfig({
           include: ["tests/integration/**/*.test.ts", "tests/postgres/**/*.test.ts"],
           env: { ...shared.env, TEST_DB: "postgres" },
           globalSetup: ["tests/support/global-db.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          ...shared,
+          name: "e2e",
+          include: ["tests/e2e/**/*.test.ts"],
+          globalSetup: ["tests/e2e/support/global-setup.ts"],
+          // One browser and one server for the whole project; files run one after another.
+          fileParallelism: false,
+          testTimeout: 120_000,
         },
       },
     ],
