@@ -1,0 +1,59 @@
+import Stripe from "stripe";
+import { getEnv } from "../env";
+
+/** The API version the stripe 23.1.0 SDK is built for; pinned so an SDK upgrade never changes it silently. */
+export const STRIPE_API_VERSION = "2026-10-28.endive" satisfies Stripe.LatestApiVersion;
+
+/** The key used against the local simulator when STRIPE_SECRET_KEY is unset. */
+export const SIMULATOR_SECRET_KEY = "sk_test_simulator";
+
+export interface CreateStripeClientOptions {
+  secretKey: string;
+  /** e.g. http://127.0.0.1:12111 for the simulator; unset means api.stripe.com. */
+  apiBaseUrl?: string;
+  maxNetworkRetries?: number;
+  timeoutMs?: number;
+}
+
+/** The one place an SDK client is built: pinned version, network retries on, host/port/protocol from the base URL. */
+export function createStripeClient(opts: CreateStripeClientOptions): Stripe {
+  const config: Stripe.StripeConfig = {
+    apiVersion: STRIPE_API_VERSION,
+    maxNetworkRetries: opts.maxNetworkRetries ?? 3,
+    timeout: opts.timeoutMs ?? 30_000,
+    typescript: true,
+    appInfo: { name: "payrun" },
+  };
+  if (opts.apiBaseUrl) {
+    const base = new URL(opts.apiBaseUrl);
+    const protocol = base.protocol === "http:" ? "http" : "https";
+    config.host = base.hostname;
+    config.protocol = protocol;
+    config.port = base.port ? Number(base.port) : protocol === "http" ? 80 : 443;
+  }
+  return new Stripe(opts.secretKey, config);
+}
+
+/** Where the app's Stripe traffic goes: the configured base URL, else Stripe, else the local simulator. */
+export function resolveStripeTarget(): { secretKey: string; apiBaseUrl: string | undefined } {
+  const env = getEnv();
+  if (env.stripeMode !== "simulator")
+    return { secretKey: env.STRIPE_SECRET_KEY ?? "", apiBaseUrl: env.STRIPE_API_BASE_URL };
+  return {
+    secretKey: env.STRIPE_SECRET_KEY ?? SIMULATOR_SECRET_KEY,
+    apiBaseUrl: env.STRIPE_API_BASE_URL ?? `http://127.0.0.1:${env.STRIPE_SIMULATOR_PORT}`,
+  };
+}
+
+let memoized: Stripe | undefined;
+
+/** The process's SDK client, built once from configuration. */
+export function getStripe(): Stripe {
+  if (!memoized) memoized = createStripeClient(resolveStripeTarget());
+  return memoized;
+}
+
+/** Tests that change configuration call this so the next getStripe() rebuilds the client. */
+export function resetStripeClient(): void {
+  memoized = undefined;
+}

@@ -1,0 +1,464 @@
+import type Stripe from "stripe";
+import { callStripe } from "./errors";
+
+// Payrun's typed Stripe operations. Every write takes the caller's idempotency key, so a retried
+// job repeats the same Stripe request instead of making a second one; every failure comes back as
+// a StripeGatewayError saying whether to retry.
+
+/** Stripe's test card used for destination charges unless the caller names another payment method. */
+export const DEFAULT_TEST_PAYMENT_METHOD = "pm_card_visa";
+
+type Metadata = Record<string, string>;
+
+export interface CreateExpressAccountInput {
+  email: string;
+  country: string;
+  payeeId: string;
+  idempotencyKey: string;
+}
+
+export interface CreateAccountLinkInput {
+  account: string;
+  refreshUrl: string;
+  returnUrl: string;
+  idempotencyKey: string;
+}
+
+export interface CreateTransferInput {
+  amount: number;
+  currency: string;
+  destination: string;
+  transferGroup?: string;
+  metadata?: Metadata;
+  description?: string;
+  idempotencyKey: string;
+}
+
+export interface ListTransfersInput {
+  transferGroup?: string;
+  destination?: string;
+  limit?: number;
+  startingAfter?: string;
+}
+
+export interface CreateTransferReversalInput {
+  transferId: string;
+  amount?: number;
+  metadata?: Metadata;
+  idempotencyKey: string;
+}
+
+export interface CreatePayoutInput {
+  stripeAccount: string;
+  amount: number;
+  currency: string;
+  metadata?: Metadata;
+  description?: string;
+  idempotencyKey: string;
+}
+
+export interface ListPayoutsInput {
+  stripeAccount: string;
+  limit?: number;
+  startingAfter?: string;
+  status?: "pending" | "in_transit" | "paid" | "failed" | "canceled";
+}
+
+export interface ListBalanceTransactionsInput {
+  stripeAccount?: string;
+  limit?: number;
+  startingAfter?: string;
+  type?: string;
+}
+
+export interface CreateDestinationChargeInput {
+  amount: number;
+  currency: string;
+  destination: string;
+  applicationFeeAmount: number;
+  customer?: string;
+  metadata?: Metadata;
+  description?: string;
+  transferGroup?: string;
+  /** A Stripe test payment method; defaults to pm_card_visa. */
+  paymentMethod?: string;
+  idempotencyKey: string;
+}
+
+export type CreateRefundInput = (
+  | { paymentIntent: string; charge?: undefined }
+  | { charge: string; paymentIntent?: undefined }
+) & {
+  amount?: number;
+  /** Take the refunded share back from the connected account (destination charges). */
+  reverseTransfer?: boolean;
+  refundApplicationFee?: boolean;
+  metadata?: Metadata;
+  idempotencyKey: string;
+};
+
+export interface CreateCustomerInput {
+  email: string;
+  name: string;
+  metadata?: Metadata;
+  idempotencyKey: string;
+}
+
+export interface CreateInvoiceItemInput {
+  customer: string;
+  amount: number;
+  currency: string;
+  description: string;
+  invoice?: string;
+  metadata?: Metadata;
+  idempotencyKey: string;
+}
+
+export interface CreateInvoiceInput {
+  customer: string;
+  collectionMethod: "send_invoice" | "charge_automatically";
+  daysUntilDue?: number;
+  metadata?: Metadata;
+  description?: string;
+  /** Pull the customer's pending invoice items onto this invoice (Stripe's default is to leave them). */
+  includePendingItems?: boolean;
+  idempotencyKey: string;
+}
+
+export interface CreateMeterEventInput {
+  eventName: string;
+  customer: string;
+  value: number;
+  identifier: string;
+  /** Unix seconds; defaults to now at Stripe. */
+  timestamp?: number;
+  idempotencyKey: string;
+}
+
+export interface ListEventsInput {
+  createdGte?: number;
+  createdLte?: number;
+  types?: string[];
+  limit?: number;
+  startingAfter?: string;
+  /** Events of a connected account instead of the platform's. */
+  stripeAccount?: string;
+}
+
+function requestOptions(idempotencyKey: string, stripeAccount?: string): Stripe.RequestOptions {
+  if (typeof idempotencyKey !== "string" || idempotencyKey.length === 0 || idempotencyKey.length > 255)
+    throw new TypeError("idempotencyKey must be a non-empty string of at most 255 characters");
+  return stripeAccount ? { idempotencyKey, stripeAccount } : { idempotencyKey };
+}
+
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+export function createStripeGateway(stripe: Stripe) {
+  return {
+    stripe,
+
+    // Connected accounts
+
+    createExpressAccount: ({
+      email,
+      country,
+      payeeId,
+      idempotencyKey,
+    }: CreateExpressAccountInput): Promise<Stripe.Account> =>
+      callStripe("accounts.create", () =>
+        stripe.accounts.create(
+          {
+            type: "express",
+            email,
+            country,
+            capabilities: { transfers: { requested: true } },
+            settings: { payouts: { schedule: { interval: "manual" } } },
+            metadata: { payee_id: payeeId },
+          },
+          requestOptions(idempotencyKey),
+        ),
+      ),
+
+    /** Payrun decides when money leaves: Stripe must never sweep a payee's balance on its own schedule. */
+    setManualPayoutSchedule: (accountId: string, idempotencyKey: string): Promise<Stripe.Account> =>
+      callStripe("accounts.update", () =>
+        stripe.accounts.update(
+          accountId,
+          { settings: { payouts: { schedule: { interval: "manual" } } } },
+          requestOptions(idempotencyKey),
+        ),
+      ),
+
+    retrieveAccount: (id: string): Promise<Stripe.Account> =>
+      callStripe("accounts.retrieve", () => stripe.accounts.retrieve(id)),
+
+    createAccountLink: ({
+      account,
+      refreshUrl,
+      returnUrl,
+      idempotencyKey,
+    }: CreateAccountLinkInput): Promise<Stripe.AccountLink> =>
+      callStripe("accountLinks.create", () =>
+        stripe.accountLinks.create(
+          { account, refresh_url: refreshUrl, return_url: returnUrl, type: "account_onboarding" },
+          requestOptions(idempotencyKey),
+        ),
+      ),
+
+    createLoginLink: (account: string, idempotencyKey: string): Promise<Stripe.LoginLink> =>
+      callStripe("accounts.createLoginLink", () =>
+        stripe.accounts.createLoginLink(account, {}, requestOptions(idempotencyKey)),
+      ),
+
+    // Transfers
+
+    createTransfer: (input: CreateTransferInput): Promise<Stripe.Transfer> =>
+      callStripe("transfers.create", () =>
+        stripe.transfers.create(
+          compact({
+            amount: input.amount,
+            currency: input.currency,
+            destination: input.destination,
+            transfer_group: input.transferGroup,
+            metadata: input.metadata,
+            description: input.description,
+          }),
+          requestOptions(input.idempotencyKey),
+        ),
+      ),
+
+    retrieveTransfer: (id: string): Promise<Stripe.Transfer> =>
+      callStripe("transfers.retrieve", () => stripe.transfers.retrieve(id)),
+
+    listTransfers: (input: ListTransfersInput = {}): Promise<Stripe.ApiList<Stripe.Transfer>> =>
+      callStripe("transfers.list", () =>
+        stripe.transfers.list(
+          compact({
+            transfer_group: input.transferGroup,
+            destination: input.destination,
+            limit: input.limit,
+            starting_after: input.startingAfter,
+          }),
+        ),
+      ),
+
+    createTransferReversal: ({
+      transferId,
+      amount,
+      metadata,
+      idempotencyKey,
+    }: CreateTransferReversalInput): Promise<Stripe.TransferReversal> =>
+      callStripe("transfers.createReversal", () =>
+        stripe.transfers.createReversal(
+          transferId,
+          compact({ amount, metadata }),
+          requestOptions(idempotencyKey),
+        ),
+      ),
+
+    // Payouts (on the connected account: Stripe-Account header)
+
+    createPayout: (input: CreatePayoutInput): Promise<Stripe.Payout> =>
+      callStripe("payouts.create", () =>
+        stripe.payouts.create(
+          compact({
+            amount: input.amount,
+            currency: input.currency,
+            metadata: input.metadata,
+            description: input.description,
+          }),
+          requestOptions(input.idempotencyKey, input.stripeAccount),
+        ),
+      ),
+
+    retrievePayout: (stripeAccount: string, payoutId: string): Promise<Stripe.Payout> =>
+      callStripe("payouts.retrieve", () => stripe.payouts.retrieve(payoutId, {}, { stripeAccount })),
+
+    listPayouts: (input: ListPayoutsInput): Promise<Stripe.ApiList<Stripe.Payout>> =>
+      callStripe("payouts.list", () =>
+        stripe.payouts.list(
+          compact({ limit: input.limit, starting_after: input.startingAfter, status: input.status }),
+          {
+            stripeAccount: input.stripeAccount,
+          },
+        ),
+      ),
+
+    cancelPayout: (stripeAccount: string, payoutId: string, idempotencyKey: string): Promise<Stripe.Payout> =>
+      callStripe("payouts.cancel", () =>
+        stripe.payouts.cancel(payoutId, {}, requestOptions(idempotencyKey, stripeAccount)),
+      ),
+
+    // Balances
+
+    retrieveBalance: (stripeAccount?: string): Promise<Stripe.Balance> =>
+      callStripe("balance.retrieve", () =>
+        stripe.balance.retrieve({}, stripeAccount ? { stripeAccount } : {}),
+      ),
+
+    listBalanceTransactions: (
+      input: ListBalanceTransactionsInput = {},
+    ): Promise<Stripe.ApiList<Stripe.BalanceTransaction>> =>
+      callStripe("balanceTransactions.list", () =>
+        stripe.balanceTransactions.list(
+          compact({ limit: input.limit, starting_after: input.startingAfter, type: input.type }),
+          input.stripeAccount ? { stripeAccount: input.stripeAccount } : {},
+        ),
+      ),
+
+    // Payments: destination charges, refunds, disputes
+
+    /** A confirmed PaymentIntent whose funds go to `destination`, minus Payrun's application fee. */
+    createDestinationCharge: (input: CreateDestinationChargeInput): Promise<Stripe.PaymentIntent> =>
+      callStripe("paymentIntents.create", () =>
+        stripe.paymentIntents.create(
+          compact({
+            amount: input.amount,
+            currency: input.currency,
+            payment_method: input.paymentMethod ?? DEFAULT_TEST_PAYMENT_METHOD,
+            payment_method_types: ["card"],
+            confirm: true,
+            transfer_data: { destination: input.destination },
+            application_fee_amount: input.applicationFeeAmount,
+            customer: input.customer,
+            metadata: input.metadata,
+            description: input.description,
+            transfer_group: input.transferGroup,
+          }),
+          requestOptions(input.idempotencyKey),
+        ),
+      ),
+
+    retrievePaymentIntent: (id: string, expand: string[] = []): Promise<Stripe.PaymentIntent> =>
+      callStripe("paymentIntents.retrieve", () =>
+        stripe.paymentIntents.retrieve(id, expand.length ? { expand } : {}),
+      ),
+
+    retrieveCharge: (id: string): Promise<Stripe.Charge> =>
+      callStripe("charges.retrieve", () => stripe.charges.retrieve(id)),
+
+    createRefund: (input: CreateRefundInput): Promise<Stripe.Refund> =>
+      callStripe("refunds.create", () =>
+        stripe.refunds.create(
+          compact({
+            payment_intent: input.paymentIntent,
+            charge: input.charge,
+            amount: input.amount,
+            reverse_transfer: input.reverseTransfer,
+            refund_application_fee: input.refundApplicationFee,
+            metadata: input.metadata,
+          }),
+          requestOptions(input.idempotencyKey),
+        ),
+      ),
+
+    retrieveDispute: (id: string): Promise<Stripe.Dispute> =>
+      callStripe("disputes.retrieve", () => stripe.disputes.retrieve(id)),
+
+    /** Accepts the dispute (Stripe's "close"): the disputed amount is lost. */
+    closeDispute: (id: string, idempotencyKey: string): Promise<Stripe.Dispute> =>
+      callStripe("disputes.close", () => stripe.disputes.close(id, {}, requestOptions(idempotencyKey))),
+
+    // Billing: customers, invoices, metered usage
+
+    createCustomer: ({
+      email,
+      name,
+      metadata,
+      idempotencyKey,
+    }: CreateCustomerInput): Promise<Stripe.Customer> =>
+      callStripe("customers.create", () =>
+        stripe.customers.create(compact({ email, name, metadata }), requestOptions(idempotencyKey)),
+      ),
+
+    createInvoiceItem: (input: CreateInvoiceItemInput): Promise<Stripe.InvoiceItem> =>
+      callStripe("invoiceItems.create", () =>
+        stripe.invoiceItems.create(
+          compact({
+            customer: input.customer,
+            amount: input.amount,
+            currency: input.currency,
+            description: input.description,
+            invoice: input.invoice,
+            metadata: input.metadata,
+          }),
+          requestOptions(input.idempotencyKey),
+        ),
+      ),
+
+    createInvoice: (input: CreateInvoiceInput): Promise<Stripe.Invoice> =>
+      callStripe("invoices.create", () =>
+        stripe.invoices.create(
+          compact({
+            customer: input.customer,
+            collection_method: input.collectionMethod,
+            days_until_due: input.daysUntilDue,
+            metadata: input.metadata,
+            description: input.description,
+            auto_advance: false,
+            pending_invoice_items_behavior: input.includePendingItems
+              ? ("include" as const)
+              : ("exclude" as const),
+          }),
+          requestOptions(input.idempotencyKey),
+        ),
+      ),
+
+    finalizeInvoice: (id: string, idempotencyKey: string): Promise<Stripe.Invoice> =>
+      callStripe("invoices.finalizeInvoice", () =>
+        stripe.invoices.finalizeInvoice(id, {}, requestOptions(idempotencyKey)),
+      ),
+
+    sendInvoice: (id: string, idempotencyKey: string): Promise<Stripe.Invoice> =>
+      callStripe("invoices.sendInvoice", () =>
+        stripe.invoices.sendInvoice(id, {}, requestOptions(idempotencyKey)),
+      ),
+
+    payInvoice: (id: string, idempotencyKey: string): Promise<Stripe.Invoice> =>
+      callStripe("invoices.pay", () => stripe.invoices.pay(id, {}, requestOptions(idempotencyKey))),
+
+    voidInvoice: (id: string, idempotencyKey: string): Promise<Stripe.Invoice> =>
+      callStripe("invoices.voidInvoice", () =>
+        stripe.invoices.voidInvoice(id, {}, requestOptions(idempotencyKey)),
+      ),
+
+    markInvoiceUncollectible: (id: string, idempotencyKey: string): Promise<Stripe.Invoice> =>
+      callStripe("invoices.markUncollectible", () =>
+        stripe.invoices.markUncollectible(id, {}, requestOptions(idempotencyKey)),
+      ),
+
+    retrieveInvoice: (id: string): Promise<Stripe.Invoice> =>
+      callStripe("invoices.retrieve", () => stripe.invoices.retrieve(id)),
+
+    createMeterEvent: (input: CreateMeterEventInput): Promise<Stripe.Billing.MeterEvent> =>
+      callStripe("billing.meterEvents.create", () =>
+        stripe.billing.meterEvents.create(
+          compact({
+            event_name: input.eventName,
+            payload: { stripe_customer_id: input.customer, value: String(input.value) },
+            identifier: input.identifier,
+            timestamp: input.timestamp,
+          }),
+          requestOptions(input.idempotencyKey),
+        ),
+      ),
+
+    // Events API (reconciliation: what did Stripe say happened?)
+
+    listEvents: (input: ListEventsInput = {}): Promise<Stripe.ApiList<Stripe.Event>> =>
+      callStripe("events.list", () => {
+        const created =
+          input.createdGte !== undefined || input.createdLte !== undefined
+            ? compact({ gte: input.createdGte, lte: input.createdLte })
+            : undefined;
+        return stripe.events.list(
+          compact({ created, types: input.types, limit: input.limit, starting_after: input.startingAfter }),
+          input.stripeAccount ? { stripeAccount: input.stripeAccount } : {},
+        );
+      }),
+  };
+}
+
+export type StripeGateway = ReturnType<typeof createStripeGateway>;

@@ -1,0 +1,279 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import Stripe from "stripe";
+import { handleControlRequest } from "./control";
+import {
+  FaultInjector,
+  STRIPE_LIVE_RATE_LIMITS,
+  type FaultConfig,
+  type LatencySpec,
+  type RateLimits,
+} from "./faults";
+import { IdempotencyStore } from "./idempotency";
+import { StatePersistence } from "./persistence";
+import { RequestLog, type RequestLogEntry } from "./request-log";
+import { accountRoutes, onboardAccount } from "./resources/accounts";
+import { balanceRoutes } from "./resources/balance";
+import { billingRoutes } from "./resources/billing";
+import {
+  BYPASS_PENDING_PAYMENT_METHOD,
+  createDestinationCharge,
+  createDispute,
+  paymentRoutes,
+  resolveDispute,
+} from "./resources/payments";
+import { payoutRoutes, settlePayout, sweepPayouts } from "./resources/payouts";
+import { transferRoutes } from "./resources/transfers";
+import { Router } from "./router";
+import { handleApiRequest } from "./server";
+import { SimulatorState } from "./state";
+import type { PayoutOutcome, StoredObject } from "./types";
+import { type DeliveryRecord, type WebhookConfig, WebhookDispatcher } from "./webhooks";
+
+export type { FaultConfig, EndpointFaults, LatencySpec, RateLimits, WebhookFaults } from "./faults";
+export { STRIPE_LIVE_RATE_LIMITS } from "./faults";
+export type { RequestLogEntry } from "./request-log";
+export type { DeliveryRecord } from "./webhooks";
+export { signStripePayload } from "./webhooks";
+export type { PayoutOutcome, StoredObject } from "./types";
+export { PLATFORM_ACCOUNT_ID } from "./state";
+export { IDEMPOTENCY_KEY_TTL_SECONDS } from "./idempotency";
+
+export interface StripeSimulatorOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: string;
+  webhookUrl?: string;
+  webhookSecret?: string;
+  connectWebhookSecret?: string;
+  platformBalanceCents?: number;
+  currency?: string;
+  /** Deliver webhooks as events happen (default true when a webhook URL is set). */
+  autoDeliverWebhooks?: boolean;
+  webhookRetryBaseMs?: number;
+  webhookMaxAttempts?: number;
+  /** Stripe's live rate limits (100/s, 25/s per endpoint, 15/s payouts), or custom ones. */
+  liveLimits?: boolean | RateLimits;
+  /** Latency added to every API request, e.g. { min: 150, max: 300 }. */
+  latencyMs?: LatencySpec;
+  /** Initial fault configuration. */
+  faults?: FaultConfig;
+  /** Keep state in this JSON file: loaded at start, saved (debounced) after changes and on close. */
+  statePath?: string;
+}
+
+export interface DestinationChargeRequest {
+  destination: string;
+  amount: number;
+  currency?: string;
+  applicationFeeAmount?: number;
+  /** Funds available at once (Stripe's pm_card_bypassPending) instead of pending for two days. Default true. */
+  availableImmediately?: boolean;
+}
+
+export interface AccountBalances {
+  account: string;
+  balances: Array<{ currency: string; available: number; pending: number }>;
+}
+
+export interface StripeSimulator {
+  readonly url: string;
+  readonly port: number;
+  readonly platformAccountId: string;
+  close(): Promise<void>;
+  /** Served requests with seq > `since`, oldest first. */
+  requests(since?: number, limit?: number): RequestLogEntry[];
+  /** Any stored object by id (unscoped), for assertions. */
+  getObject(id: string): StoredObject | undefined;
+  /** Simulated time, Unix seconds. */
+  now(): number;
+  /** Moves simulated time on, then runs what is due (funds availability, payout progress, automatic payouts). Returns the new time. */
+  advanceClock(seconds: number): number;
+  settlePayout(payoutId: string, outcome: PayoutOutcome, failureCode?: string): StoredObject;
+  onboardAccount(accountId: string): StoredObject;
+  createDestinationCharge(request: DestinationChargeRequest): StoredObject;
+  createDispute(chargeId: string, input?: { amount?: number; reason?: string }): StoredObject;
+  resolveDispute(disputeId: string, outcome: "won" | "lost"): StoredObject;
+  balances(accountId: string): AccountBalances;
+  setFaults(config: FaultConfig, options?: { merge?: boolean }): void;
+  getFaults(): FaultConfig;
+  configureWebhooks(config: {
+    url?: string;
+    secret?: string;
+    connectSecret?: string;
+    autoDeliver?: boolean;
+  }): void;
+  webhookConfig(): { url: string | undefined; autoDeliver: boolean; connectSecretSet: boolean };
+  webhookDeliveries(): readonly DeliveryRecord[];
+  pendingWebhookCount(): number;
+  deliverPendingWebhooks(): Promise<void>;
+  /** Forgets every object, balance, key and log entry; keeps faults and webhook settings. */
+  reset(): void;
+}
+
+export const DEFAULT_WEBHOOK_SECRET = "whsec_simulator_default_secret";
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function rateLimitsFrom(option: StripeSimulatorOptions["liveLimits"]): RateLimits | undefined {
+  if (!option) return undefined;
+  return option === true ? { ...STRIPE_LIVE_RATE_LIMITS } : { ...STRIPE_LIVE_RATE_LIMITS, ...option };
+}
+
+/** Starts the simulator's HTTP server (Stripe's API under /v1, the control API under /_simulator). */
+export async function startStripeSimulator(options: StripeSimulatorOptions = {}): Promise<StripeSimulator> {
+  const currency = (options.currency ?? "usd").toLowerCase();
+  const state = new SimulatorState({
+    currency,
+    platformBalanceCents: options.platformBalanceCents ?? 100_000_000,
+    apiVersion: Stripe.API_VERSION,
+  });
+  const router = new Router([
+    ...accountRoutes,
+    ...transferRoutes,
+    ...payoutRoutes,
+    ...balanceRoutes,
+    ...paymentRoutes,
+    ...billingRoutes,
+  ]);
+  const idempotency = new IdempotencyStore();
+  const faults = new FaultInjector();
+  const log = new RequestLog();
+  const initialFaults: FaultConfig = structuredClone(options.faults ?? {});
+  const limits = rateLimitsFrom(options.liveLimits);
+  if (limits) initialFaults.rateLimits = { ...limits, ...initialFaults.rateLimits };
+  if (options.latencyMs !== undefined)
+    initialFaults.all = { latencyMs: options.latencyMs, ...initialFaults.all };
+  faults.set(initialFaults);
+
+  const webhookConfig: WebhookConfig = {
+    url: options.webhookUrl,
+    secret: options.webhookSecret ?? DEFAULT_WEBHOOK_SECRET,
+    connectSecret: options.connectWebhookSecret,
+    autoDeliver: options.autoDeliverWebhooks ?? true,
+    retryBaseMs: options.webhookRetryBaseMs ?? 1000,
+    maxAttempts: options.webhookMaxAttempts ?? 8,
+    timeoutMs: 10_000,
+    concurrency: 8,
+  };
+  const webhooks = new WebhookDispatcher(webhookConfig, () => faults.webhookFaults());
+  const syncPendingWebhooks = () => {
+    state.pendingWebhooksPerEvent = webhooks.enabled ? 1 : 0;
+  };
+  syncPendingWebhooks();
+  state.onEvent((event, account) => webhooks.enqueue(event, account));
+  const persistence = options.statePath
+    ? new StatePersistence(options.statePath, state, idempotency)
+    : undefined;
+  persistence?.load();
+
+  /** Marks in-process changes (the control accessors) for the state file, if there is one. */
+  const changed = <T>(value: T): T => {
+    persistence?.scheduleSave();
+    return value;
+  };
+
+  let simulator: StripeSimulator | undefined;
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    readBody(req)
+      .then((body) => {
+        if (req.url?.startsWith("/_simulator/") && simulator)
+          return handleControlRequest(simulator, req, res, body);
+        return handleApiRequest({ state, router, idempotency, faults, log }, req, res, body);
+      })
+      .catch((error: unknown) => {
+        if (!res.headersSent) {
+          res.writeHead(500, { "Content-Type": "application/json" });
+          res.end(
+            JSON.stringify({
+              error: { type: "api_error", message: error instanceof Error ? error.message : String(error) },
+            }),
+          );
+        }
+      });
+  });
+  server.keepAliveTimeout = 65_000;
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  simulator = {
+    url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
+    port,
+    platformAccountId: state.platformAccountId,
+    close: async () => {
+      persistence?.saveNow();
+      webhooks.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    requests: (since = 0, limit) => log.since(since, limit),
+    getObject: (id) => state.lookup(id)?.object,
+    now: () => state.now(),
+    advanceClock: (seconds) => {
+      const from = state.now();
+      state.clock.advance(seconds);
+      const to = state.now();
+      sweepPayouts(state, from, to);
+      idempotency.prune(to);
+      return changed(to);
+    },
+    settlePayout: (id, outcome, failureCode) => changed(settlePayout(state, id, outcome, failureCode)),
+    onboardAccount: (id) => changed(onboardAccount(state, id)),
+    createDestinationCharge: (request) =>
+      changed(
+        createDestinationCharge(state, {
+          amount: request.amount,
+          currency: (request.currency ?? currency).toLowerCase(),
+          destination: request.destination,
+          applicationFeeAmount: request.applicationFeeAmount,
+          paymentMethod:
+            request.availableImmediately === false ? "pm_card_visa" : BYPASS_PENDING_PAYMENT_METHOD,
+          confirm: true,
+        }),
+      ),
+    createDispute: (chargeId, input) => changed(createDispute(state, chargeId, input)),
+    resolveDispute: (disputeId, outcome) => changed(resolveDispute(state, disputeId, outcome)),
+    balances: (accountId) => ({
+      account: accountId,
+      balances: state.balances
+        .currencies(accountId)
+        .map((c) => ({ currency: c, ...state.balances.get(accountId, c) })),
+    }),
+    setFaults: (config, opts) => (opts?.merge ? faults.merge(config) : faults.set(config)),
+    getFaults: () => faults.get(),
+    configureWebhooks: (config) => {
+      if ("url" in config) webhookConfig.url = config.url;
+      if (config.secret) webhookConfig.secret = config.secret;
+      if (config.connectSecret) webhookConfig.connectSecret = config.connectSecret;
+      if (config.autoDeliver !== undefined) webhookConfig.autoDeliver = config.autoDeliver;
+      syncPendingWebhooks();
+      if (webhookConfig.autoDeliver) webhooks.resume();
+    },
+    webhookConfig: () => ({
+      url: webhookConfig.url,
+      autoDeliver: webhookConfig.autoDeliver,
+      connectSecretSet: Boolean(webhookConfig.connectSecret),
+    }),
+    webhookDeliveries: () => webhooks.deliveries,
+    pendingWebhookCount: () => webhooks.pendingCount,
+    deliverPendingWebhooks: () => webhooks.deliverPending(),
+    reset: () => {
+      state.reset();
+      idempotency.clear();
+      log.clear();
+      changed(undefined);
+    },
+  };
+  return simulator;
+}

@@ -1,0 +1,268 @@
+import { balanceInsufficient, invalidRequest } from "../errors";
+import {
+  applyMetadata,
+  optionalInteger,
+  optionalString,
+  requirePositiveAmount,
+  requireString,
+} from "../form";
+import { LIST_PARAMS, listResponse, pathParam, type Route, type RouteContext } from "../router";
+import type { SimulatorState } from "../state";
+import type { StoredObject } from "../types";
+import { isRecord } from "../types";
+import { findConnectedAccount, hasActiveTransfers } from "./accounts";
+
+export interface TransferInput {
+  amount: number;
+  currency: string;
+  destination: string;
+  transferGroup?: string | null;
+  description?: string | null;
+  sourceTransaction?: string | null;
+  /** Funds of a destination charge follow the charge (pending until it is available). */
+  availableOn?: number;
+}
+
+/** The destination account, if it exists and can receive transfers; Stripe's errors otherwise. */
+export function assertTransferableDestination(state: SimulatorState, destinationId: string): StoredObject {
+  const destination = findConnectedAccount(state, destinationId, "destination");
+  if (!hasActiveTransfers(destination))
+    throw invalidRequest(
+      "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments",
+      "insufficient_capabilities_for_transfer",
+      "destination",
+    );
+  return destination;
+}
+
+/**
+ * Moves platform funds to a connected account: a `transfer` on the platform and the matching
+ * `py_` payment on the destination, each with its balance transaction.
+ */
+export function createTransferObject(state: SimulatorState, input: TransferInput): StoredObject {
+  const platform = state.platformAccountId;
+  const destination = assertTransferableDestination(state, input.destination);
+  if (
+    input.sourceTransaction == null &&
+    state.balances.get(platform, input.currency).available < input.amount
+  )
+    throw balanceInsufficient(
+      "You have insufficient available funds in your Stripe account. Try adding funds directly to your available balance by creating Charges using the 4000000000000077 test card.",
+    );
+  const transfer = state.build("transfer", "tr");
+  const destinationPaymentId = `py_${transfer.id.slice(3)}`;
+  const platformTransaction = state.recordBalanceTransaction({
+    owner: platform,
+    amount: -input.amount,
+    currency: input.currency,
+    type: "transfer",
+    reportingCategory: "transfer",
+    source: transfer.id,
+    // A destination charge's transfer is funded by the charge itself, which is still pending.
+    availableOn: input.availableOn,
+  });
+  Object.assign(transfer, {
+    amount: input.amount,
+    amount_reversed: 0,
+    balance_transaction: platformTransaction.id,
+    currency: input.currency,
+    description: input.description ?? null,
+    destination: destination.id,
+    destination_payment: destinationPaymentId,
+    reversals: {
+      object: "list",
+      data: [],
+      has_more: false,
+      total_count: 0,
+      url: `/v1/transfers/${transfer.id}/reversals`,
+    },
+    reversed: false,
+    source_transaction: input.sourceTransaction ?? null,
+    source_type: "card",
+    transfer_group: input.transferGroup ?? null,
+  });
+  const payment = state.build("charge", "py");
+  payment.id = destinationPaymentId;
+  const paymentTransaction = state.recordBalanceTransaction({
+    owner: destination.id,
+    amount: input.amount,
+    currency: input.currency,
+    type: "payment",
+    reportingCategory: "charge",
+    source: destinationPaymentId,
+    availableOn: input.availableOn,
+  });
+  Object.assign(payment, {
+    amount: input.amount,
+    amount_captured: input.amount,
+    amount_refunded: 0,
+    balance_transaction: paymentTransaction.id,
+    currency: input.currency,
+    source_transfer: transfer.id,
+    status: "succeeded",
+    paid: true,
+    captured: true,
+    refunded: false,
+    disputed: false,
+    payment_intent: null,
+    payment_method: null,
+    customer: null,
+    transfer_data: null,
+    application_fee: null,
+    application_fee_amount: null,
+    refunds: {
+      object: "list",
+      data: [],
+      has_more: false,
+      url: `/v1/charges/${destinationPaymentId}/refunds`,
+    },
+  });
+  state.store("charge", destination.id, payment);
+  const extra = [`transfer:destination:${destination.id}`];
+  if (input.transferGroup) extra.push(`transfer:group:${input.transferGroup}`);
+  state.store("transfer", platform, transfer, extra);
+  state.emit("transfer.created", transfer, platform);
+  return transfer;
+}
+
+function createTransfer(ctx: RouteContext): StoredObject {
+  if (ctx.connected)
+    throw invalidRequest("Transfers are created by the platform, without a Stripe-Account header.");
+  const { params, state } = ctx;
+  const transferGroup = optionalString(params, "transfer_group");
+  const transfer = createTransferObject(state, {
+    amount: requirePositiveAmount(params),
+    currency: requireString(params, "currency").toLowerCase(),
+    destination: requireString(params, "destination"),
+    transferGroup: transferGroup ?? null,
+    description: optionalString(params, "description") ?? null,
+  });
+  applyMetadata(transfer, params);
+  return transfer;
+}
+
+/** Takes funds back from the connected account (Stripe allows its balance to go negative here). */
+export function reverseTransfer(
+  state: SimulatorState,
+  transfer: StoredObject,
+  amount: number | undefined,
+  options: { refundId?: string } = {},
+): StoredObject {
+  const transferAmount = Number(transfer.amount);
+  const alreadyReversed = Number(transfer.amount_reversed);
+  const reversible = transferAmount - alreadyReversed;
+  const reversalAmount = amount ?? reversible;
+  if (reversalAmount <= 0 || reversalAmount > reversible)
+    throw invalidRequest(
+      `You have requested a reversal of ${reversalAmount}, but only ${reversible} remains on this transfer.`,
+      "transfer_reversal_amount_exceeds_transfer",
+      "amount",
+    );
+  const currency = String(transfer.currency);
+  const destination = String(transfer.destination);
+  const reversal = state.build("transfer_reversal", "trr");
+  const platformTransaction = state.recordBalanceTransaction({
+    owner: state.platformAccountId,
+    amount: reversalAmount,
+    currency,
+    type: "transfer_refund",
+    reportingCategory: "transfer_reversal",
+    source: reversal.id,
+  });
+  state.recordBalanceTransaction({
+    owner: destination,
+    amount: -reversalAmount,
+    currency,
+    type: "payment_refund",
+    reportingCategory: "refund",
+    source: reversal.id,
+  });
+  Object.assign(reversal, {
+    amount: reversalAmount,
+    balance_transaction: platformTransaction.id,
+    currency,
+    destination_payment_refund: `pyr_${reversal.id.slice(4)}`,
+    source_refund: options.refundId ?? null,
+    transfer: transfer.id,
+  });
+  state.store("transfer_reversal", state.platformAccountId, reversal, [
+    `transfer_reversal:transfer:${transfer.id}`,
+  ]);
+  const previous = { amount_reversed: alreadyReversed, reversed: transfer.reversed };
+  transfer.amount_reversed = alreadyReversed + reversalAmount;
+  transfer.reversed = transfer.amount_reversed === transferAmount;
+  const reversals = isRecord(transfer.reversals) ? transfer.reversals : {};
+  const reversalList = Array.isArray(reversals.data) ? reversals.data : [];
+  reversals.data = [reversal, ...reversalList].slice(0, 10);
+  reversals.has_more = reversalList.length >= 10;
+  reversals.total_count = Number(reversals.total_count ?? 0) + 1;
+  transfer.reversals = reversals;
+  state.emit("transfer.reversed", transfer, state.platformAccountId, previous);
+  return reversal;
+}
+
+export const transferRoutes: Route[] = [
+  {
+    method: "POST",
+    pattern: "/v1/transfers",
+    allowedParams: [
+      "amount",
+      "currency",
+      "destination",
+      "transfer_group",
+      "metadata",
+      "description",
+      "source_transaction",
+      "source_type",
+    ],
+    handle: createTransfer,
+  },
+  {
+    method: "GET",
+    pattern: "/v1/transfers",
+    allowedParams: [...LIST_PARAMS, "destination", "transfer_group", "created"],
+    handle: (ctx) => {
+      const destination = optionalString(ctx.params, "destination");
+      const group = optionalString(ctx.params, "transfer_group");
+      const { state } = ctx;
+      // Use the narrowest index; filter by the other criterion if both are given.
+      const collection = destination
+        ? state.collection(`transfer:destination:${destination}`)
+        : group
+          ? state.collection(`transfer:group:${group}`)
+          : state.collection(`transfer:${ctx.account}`);
+      const filter = destination && group ? (item: StoredObject) => item.transfer_group === group : undefined;
+      return listResponse(ctx, collection, "/v1/transfers", filter);
+    },
+  },
+  {
+    method: "GET",
+    pattern: "/v1/transfers/:id",
+    allowedParams: [],
+    handle: (ctx) => ctx.state.find("transfer", pathParam(ctx, "id"), ctx.account),
+  },
+  {
+    method: "POST",
+    pattern: "/v1/transfers/:id/reversals",
+    allowedParams: ["amount", "metadata", "description", "refund_application_fee"],
+    handle: (ctx) => {
+      const transfer = ctx.state.find("transfer", pathParam(ctx, "id"), ctx.account);
+      const reversal = reverseTransfer(ctx.state, transfer, optionalInteger(ctx.params, "amount"));
+      applyMetadata(reversal, ctx.params);
+      return reversal;
+    },
+  },
+  {
+    method: "GET",
+    pattern: "/v1/transfers/:id/reversals",
+    allowedParams: [...LIST_PARAMS],
+    handle: (ctx) => {
+      const transfer = ctx.state.find("transfer", pathParam(ctx, "id"), ctx.account);
+      return listResponse(
+        ctx,
+        ctx.state.collection(`transfer_reversal:transfer:${transfer.id}`),
+        `/v1/transfers/${transfer.id}/reversals`,
+      );
+    },
+  },
+];
