@@ -1,0 +1,109 @@
+import { randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { type ConnectedAccount, connectedAccounts, payees } from "../../db/schema";
+import { ApiError, notFound } from "../api/errors";
+
+/** The gateway calls onboarding makes (lib/stripe/gateway.ts StripeGateway satisfies this). */
+export type OnboardingGateway = {
+  createExpressAccount(input: {
+    email: string;
+    country: string;
+    payeeId: string;
+    idempotencyKey: string;
+  }): Promise<{ id: string; country?: string | null }>;
+  createAccountLink(input: {
+    account: string;
+    refreshUrl: string;
+    returnUrl: string;
+    idempotencyKey: string;
+  }): Promise<{ url: string; expires_at?: number }>;
+  createLoginLink(account: string, idempotencyKey: string): Promise<{ url: string }>;
+};
+
+/**
+ * The payee's Express account, created on first call with a manual payout schedule (the gateway
+ * sets it at creation: the payout run decides when money leaves). The idempotency key is derived from the payee id, so a retried or
+ * concurrent call reaches the same Stripe account and the unique payee index keeps one row.
+ */
+export async function createConnectedAccountForPayee(
+  db: Db,
+  gateway: OnboardingGateway,
+  payeeId: string,
+): Promise<ConnectedAccount> {
+  const existing = await findConnectedAccount(db, payeeId);
+  if (existing) return existing;
+  const [payee] = await db.select().from(payees).where(eq(payees.id, payeeId));
+  if (!payee) throw notFound("payee");
+
+  const account = await gateway.createExpressAccount({
+    email: payee.email,
+    country: payee.country,
+    payeeId,
+    idempotencyKey: `connected-account:${payeeId}`,
+  });
+  const [inserted] = await db
+    .insert(connectedAccounts)
+    .values({
+      payeeId,
+      stripeAccountId: account.id,
+      type: "express",
+      country: account.country ?? payee.country,
+      payoutScheduleInterval: "manual",
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (inserted) return inserted;
+  const raced = await findConnectedAccount(db, payeeId);
+  if (!raced) throw new Error(`connected account for payee ${payeeId} neither inserted nor found`);
+  return raced;
+}
+
+/**
+ * A Stripe-hosted onboarding link. Links are single use and expire within minutes, so each call
+ * makes a new one; the key (account row id + a fresh nonce) only makes the SDK's own retries safe.
+ */
+export async function createOnboardingLink(
+  db: Db,
+  gateway: OnboardingGateway,
+  payeeId: string,
+  urls: { returnUrl: string; refreshUrl: string },
+): Promise<{ url: string; expiresAt: Date | null; stripeAccountId: string }> {
+  const account = await requireConnectedAccount(db, payeeId);
+  const link = await gateway.createAccountLink({
+    account: account.stripeAccountId,
+    refreshUrl: urls.refreshUrl,
+    returnUrl: urls.returnUrl,
+    idempotencyKey: `account-link:${account.id}:${randomUUID()}`,
+  });
+  return {
+    url: link.url,
+    expiresAt: link.expires_at ? new Date(link.expires_at * 1000) : null,
+    stripeAccountId: account.stripeAccountId,
+  };
+}
+
+/** A one-time login link to the payee's Express dashboard (only once onboarding is submitted). */
+export async function createDashboardLoginLink(
+  db: Db,
+  gateway: OnboardingGateway,
+  payeeId: string,
+): Promise<{ url: string; stripeAccountId: string }> {
+  const account = await requireConnectedAccount(db, payeeId);
+  if (!account.detailsSubmitted) {
+    throw new ApiError("precondition_failed", "finish Stripe onboarding before opening the Express dashboard");
+  }
+  const link = await gateway.createLoginLink(account.stripeAccountId, `login-link:${account.id}:${randomUUID()}`);
+  return { url: link.url, stripeAccountId: account.stripeAccountId };
+}
+
+export async function findConnectedAccount(db: Db, payeeId: string): Promise<ConnectedAccount | null> {
+  const [row] = await db.select().from(connectedAccounts).where(eq(connectedAccounts.payeeId, payeeId));
+  return row ?? null;
+}
+
+async function requireConnectedAccount(db: Db, payeeId: string): Promise<ConnectedAccount> {
+  const account = await findConnectedAccount(db, payeeId);
+  if (!account) throw notFound("connected account for this payee");
+  return account;
+}

@@ -1,0 +1,128 @@
+import { sql } from "drizzle-orm";
+import { type Db, queryRows } from "../../db/client";
+import type { Actor } from "../actor";
+import { recordAudit } from "../audit";
+import { enqueueOutbox } from "../outbox";
+
+/** What account.updated tells Payrun about a connected account, at the event's time. */
+export type ConnectedAccountState = {
+  stripeAccountId: string;
+  chargesEnabled: boolean;
+  payoutsEnabled: boolean;
+  detailsSubmitted: boolean;
+  requirementsCurrentlyDue: string[];
+  disabledReason: string | null;
+  payoutScheduleInterval: string;
+  /** Stripe's event.created: state older than what is stored is dropped. */
+  stateAt: Date;
+};
+
+export type AccountStateResult =
+  | { outcome: "unknown_account" }
+  | { outcome: "stale"; storedStateAt: Date | null }
+  | { outcome: "updated"; connectedAccountId: string; payeeId: string; scheduleReset: boolean };
+
+export type PayoutScheduleGateway = {
+  setManualPayoutSchedule(accountId: string, idempotencyKey: string): Promise<unknown>;
+};
+
+/** Read the fields Payrun stores from an account object as Stripe sends it. */
+export function accountStateFromStripe(account: Record<string, unknown>, stateAt: Date): ConnectedAccountState {
+  const requirements = (account.requirements ?? {}) as { currently_due?: unknown; disabled_reason?: unknown };
+  const settings = (account.settings ?? {}) as { payouts?: { schedule?: { interval?: unknown } } };
+  const interval = settings.payouts?.schedule?.interval;
+  return {
+    stripeAccountId: String(account.id),
+    chargesEnabled: account.charges_enabled === true,
+    payoutsEnabled: account.payouts_enabled === true,
+    detailsSubmitted: account.details_submitted === true,
+    requirementsCurrentlyDue: Array.isArray(requirements.currently_due) ? requirements.currently_due.map(String) : [],
+    disabledReason: typeof requirements.disabled_reason === "string" ? requirements.disabled_reason : null,
+    // Absent from the payload: assume it is still what we set (manual) rather than fight a ghost.
+    payoutScheduleInterval: typeof interval === "string" ? interval : "manual",
+    stateAt,
+  };
+}
+
+/**
+ * Store a connected account's state unless newer state is already stored (Stripe does not keep
+ * order). A payout schedule other than manual is put back to manual, since the payout run decides
+ * when money leaves (the call's idempotency key comes from `idempotencyKey`, e.g. the event id),
+ * and ops are alerted in this same transaction. Audited as `actor`.
+ */
+export async function applyConnectedAccountState(
+  db: Db,
+  state: ConnectedAccountState,
+  options: { actor: Actor; idempotencyKey: string; gateway: () => PayoutScheduleGateway },
+): Promise<AccountStateResult> {
+  const [before] = await queryRows<Record<string, unknown> & { id: string; stripe_state_at: Date | string | null }>(
+    db,
+    sql`select id, payee_id, charges_enabled, payouts_enabled, details_submitted, requirements_currently_due,
+          disabled_reason, payout_schedule_interval, stripe_state_at
+        from connected_accounts where stripe_account_id = ${state.stripeAccountId} for update`,
+  );
+  if (!before) return { outcome: "unknown_account" };
+  const storedAt = before.stripe_state_at ? new Date(before.stripe_state_at) : null;
+  // Same second: the later delivery wins (Stripe's `created` has one-second resolution).
+  if (storedAt && storedAt.getTime() > state.stateAt.getTime()) return { outcome: "stale", storedStateAt: storedAt };
+
+  const scheduleReset = state.payoutScheduleInterval !== "manual";
+  if (scheduleReset) {
+    await options.gateway().setManualPayoutSchedule(state.stripeAccountId, options.idempotencyKey);
+  }
+  const after = {
+    charges_enabled: state.chargesEnabled,
+    payouts_enabled: state.payoutsEnabled,
+    details_submitted: state.detailsSubmitted,
+    requirements_currently_due: state.requirementsCurrentlyDue,
+    disabled_reason: state.disabledReason,
+    payout_schedule_interval: "manual",
+    stripe_state_at: state.stateAt.toISOString(),
+  };
+  await db.execute(sql`
+    update connected_accounts set
+      charges_enabled = ${state.chargesEnabled},
+      payouts_enabled = ${state.payoutsEnabled},
+      details_submitted = ${state.detailsSubmitted},
+      requirements_currently_due = ${JSON.stringify(state.requirementsCurrentlyDue)}::jsonb,
+      disabled_reason = ${state.disabledReason},
+      payout_schedule_interval = 'manual',
+      stripe_state_at = ${state.stateAt.toISOString()}::timestamptz,
+      updated_at = now()
+    where id = ${before.id}`);
+  const payeeId = String(before.payee_id);
+  const { id: _id, payee_id: _p, ...beforeState } = before;
+  await recordAudit(db, {
+    actor: options.actor,
+    action: "connected_account.updated",
+    entityType: "connected_account",
+    entityId: state.stripeAccountId,
+    before: beforeState,
+    after,
+  });
+  if (scheduleReset) {
+    await recordAudit(db, {
+      actor: options.actor,
+      action: "connected_account.payout_schedule_reset",
+      entityType: "connected_account",
+      entityId: state.stripeAccountId,
+      before: { payout_schedule_interval: state.payoutScheduleInterval },
+      after: { payout_schedule_interval: "manual" },
+      reason: "Payrun pays out on its own schedule; an automatic Stripe schedule would move money behind the ledger",
+    });
+    await enqueueOutbox(db, {
+      type: "alert.payout_schedule_reset",
+      destination: "slack",
+      aggregateType: "connected_account",
+      aggregateId: before.id,
+      dedupeKey: `payout_schedule_reset:${options.idempotencyKey}`,
+      payload: {
+        text: `Connected account ${state.stripeAccountId} had payout schedule "${state.payoutScheduleInterval}"; set back to manual.`,
+        stripeAccountId: state.stripeAccountId,
+        payeeId,
+        interval: state.payoutScheduleInterval,
+      },
+    });
+  }
+  return { outcome: "updated", connectedAccountId: before.id, payeeId, scheduleReset };
+}

@@ -1,0 +1,4 @@
+export * from "./credit";
+export * from "./disputes";
+export * from "./lookup";
+export * from "./refunds";

@@ -1,0 +1,28 @@
+import { applyPayoutEvent } from "../../payouts/settle";
+import { applied, type EventHandler, eventTime, pending } from "../types";
+
+/** payout.paid / payout.failed / payout.canceled share one shape: the payout engineer's settle. */
+export function payoutOutcomeHandler(outcome: "paid" | "failed" | "canceled"): EventHandler {
+  return async (tx, { event }) => {
+    const payout = event.data.object as {
+      id: string;
+      metadata?: Record<string, string> | null;
+      failure_code?: string | null;
+      failure_message?: string | null;
+      arrival_date?: number | null;
+    };
+    const result = await applyPayoutEvent(tx, {
+      outcome,
+      stripePayoutId: payout.id,
+      payoutId: payout.metadata?.payout_id,
+      failureCode: payout.failure_code ?? null,
+      failureMessage: payout.failure_message ?? null,
+      eventId: event.id,
+      occurredAt: eventTime(event),
+      arrivalDate: payout.arrival_date ? new Date(payout.arrival_date * 1000) : null,
+    });
+    // The run may not have stored the po_ id yet: the replay sweep applies it once it has.
+    if (result.result === "unknown_payout") return pending(`payout ${payout.id} not known yet`);
+    return applied;
+  };
+}

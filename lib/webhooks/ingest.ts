@@ -1,0 +1,64 @@
+import type { Db } from "../../db/client";
+import { type ApplyResult, applyStoredEvent } from "./apply";
+import { storeStripeEvent } from "./store";
+import type { AttemptTrigger, EventSource, HandlerContext, StripeEvent } from "./types";
+import { verifyStripeSignature } from "./verify";
+
+export type IntakeStatus = "processed" | "duplicate" | "ignored" | "pending" | "failed";
+export type IntakeResult = { status: IntakeStatus; eventId: string; conflict?: boolean; error?: string };
+
+type IntakeDeps = { env: HandlerContext["env"]; gateway: HandlerContext["gateway"] };
+
+/**
+ * The one intake path, for webhooks and for the Events API backfill: store the event, then apply it.
+ * Already applied (or a payload conflict) answers duplicate without touching anything else.
+ */
+export async function ingestStripeEvent(
+  db: Db,
+  event: StripeEvent,
+  options: IntakeDeps & { source: EventSource; trigger: AttemptTrigger; rawPayload?: string },
+): Promise<IntakeResult> {
+  const stored = await storeStripeEvent(db, event, { source: options.source, rawPayload: options.rawPayload });
+  if (stored.conflict) return { status: "duplicate", eventId: event.id, conflict: true };
+  if (stored.status === "ignored") return { status: stored.inserted ? "ignored" : "duplicate", eventId: event.id };
+  if (stored.status === "processed") return { status: "duplicate", eventId: event.id };
+
+  const result: ApplyResult = await applyStoredEvent(db, {
+    processorEventId: stored.id,
+    trigger: options.trigger,
+    event,
+    env: options.env,
+    gateway: options.gateway,
+  });
+  switch (result.status) {
+    case "processed":
+    case "ignored":
+    case "duplicate":
+    case "pending":
+      return { status: result.status, eventId: event.id };
+    case "failed":
+      return { status: "failed", eventId: event.id, error: result.error };
+    default:
+      // locked / capped do not happen without skipLocked or a replay trigger
+      return { status: "pending", eventId: event.id };
+  }
+}
+
+/**
+ * POST /webhooks/stripe after the body is read: verify (throws ApiError 400, nothing written), then
+ * the intake path. The caller maps `failed` to 500 so Stripe delivers it again.
+ */
+export async function receiveStripeWebhook(
+  db: Db,
+  request: { rawBody: string; signature: string | null },
+  deps: IntakeDeps & { secrets: Parameters<typeof verifyStripeSignature>[2] },
+): Promise<IntakeResult> {
+  const { event } = verifyStripeSignature(request.rawBody, request.signature, deps.secrets);
+  return ingestStripeEvent(db, event, {
+    env: deps.env,
+    gateway: deps.gateway,
+    source: "webhook",
+    trigger: "webhook",
+    rawPayload: request.rawBody,
+  });
+}

@@ -1,0 +1,140 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { escrowHolds } from "../../../db/schema";
+import { payeeBalances, platformBalances, unbalancedTransactions } from "../../../lib/ledger";
+import { createTestDb, type TestDb } from "../../support/db";
+import { buildEvent, uniqueId } from "../../support/stripe-events";
+import { createPayeeWithAccount, deliver, eventRow } from "./helpers";
+
+let t: TestDb;
+let payeeId: string;
+const acct = "acct_earnings_1";
+const reserveEnv = { PAYOUT_RESERVE_PERCENT: 10, PAYOUT_RESERVE_DAYS: 30 };
+
+beforeAll(async () => {
+  t = await createTestDb();
+  ({ payeeId } = await createPayeeWithAccount(t.db, acct));
+});
+afterAll(() => t.close());
+
+const succeeded = (pi: string, charge: string, amount: number, fee: number, destination: unknown = acct) =>
+  buildEvent("payment_intent.succeeded", "payment_intent", {
+    id: pi,
+    amount,
+    amount_received: amount,
+    application_fee_amount: fee,
+    currency: "usd",
+    status: "succeeded",
+    latest_charge: charge,
+    transfer_data: { destination },
+  });
+
+const balances = async () => (await payeeBalances(t.db, payeeId)).usd!;
+
+describe("payment_intent.succeeded", () => {
+  it("credits amount received minus the fee, books the fee, holds the rolling reserve, once", async () => {
+    const event = succeeded("pi_earn_1", "ch_earn_1", 10_000, 1_000, { id: acct, object: "account" });
+    expect(await deliver(t.db, event, { env: reserveEnv })).toMatchObject({ status: "processed" });
+    // 9,000 net; 10 % (900) moved to held
+    expect(await balances()).toMatchObject({ available: 8_100, held: 900 });
+    expect((await platformBalances(t.db, "fees")).usd).toBe(1_000);
+    expect((await platformBalances(t.db, "stripe_clearing")).usd).toBe(-10_000);
+    const [hold] = await t.db.select().from(escrowHolds).where(eq(escrowHolds.sourceRef, "pi_earn_1"));
+    expect(hold).toMatchObject({ kind: "rolling_reserve", amountCents: 900, status: "active" });
+    const days = (hold!.releaseAt!.getTime() - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(29.9);
+
+    // Another event about the same payment intent (e.g. re-sent under a new id) credits nothing.
+    const again = succeeded("pi_earn_1", "ch_earn_1", 10_000, 1_000);
+    expect(await deliver(t.db, again, { env: reserveEnv })).toMatchObject({ status: "processed" });
+    expect(await balances()).toMatchObject({ available: 8_100, held: 900 });
+  });
+
+  it("ignores a payment intent that is not a destination charge", async () => {
+    const event = succeeded("pi_plain", "ch_plain", 5_000, 0, null);
+    expect(await deliver(t.db, event)).toMatchObject({ status: "ignored" });
+  });
+
+  it("waits (pending) for a destination account Payrun does not know yet", async () => {
+    const event = succeeded("pi_unknown_acct", "ch_unknown_acct", 5_000, 500, "acct_not_yet");
+    expect(await deliver(t.db, event)).toMatchObject({ status: "pending" });
+    expect(await eventRow(t.db, event.id)).toMatchObject({ status: "pending", attempts: 1 });
+  });
+});
+
+describe("charge.refunded", () => {
+  it("takes back each partial refund once, in any order, and may leave the payee owing", async () => {
+    await deliver(t.db, succeeded("pi_refund", "ch_refund", 2_000, 200));
+    const before = await balances();
+    const refunded = (total: number) =>
+      buildEvent("charge.refunded", "charge", {
+        id: "ch_refund",
+        amount: 2_000,
+        amount_refunded: total,
+        payment_intent: "pi_refund",
+        refunded: total === 2_000,
+      });
+    const full = refunded(2_000);
+    const partial = refunded(500);
+    expect(await deliver(t.db, full)).toMatchObject({ status: "processed" });
+    expect(await deliver(t.db, partial)).toMatchObject({ status: "processed" }); // older, smaller: nothing more
+    expect(await deliver(t.db, full)).toMatchObject({ status: "duplicate" });
+    expect((await balances()).available).toBe(before.available - 2_000);
+  });
+
+  it("waits for the earning when the refund arrives first", async () => {
+    const event = buildEvent("charge.refunded", "charge", { id: "ch_early", amount_refunded: 100, payment_intent: "pi_early" });
+    expect(await deliver(t.db, event)).toMatchObject({ status: "pending" });
+  });
+});
+
+describe("charge.dispute.*", () => {
+  const dispute = (id: string, type: string, status: string, charge: string, amount = 1_500) =>
+    buildEvent(type, "dispute", { id, amount, currency: "usd", charge, payment_intent: null, status });
+
+  it("holds the disputed amount while open and releases it when won", async () => {
+    await deliver(t.db, succeeded("pi_disp_won", "ch_disp_won", 3_000, 0));
+    const before = await balances();
+    expect(await deliver(t.db, dispute("dp_won", "charge.dispute.created", "needs_response", "ch_disp_won"))).toMatchObject({
+      status: "processed",
+    });
+    expect(await balances()).toMatchObject({ available: before.available - 1_500, held: before.held + 1_500 });
+    expect(await deliver(t.db, dispute("dp_won", "charge.dispute.closed", "won", "ch_disp_won"))).toMatchObject({
+      status: "processed",
+    });
+    expect(await balances()).toMatchObject({ available: before.available, held: before.held });
+    const [hold] = await t.db.select().from(escrowHolds).where(eq(escrowHolds.sourceRef, "dp_won"));
+    expect(hold).toMatchObject({ kind: "dispute", status: "released" });
+  });
+
+  it("settles a lost dispute against the payee (held -> stripe_clearing)", async () => {
+    await deliver(t.db, succeeded("pi_disp_lost", "ch_disp_lost", 3_000, 0));
+    const before = await balances();
+    const clearing = (await platformBalances(t.db, "stripe_clearing")).usd!;
+    await deliver(t.db, dispute("dp_lost", "charge.dispute.created", "needs_response", "ch_disp_lost"));
+    await deliver(t.db, dispute("dp_lost", "charge.dispute.closed", "lost", "ch_disp_lost"));
+    expect(await balances()).toMatchObject({ available: before.available - 1_500, held: before.held });
+    expect((await platformBalances(t.db, "stripe_clearing")).usd).toBe(clearing + 1_500);
+    const [hold] = await t.db.select().from(escrowHolds).where(eq(escrowHolds.sourceRef, "dp_lost"));
+    expect(hold).toMatchObject({ status: "cancelled" });
+  });
+
+  it("a close that arrives before the open waits, and applies once the hold exists", async () => {
+    await deliver(t.db, succeeded("pi_disp_order", "ch_disp_order", 3_000, 0));
+    const closed = dispute(uniqueId("dp"), "charge.dispute.closed", "won", "ch_disp_order");
+    const id = (closed.data.object as { id: string }).id;
+    expect(await deliver(t.db, closed)).toMatchObject({ status: "pending" });
+    await deliver(t.db, dispute(id, "charge.dispute.created", "needs_response", "ch_disp_order"));
+    const { sweepWebhookReplays } = await import("../../../lib/webhooks/sweep");
+    const swept = await sweepWebhookReplays(t.db, {
+      env: reserveEnv,
+      gateway: () => {
+        throw new Error("no Stripe");
+      },
+      timeBudgetMs: 10_000,
+    });
+    expect(swept.processed).toBeGreaterThanOrEqual(1);
+    expect(await eventRow(t.db, closed.id)).toMatchObject({ status: "processed" });
+    expect(await unbalancedTransactions(t.db)).toEqual([]);
+  });
+});
