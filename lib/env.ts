@@ -107,6 +107,11 @@ export type RawEnv = z.infer<typeof envSchema>;
 export type Env = RawEnv & {
   /** Deployed production (Vercel): missing secrets are errors and no stand-in may run. */
   strict: boolean;
+  /**
+   * "local" (the demo sign-in page and its public signing secret) only on the embedded default:
+   * Supabase unset, Stripe on the simulator and not strict. With a real Stripe key, nobody can sign
+   * in through a stand-in, because a forged token there could move real money.
+   */
   databaseMode: "postgres" | "pglite";
   stripeMode: "live" | "test" | "simulator";
   schedulerMode: "qstash" | "local";
@@ -171,7 +176,8 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     databaseMode: raw.DATABASE_URL ? "postgres" : "pglite",
     stripeMode,
     schedulerMode: raw.QSTASH_TOKEN ? "qstash" : "local",
-    authMode: raw.SUPABASE_URL && raw.SUPABASE_ANON_KEY ? "supabase" : "local",
+    authMode:
+      (raw.SUPABASE_URL && raw.SUPABASE_ANON_KEY) || stripeMode !== "simulator" || strict ? "supabase" : "local",
   };
 }
 
@@ -205,5 +211,7 @@ export function describeStandIns(env: Env): string[] {
     );
   if (env.schedulerMode === "local") lines.push("QSTASH_TOKEN unset: local scheduler and dispatcher");
   if (env.authMode === "local") lines.push("Supabase unset: local demo sign-in");
+  else if (!env.SUPABASE_URL && !env.SUPABASE_JWT_SECRET)
+    lines.push("Supabase unset and Stripe is real: no one can sign in until SUPABASE_* is configured");
   return lines;
 }

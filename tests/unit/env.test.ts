@@ -44,3 +44,14 @@ describe("configuration", () => {
     expect(loadEnv({ STRIPE_SECRET_KEY: "sk_test_abc" }).stripeMode).toBe("test");
   });
 });
+
+describe("who may use the local demo sign-in", () => {
+  it("only the embedded default: Stripe simulator, Supabase unset, not deployed", () => {
+    expect(loadEnv({}).authMode).toBe("local");
+    expect(loadEnv({ NODE_ENV: "production" }).authMode).toBe("local");
+    // A real Stripe key, even a test one, turns the public demo secret off.
+    expect(loadEnv({ STRIPE_SECRET_KEY: "sk_test_abc" }).authMode).toBe("supabase");
+    expect(loadEnv({ NODE_ENV: "production", STRIPE_SECRET_KEY: "sk_live_abc" }).authMode).toBe("supabase");
+    expect(loadEnv({ SUPABASE_URL: "https://x.supabase.co", SUPABASE_ANON_KEY: "anon" }).authMode).toBe("supabase");
+  });
+});

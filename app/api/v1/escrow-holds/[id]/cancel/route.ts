@@ -1,0 +1,19 @@
+// POST /api/v1/escrow-holds/:id/cancel (platform_admin): the hold was a mistake: the money goes back to available.
+import { json, parseJsonBody, parseWith } from "@/lib/api/respond";
+import { withUser } from "@/lib/api/with-user";
+import { endEscrowHold } from "@/lib/escrow/holds";
+import { toHoldResponse } from "@/lib/escrow/respond";
+import { idParamsSchema } from "@/lib/schemas/common";
+import { endEscrowHoldBody, escrowHoldResponse } from "@/lib/schemas/escrow";
+
+export const dynamic = "force-dynamic";
+
+export const POST = withUser<{ id: string }>(
+  { roles: ["platform_admin"] },
+  async ({ db, params, rawBody, actor }) => {
+    const { id } = parseWith(idParamsSchema, params, "path");
+    const { reason } = parseJsonBody(endEscrowHoldBody, rawBody);
+    const hold = await endEscrowHold(db, { id, outcome: "cancelled", actor, reason });
+    return json(escrowHoldResponse.parse(toHoldResponse(hold)));
+  },
+);

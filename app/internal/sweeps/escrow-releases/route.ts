@@ -1,0 +1,13 @@
+// POST /internal/sweeps/escrow-releases: one hourly sweep batch run; answers { processed, skipped, failed, remaining }.
+import { withInternal } from "@/lib/api/handler";
+import { json, parseJsonBody } from "@/lib/api/respond";
+import { sweepRequestBody, sweepResponse } from "@/lib/schemas/sweeps";
+import { invokeSweep } from "@/lib/sweeps/invoke";
+
+export const dynamic = "force-dynamic";
+
+export const POST = withInternal(async ({ db, env, rawBody }) => {
+  const request = parseJsonBody(sweepRequestBody, rawBody);
+  const result = await invokeSweep(db, env, "escrow-releases", request);
+  return json(sweepResponse.parse(result));
+});

@@ -1,0 +1,83 @@
+import { eq } from "drizzle-orm";
+import type { NextRequest } from "next/server";
+import { type Db, getDb } from "../../db/client";
+import { payees } from "../../db/schema";
+import type { Actor } from "../actor";
+import { type AuthUser, type UserRole, verifyAccessToken } from "../auth/user";
+import { type Env, getEnv } from "../env";
+import { CursorError } from "../schemas/common";
+import { ApiError } from "./errors";
+import { readRawBody, toErrorResponse } from "./handler";
+import { errorResponse } from "./respond";
+
+type RouteParams = Record<string, string | string[] | undefined>;
+type RouteContext<P> = { params: Promise<P> };
+
+export type UserContext<P> = {
+  req: NextRequest;
+  url: URL;
+  rawBody: string;
+  params: P;
+  db: Db;
+  env: Env;
+  user: AuthUser;
+  actor: Actor;
+};
+
+/** The payee a caller is confined to: its own for `payee`, none (everything) for staff. */
+export function payeeScope(user: AuthUser): string | undefined {
+  return user.role === "payee" ? (user.payeeId ?? "00000000-0000-0000-0000-000000000000") : undefined;
+}
+
+/**
+ * Every /api/v1/* route: a verified Supabase access token whose role is in `roles`; 401 JSON without
+ * a valid token, 403 for a role not allowed here. A `payee` user is bound to its payee (from the
+ * token's app_metadata.payee_id, else payees.user_id = sub); one with no payee is refused.
+ */
+export function withUser<P extends RouteParams = Record<string, never>>(
+  options: { roles: readonly UserRole[] },
+  handler: (ctx: UserContext<P>) => Promise<Response>,
+) {
+  return async (req: NextRequest, route: RouteContext<P>): Promise<Response> => {
+    const where = `${req.method} ${new URL(req.url).pathname}`;
+    try {
+      const env = getEnv();
+      const header = req.headers.get("authorization") ?? "";
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match)
+        return errorResponse(new ApiError("unauthorized", "send Authorization: Bearer <access token>"));
+      const verified = await verifyAccessToken(match[1]!, env);
+      if (!verified) return errorResponse(new ApiError("unauthorized", "access token is invalid or expired"));
+      if (!options.roles.includes(verified.role)) {
+        return errorResponse(new ApiError("forbidden", `role ${verified.role} may not do this`));
+      }
+      const db = await getDb();
+      const user = verified.role === "payee" ? await bindPayee(db, verified) : verified;
+      const rawBody = await readRawBody(req);
+      const actor: Actor = { type: "user", id: user.id, role: user.role, payeeId: user.payeeId };
+      return await handler({
+        req,
+        url: new URL(req.url),
+        rawBody,
+        params: await route.params,
+        db,
+        env,
+        user,
+        actor,
+      });
+    } catch (error) {
+      if (error instanceof CursorError) return errorResponse(new ApiError("bad_request", error.message));
+      return toErrorResponse(error, where);
+    }
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function bindPayee(db: Db, user: AuthUser): Promise<AuthUser> {
+  if (user.payeeId) return user;
+  if (!UUID.test(user.id)) throw new ApiError("forbidden", "this account is not linked to a payee");
+  const [row] = await db.select({ id: payees.id }).from(payees).where(eq(payees.userId, user.id)).limit(1);
+  if (!row) throw new ApiError("forbidden", "this account is not linked to a payee");
+  return { ...user, payeeId: row.id };
+}

@@ -1,0 +1,113 @@
+import { and, eq, sql } from "drizzle-orm";
+import type Stripe from "stripe";
+import { type Db, queryRows } from "../../db/client";
+import { type PlacementInvoice, placementInvoices } from "../../db/schema";
+import type { Actor } from "../actor";
+import { recordAudit } from "../audit";
+import type { StripeGateway } from "../stripe/gateway";
+import type { SweepDefinition, SweepStep } from "../sweeps/types";
+import {
+  errorMessage,
+  INVOICE_LEASE_MS,
+  INVOICE_RETRY_DELAY_MS,
+  invoiceKeys,
+  invoiceStatusFromStripe,
+} from "./invoice-state";
+
+/**
+ * finalize-placement-invoices: finalize and send each draft. The row moves on only from `draft`, so
+ * whatever an invoice.* webhook wrote first (open, paid, void) is kept: webhooks own the state after.
+ */
+export function finalizePlacementInvoicesSweep(gateway: StripeGateway): SweepDefinition {
+  return {
+    name: "finalize-placement-invoices",
+    async step(db, ctx) {
+      const claimed = await db
+        .update(placementInvoices)
+        .set({ leaseExpiresAt: new Date(ctx.now.getTime() + INVOICE_LEASE_MS), updatedAt: ctx.now })
+        .where(
+          sql`${placementInvoices.id} in (
+            select id from placement_invoices
+            where status = 'draft' and stripe_invoice_id is not null
+              and (lease_expires_at is null or lease_expires_at < ${ctx.now.toISOString()}::timestamptz)
+            order by created_at limit ${ctx.batchSize} for update skip locked)`,
+        )
+        .returning();
+      const step: SweepStep = { claimed: claimed.length, processed: 0, skipped: 0, failed: 0 };
+      for (const row of claimed) {
+        const ok = await finalizeAndSend(db, gateway, row, ctx.actor, ctx.now);
+        if (ok) step.processed++;
+        else step.failed++;
+      }
+      return step;
+    },
+    async remaining(db, ctx) {
+      const [row] = await queryRows<{ n: string | number }>(
+        db,
+        sql`select count(*) as n from placement_invoices
+            where status = 'draft' and stripe_invoice_id is not null
+              and (lease_expires_at is null or lease_expires_at < ${ctx.now.toISOString()}::timestamptz)`,
+      );
+      return Number(row?.n ?? 0);
+    },
+  };
+}
+
+async function finalizeAndSend(
+  db: Db,
+  gateway: StripeGateway,
+  row: PlacementInvoice,
+  actor: Actor,
+  now: Date,
+): Promise<boolean> {
+  const keys = invoiceKeys(row.idempotencyKey);
+  const stripeInvoiceId = row.stripeInvoiceId!;
+  try {
+    let invoice: Stripe.Invoice;
+    try {
+      invoice = await gateway.finalizeInvoice(stripeInvoiceId, keys.finalize);
+    } catch (error) {
+      // Finalized already (an earlier try whose answer was lost, or by hand in the dashboard)?
+      invoice = await gateway.retrieveInvoice(stripeInvoiceId);
+      if (invoice.status === "draft") throw error;
+    }
+    if (invoice.status === "open") invoice = await gateway.sendInvoice(stripeInvoiceId, keys.send);
+    const finalizedAt = invoice.status_transitions?.finalized_at;
+    await db.transaction(async (tx) => {
+      const [after] = await tx
+        .update(placementInvoices)
+        .set({
+          status: invoiceStatusFromStripe(invoice.status),
+          finalizedAt: finalizedAt ? new Date(finalizedAt * 1000) : now,
+          hostedInvoiceUrl: invoice.hosted_invoice_url ?? null,
+          leaseExpiresAt: null,
+          lastError: null,
+          updatedAt: new Date(),
+        })
+        .where(and(eq(placementInvoices.id, row.id), eq(placementInvoices.status, "draft")))
+        .returning();
+      if (after) {
+        await recordAudit(tx, {
+          actor,
+          action: "placement_invoice.finalized",
+          entityType: "placement_invoice",
+          entityId: row.id,
+          before: { status: "draft" },
+          after,
+          reason: "finalized and sent to the client",
+        });
+      }
+    });
+    return true;
+  } catch (error) {
+    await db
+      .update(placementInvoices)
+      .set({
+        lastError: errorMessage(error),
+        leaseExpiresAt: new Date(now.getTime() + INVOICE_RETRY_DELAY_MS),
+        updatedAt: new Date(),
+      })
+      .where(eq(placementInvoices.id, row.id));
+    return false;
+  }
+}

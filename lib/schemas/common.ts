@@ -1,0 +1,76 @@
+import { z } from "zod";
+
+// Shared by the API routes and the dashboard forms: no server imports in lib/schemas/.
+
+export const uuidSchema = z.uuid("must be a UUID");
+export const idParamsSchema = z.object({ id: uuidSchema });
+
+export const currencyCode = z
+  .string()
+  .regex(/^[a-zA-Z]{3}$/, "must be a three-letter ISO 4217 code")
+  .transform((c) => c.toLowerCase());
+export const wholeCents = z
+  .number()
+  .int("must be whole cents")
+  .min(0, "must not be negative")
+  .max(Number.MAX_SAFE_INTEGER);
+export const positiveCents = z
+  .number()
+  .int("must be whole cents")
+  .min(1, "must be positive")
+  .max(Number.MAX_SAFE_INTEGER);
+export const isoDate = z.iso.date("must be a date YYYY-MM-DD");
+export const isoDateTime = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" });
+
+/** A timestamp in a response: a Date from the database or an ISO string from JSON, out as ISO. */
+export const timestampOut = z.preprocess((v) => (v instanceof Date ? v.toISOString() : v), z.string());
+export const nullableTimestampOut = z.preprocess(
+  (v) => (v instanceof Date ? v.toISOString() : v),
+  z.string().nullable(),
+);
+/** bigint columns: postgres.js may hand back strings; responses always carry numbers. */
+export const centsOut = z.preprocess((v) => (typeof v === "string" ? Number(v) : v), z.number().int());
+
+// Keyset pagination: newest first by (created_at, id). The cursor is opaque to clients.
+export const paginationQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+export type Pagination = z.infer<typeof paginationQuery>;
+
+export type Cursor = { createdAt: string; id: string };
+
+export function encodeCursor(row: { createdAt: Date | string; id: string }): string {
+  const createdAt = row.createdAt instanceof Date ? row.createdAt.toISOString() : row.createdAt;
+  // btoa, not Buffer: this file also runs in the browser. The content is ASCII (ISO date + UUID).
+  return btoa(JSON.stringify([createdAt, row.id]))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+/** Undefined for a missing cursor; throws for a malformed one (the route answers 400). */
+export function decodeCursor(cursor: string | undefined): Cursor | undefined {
+  if (!cursor) return undefined;
+  try {
+    const [createdAt, id] = JSON.parse(atob(cursor.replace(/-/g, "+").replace(/_/g, "/"))) as [
+      string,
+      string,
+    ];
+    if (Number.isNaN(Date.parse(createdAt)) || !uuidSchema.safeParse(id).success)
+      throw new Error("bad cursor");
+    return { createdAt, id };
+  } catch {
+    throw new CursorError();
+  }
+}
+
+export class CursorError extends Error {
+  constructor() {
+    super("cursor is not one this API handed out");
+    this.name = "CursorError";
+  }
+}
+
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ data: z.array(item), nextCursor: z.string().nullable() });

@@ -1,0 +1,49 @@
+import { randomUUID } from "node:crypto";
+import type { Db } from "../../db/client";
+import type { Env } from "../env";
+import { log } from "../observability/log";
+import { dispatchInternal } from "../scheduler/dispatch";
+import type { SweepRequest } from "../schemas/sweeps";
+import { getStripe } from "../stripe/client";
+import { createStripeGateway, type StripeGateway } from "../stripe/gateway";
+import { sweepDefinition } from "./registry";
+import { type RunSweepOptions, runSweep, sweepBudgetMs } from "./run";
+import type { SweepName, SweepResult } from "./types";
+
+/** A chain of continuations stops here even if work remains (the next hourly trigger picks it up). */
+export const MAX_CONTINUATIONS = 50;
+
+/**
+ * One invocation of POST /internal/sweeps/<name>: run within a third of the function's maxDuration,
+ * then, if work is left, hand the rest to a fresh invocation through the scheduler's dispatcher
+ * (QStash, or the local dispatcher), deduplicated per chain and step so a retried delivery never
+ * forks the chain.
+ */
+export async function invokeSweep(
+  db: Db,
+  env: Env,
+  name: SweepName,
+  request: SweepRequest,
+  options: RunSweepOptions & { gateway?: StripeGateway; dispatch?: typeof dispatchInternal } = {},
+): Promise<SweepResult & { continued: boolean }> {
+  const definition = sweepDefinition(name, {
+    env,
+    gateway: () => options.gateway ?? createStripeGateway(getStripe()),
+  });
+  const result = await runSweep(db, definition, { budgetMs: sweepBudgetMs(env), ...options });
+  const step = request.continuation ?? 0;
+  let continued = false;
+  if (result.remaining > 0 && step < MAX_CONTINUATIONS) {
+    const chainId = request.chainId ?? randomUUID();
+    const dispatch = options.dispatch ?? dispatchInternal;
+    await dispatch(env, {
+      path: `/internal/sweeps/${name}`,
+      body: { continuation: step + 1, chainId },
+      dedupeId: `sweep.${name}.${chainId}.${step + 1}`,
+      flowControlKey: `sweep-${name}`,
+    });
+    continued = true;
+    log.info("sweep continues", { sweep: name, remaining: result.remaining, continuation: step + 1 });
+  }
+  return { ...result, continued };
+}

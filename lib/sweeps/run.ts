@@ -1,0 +1,51 @@
+import type { Db } from "../../db/client";
+import { systemActor } from "../actor";
+import type { Env } from "../env";
+import type { SweepContext, SweepDefinition, SweepResult } from "./types";
+
+export type RunSweepOptions = {
+  now?: Date;
+  /** Milliseconds this invocation may spend; defaults to a third of the function's maxDuration. */
+  budgetMs?: number;
+  batchSize?: number;
+  /** Safety net for a step that keeps claiming: at most this many batches per invocation. */
+  maxBatches?: number;
+};
+
+/** A third of the Vercel maxDuration (300 s → 100 s), leaving room for the last batch and the answer. */
+export function sweepBudgetMs(env: Pick<Env, "PAYOUT_FUNCTION_MAX_DURATION_SECONDS">): number {
+  return Math.floor((env.PAYOUT_FUNCTION_MAX_DURATION_SECONDS * 1000) / 3);
+}
+
+/**
+ * Run a sweep in batches until there is nothing to claim or the time budget is spent. Each step
+ * claims its rows atomically (SKIP LOCKED or a conditional UPDATE with a lease), so two instances
+ * running at once split the work instead of doing it twice.
+ */
+export async function runSweep(
+  db: Db,
+  sweep: SweepDefinition,
+  options: RunSweepOptions = {},
+): Promise<SweepResult> {
+  const startedAt = Date.now();
+  const budgetMs = options.budgetMs ?? 100_000;
+  const ctx: SweepContext = {
+    now: options.now ?? new Date(),
+    actor: systemActor(`sweep:${sweep.name}`),
+    batchSize: options.batchSize ?? 50,
+  };
+  const total = { processed: 0, skipped: 0, failed: 0 };
+  const maxBatches = options.maxBatches ?? 10_000;
+  for (let batch = 0; batch < maxBatches && Date.now() - startedAt < budgetMs; batch++) {
+    // Real time moves on between batches; an injected clock (tests) stays where it was put.
+    if (!options.now) ctx.now = new Date();
+    const step = await sweep.step(db, ctx);
+    total.processed += step.processed;
+    total.skipped += step.skipped;
+    total.failed += step.failed;
+    if (step.claimed === 0 || step.claimed < ctx.batchSize) break;
+  }
+  const remaining = await sweep.remaining(db, ctx);
+  const waiting = sweep.waiting ? await sweep.waiting(db, ctx) : 0;
+  return { ...total, skipped: total.skipped + waiting, remaining };
+}
