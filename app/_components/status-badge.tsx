@@ -1,0 +1,24 @@
+const TONE: Record<string, "ok" | "warn" | "bad" | ""> = {
+  paid: "ok",
+  completed: "ok",
+  processed: "ok",
+  released: "ok",
+  active: "warn",
+  in_transit: "warn",
+  processing: "warn",
+  planned: "",
+  planning: "warn",
+  executing: "warn",
+  pending: "warn",
+  received: "",
+  skipped: "",
+  ignored: "",
+  cancelled: "",
+  failed: "bad",
+  completed_with_failures: "bad",
+  conflict: "bad",
+};
+
+export function StatusBadge({ status }: { status: string }) {
+  return <span className={`badge ${TONE[status] ?? ""}`}>{status.replaceAll("_", " ")}</span>;
+}

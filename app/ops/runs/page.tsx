@@ -1,0 +1,35 @@
+import type { Metadata } from "next";
+import { LiveRefresh } from "@/app/_components/live-refresh";
+import { Pager } from "@/app/_components/pager";
+import { ErrorState, Flash } from "@/app/_components/states";
+import { getDb } from "@/db/client";
+import { isRunLive } from "@/lib/dashboard/ops";
+import { section } from "@/lib/dashboard/section";
+import { listRuns } from "@/lib/payouts/queries";
+import { RunsTable } from "../runs-table";
+
+export const metadata: Metadata = { title: "Payout runs" };
+export const dynamic = "force-dynamic";
+
+export default async function RunsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+  const params = await searchParams;
+  // Only cursors this page handed out (an ISO time); anything else starts from the newest.
+  const cursor = params.cursor && !Number.isNaN(Date.parse(params.cursor)) ? params.cursor : undefined;
+  const db = await getDb();
+  const runs = await section("runs", () => listRuns(db, { limit: 25, cursor }));
+  return (
+    <>
+      <h1>Payout runs</h1>
+      <Flash notice={params.notice} error={params.error} />
+      {runs.ok ? (
+        <>
+          <LiveRefresh active={runs.data.runs.some((r) => isRunLive(r.status))} intervalMs={3000} />
+          <RunsTable runs={runs.data.runs} caption="Payout runs, newest first" />
+          <Pager basePath="/ops/runs" params={{}} cursorParam="cursor" current={cursor} next={runs.data.nextCursor} label="Runs" />
+        </>
+      ) : (
+        <ErrorState title="Runs could not be listed." error={runs.error} hint="Check /internal/payouts/health." />
+      )}
+    </>
+  );
+}

@@ -1,0 +1,142 @@
+import { createServerClient } from "@supabase/ssr";
+import { eq } from "drizzle-orm";
+import { cookies } from "next/headers";
+import { redirect } from "next/navigation";
+import { WebSocket } from "ws";
+import { type Db, getDb } from "../../db/client";
+import { payees } from "../../db/schema";
+import type { Actor } from "../actor";
+import { findDemoUser } from "../demo/users";
+import { type Env, getEnv } from "../env";
+import { type AuthUser, issueLocalToken, type UserRole, verifyAccessToken } from "./user";
+
+// The page and server-action side of sign-in. Both modes end in the same check: an access token
+// verified locally by verifyAccessToken (lib/auth/user.ts), the same function the API uses.
+//   supabase  @supabase/ssr keeps the session in its own cookies; we read the access token from it.
+//   local     the local sign-in page puts a token from issueLocalToken in LOCAL_SESSION_COOKIE.
+// Local sign-in is refused when env.strict (deployed production) or when Supabase is configured.
+
+export const LOCAL_SESSION_COOKIE = "payrun_session";
+const LOCAL_SESSION_SECONDS = 8 * 3600;
+
+export type SessionUser = AuthUser & { actor: Actor };
+
+export function localSignInAllowed(env: Env = getEnv()): boolean {
+  return env.authMode === "local" && !env.strict;
+}
+
+type CookieStore = Awaited<ReturnType<typeof cookies>>;
+
+/** A per-request Supabase client over Next's cookie store (@supabase/ssr writes refreshed tokens back). */
+function supabaseClient(env: Env, store: CookieStore) {
+  return createServerClient(env.SUPABASE_URL!, env.SUPABASE_ANON_KEY!, {
+    cookies: {
+      getAll: () => store.getAll(),
+      setAll: (list) => {
+        // Server components cannot set cookies (only actions and routes can): reading still works.
+        try {
+          for (const c of list) store.set(c.name, c.value, c.options);
+        } catch {}
+      },
+    },
+    // Node 20 has no global WebSocket; supabase-js wants one for realtime even if unused.
+    realtime: { transport: WebSocket as never },
+  });
+}
+
+async function supabaseAccessToken(env: Env): Promise<string | null> {
+  const supabase = supabaseClient(env, await cookies());
+  // getSession only reads the cookie; the token is then verified locally (signature, expiry, role).
+  const { data } = await supabase.auth.getSession();
+  return data.session?.access_token ?? null;
+}
+
+/** The signed-in user, verified, or null. A payee is bound to its payees row. */
+export async function getSessionUser(): Promise<SessionUser | null> {
+  const env = getEnv();
+  let token: string | null;
+  if (env.authMode === "supabase") {
+    token = await supabaseAccessToken(env);
+  } else {
+    if (!localSignInAllowed(env)) return null;
+    token = (await cookies()).get(LOCAL_SESSION_COOKIE)?.value ?? null;
+  }
+  if (!token) return null;
+  const verified = await verifyAccessToken(token, env);
+  if (!verified) return null;
+  const user = verified.role === "payee" && !verified.payeeId ? await bindPayee(await getDb(), verified) : verified;
+  return { ...user, actor: { type: "user", id: user.id, role: user.role, payeeId: user.payeeId } };
+}
+
+async function bindPayee(db: Db, user: AuthUser): Promise<AuthUser> {
+  const [row] = await db.select({ id: payees.id }).from(payees).where(eq(payees.userId, user.id));
+  return { ...user, payeeId: row?.id ?? null };
+}
+
+/** Where a signed-in user lands by default. */
+export function homeFor(role: UserRole): string {
+  return role === "payee" ? "/dashboard" : "/ops";
+}
+
+/**
+ * For pages: the user if their role is allowed, else a redirect (to sign-in when signed out, to their
+ * own home when signed in with another role).
+ */
+export async function requirePageUser(roles: readonly UserRole[], from: string): Promise<SessionUser> {
+  const user = await getSessionUser();
+  if (!user) redirect(`/sign-in?next=${encodeURIComponent(from)}`);
+  if (!roles.includes(user.role)) redirect(homeFor(user.role));
+  return user;
+}
+
+/** For server actions: re-checks the role on the server on every call; throws instead of redirecting. */
+export async function requireActionUser(roles: readonly UserRole[]): Promise<SessionUser> {
+  const user = await getSessionUser();
+  if (!user) throw new Error("not signed in");
+  if (!roles.includes(user.role)) throw new Error(`role ${user.role} may not do this`);
+  return user;
+}
+
+/** Local sign-in as one of the demo users (lib/demo/users.ts). Refused in production. */
+export async function signInAsDemoUser(userId: string): Promise<SessionUser> {
+  const env = getEnv();
+  if (!localSignInAllowed(env)) throw new Error("local sign-in is disabled (production or Supabase configured)");
+  const demo = findDemoUser(userId);
+  if (!demo) throw new Error("unknown demo user");
+  const token = await issueLocalToken(
+    { userId: demo.id, role: demo.role as UserRole, payeeId: demo.payeeId, email: demo.email },
+    env,
+    { expiresInSeconds: LOCAL_SESSION_SECONDS },
+  );
+  (await cookies()).set(LOCAL_SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: "lax",
+    secure: env.APP_BASE_URL.startsWith("https:"),
+    path: "/",
+    maxAge: LOCAL_SESSION_SECONDS,
+  });
+  const user: AuthUser = { id: demo.id, role: demo.role as UserRole, payeeId: demo.payeeId, email: demo.email };
+  return { ...user, actor: { type: "user", id: user.id, role: user.role, payeeId: user.payeeId } };
+}
+
+export async function signOut(): Promise<void> {
+  const env = getEnv();
+  const store = await cookies();
+  store.delete(LOCAL_SESSION_COOKIE);
+  if (env.authMode === "supabase") {
+    await supabaseClient(env, store).auth.signOut();
+  }
+}
+
+/** Supabase email + password sign-in; @supabase/ssr writes the session cookies. */
+export async function signInWithPassword(email: string, password: string): Promise<SessionUser> {
+  const env = getEnv();
+  if (env.authMode !== "supabase") throw new Error("Supabase is not configured");
+  const store = await cookies();
+  const supabase = supabaseClient(env, store);
+  const { data, error } = await supabase.auth.signInWithPassword({ email, password });
+  if (error || !data.session) throw new Error("Email or password is wrong.");
+  const verified = await verifyAccessToken(data.session.access_token, env);
+  if (!verified) throw new Error("This account has no Payrun role yet; ask an admin to grant one.");
+  return { ...verified, actor: { type: "user", id: verified.id, role: verified.role, payeeId: verified.payeeId } };
+}

@@ -1,0 +1,204 @@
+// `npm run bench:dashboard`: how long the payee dashboard takes to render on the server for a payee
+// with 10,000 ledger entries (target: under 200 ms). Seeds a scratch database (a fresh database on
+// TEST_DATABASE_URL's Postgres, else a temp PGlite dir), then measures
+//   1. the page's read model (loadPayeeDashboard: balances, preview, payouts, one history page), and
+//   2. the whole server render: GET /dashboard on `next start` (needs a build: `npm run build`).
+// Prints p50/p95/max of each. BENCH_ENTRIES and BENCH_ROUNDS change the size and the repetitions.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import { connectPostgres, type DbHandle, migrateDb, openPglite, schema } from "../db/client";
+import { issueLocalToken } from "../lib/auth/user";
+import { loadPayeeDashboard } from "../lib/dashboard/payee";
+import { DEMO_USERS } from "../lib/demo/users";
+import { loadEnv } from "../lib/env";
+import { postLedgerTransactions } from "../lib/ledger";
+import type { PostingInput } from "../lib/ledger/types";
+
+const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 10_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
+const TARGET_MS = 200;
+const ROOT = path.resolve(import.meta.dirname, "..");
+
+type Scratch = { handle: DbHandle; appEnv: Record<string, string>; drop(): Promise<void> };
+
+async function scratchDatabase(): Promise<Scratch> {
+  const serverUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  const name = `payrun_bench_dash_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {}, connect_timeout: 3 });
+  try {
+    await admin.unsafe(`create database ${name}`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    const handle = connectPostgres(url.toString(), { max: 4 });
+    await migrateDb(handle);
+    console.log(`database: Postgres ${url.host}/${name}`);
+    return {
+      handle,
+      appEnv: { DATABASE_URL: url.toString() },
+      drop: async () => {
+        await handle.close().catch(() => {});
+        await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+        await admin.end({ timeout: 2 });
+      },
+    };
+  } catch {
+    await admin.end({ timeout: 1 }).catch(() => {});
+    const dir = mkdtempSync(path.join(os.tmpdir(), "payrun-bench-dash-"));
+    const handle = await openPglite({ dataDir: path.join(dir, "data") });
+    await migrateDb(handle);
+    console.log(`database: PGlite ${dir} (Postgres unavailable)`);
+    return {
+      handle,
+      appEnv: { PGLITE_DIR: path.join(dir, "data") },
+      drop: async () => {
+        await handle.close().catch(() => {});
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+}
+
+/** A payee with `entries` entries in their own accounts: earnings, fees taken back, payouts sent and paid. */
+async function seedPayee(handle: DbHandle, payeeId: string, userId: string, entries: number) {
+  const { db } = handle;
+  await db.insert(schema.payees).values({ id: payeeId, displayName: "Bench Payee", email: "bench@example.com", userId });
+  const postings: PostingInput[] = [];
+  const start = Date.now() - 365 * 86_400_000;
+  let payeeEntries = 0;
+  for (let i = 0; payeeEntries < entries; i++) {
+    const effectiveAt = new Date(start + i * 60_000);
+    if (i % 10 === 9) {
+      // every tenth: a payout moving available -> in_transit (two payee entries)
+      postings.push({
+        idempotencyKey: `bench:${payeeId}:payout:${i}`,
+        kind: "payout_planned",
+        description: "payout planned: available -> in transit",
+        currency: "usd",
+        payeeId,
+        effectiveAt,
+        lines: [
+          { payeeId, kind: "available", amount: -1_000 },
+          { payeeId, kind: "in_transit", amount: 1_000 },
+        ],
+      });
+      payeeEntries += 2;
+    } else {
+      postings.push({
+        idempotencyKey: `bench:${payeeId}:earning:${i}`,
+        kind: "earning",
+        description: `Destination charge pi_bench_${i}`,
+        currency: "usd",
+        payeeId,
+        effectiveAt,
+        lines: [
+          { kind: "stripe_clearing", amount: -2_000 },
+          { payeeId, kind: "available", amount: 1_800 },
+          { kind: "fees", amount: 200 },
+        ],
+      });
+      payeeEntries += 1;
+    }
+  }
+  for (let i = 0; i < postings.length; i += 1_000) await postLedgerTransactions(db, postings.slice(i, i + 1_000));
+  // A live database has planner statistics (autovacuum); a just-filled one has none, and without them
+  // Postgres reads the payee's whole history instead of walking the (payee_id, created_at) index.
+  await db.execute(sql`analyze`);
+  return { transactions: postings.length, payeeEntries };
+}
+
+function stats(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { p50: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1]! };
+}
+
+const fmt = (s: ReturnType<typeof stats>) => `p50 ${s.p50.toFixed(1)} ms  p95 ${s.p95.toFixed(1)} ms  max ${s.max.toFixed(1)} ms`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+async function measureHttp(appEnv: Record<string, string>, token: string): Promise<ReturnType<typeof stats> | null> {
+  if (!existsSync(path.join(ROOT, ".next", "BUILD_ID"))) {
+    console.log("next start: skipped (no build; run `npm run build` first)");
+    return null;
+  }
+  const port = await freePort();
+  const child: ChildProcess = spawn(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(port), "-H", "127.0.0.1"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", ...appEnv },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  try {
+    const url = `http://127.0.0.1:${port}/dashboard`;
+    const get = () => fetch(url, { headers: { cookie: `payrun_session=${token}` }, redirect: "manual" });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/sign-in`)).ok) break;
+      } catch {}
+      if (Date.now() > deadline) throw new Error("next start did not come up");
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const warm = await get();
+    if (warm.status !== 200) throw new Error(`GET /dashboard answered ${warm.status}`);
+    await warm.text();
+    for (let i = 0; i < 3; i++) await (await get()).text();
+    const samples: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const t = performance.now();
+      const res = await get();
+      await res.text(); // the whole streamed page
+      samples.push(performance.now() - t);
+    }
+    return stats(samples);
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
+const scratch = await scratchDatabase();
+try {
+  const payeeUser = DEMO_USERS.find((u) => u.role === "payee")!;
+  const payeeId = randomUUID();
+  let t = performance.now();
+  const seeded = await seedPayee(scratch.handle, payeeId, payeeUser.id, ENTRIES);
+  console.log(
+    `seeded ${seeded.payeeEntries} payee ledger entries in ${seeded.transactions} transactions (${((performance.now() - t) / 1000).toFixed(1)} s)`,
+  );
+  const env = loadEnv({ ...process.env, NODE_ENV: "production", VERCEL: undefined, SUPABASE_URL: undefined });
+
+  for (let i = 0; i < 3; i++) await loadPayeeDashboard(scratch.handle.db, env, payeeId);
+  const samples: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    t = performance.now();
+    await loadPayeeDashboard(scratch.handle.db, env, payeeId);
+    samples.push(performance.now() - t);
+  }
+  const readModel = stats(samples);
+  console.log(`read model (loadPayeeDashboard, ${ROUNDS} rounds): ${fmt(readModel)}`);
+
+  if (!scratch.appEnv.DATABASE_URL) await scratch.handle.close(); // PGlite: one process at a time
+  const token = await issueLocalToken({ userId: payeeUser.id, role: "payee", payeeId, email: payeeUser.email }, env);
+  const http = await measureHttp(scratch.appEnv, token);
+  if (http) console.log(`server render (GET /dashboard on next start, ${ROUNDS} rounds): ${fmt(http)}`);
+  const worst = http?.p95 ?? readModel.p95;
+  console.log(`target: p95 < ${TARGET_MS} ms -> ${worst < TARGET_MS ? "OK" : "TOO SLOW"}`);
+  process.exitCode = worst < TARGET_MS ? 0 : 1;
+} finally {
+  await scratch.drop();
+}

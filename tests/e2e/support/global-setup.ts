@@ -1,0 +1,223 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import postgres from "postgres";
+import type { TestProject } from "vitest/node";
+import { connectPostgres, type DbHandle, migrateDb, openPglite } from "../../../db/client";
+import { seedDemo } from "../../../lib/demo/seed";
+import { loadEnv } from "../../../lib/env";
+import { createStripeClient } from "../../../lib/stripe/client";
+import { createStripeGateway } from "../../../lib/stripe/gateway";
+import { type StripeSimulator, startStripeSimulator } from "../../../lib/stripe/simulator";
+
+// One app for the whole e2e project: Debian's chromium (installed here if missing), a production
+// build of the app (rebuilt when sources are newer), the Stripe simulator in this process, a scratch
+// database (a fresh database on the real Postgres, else a temp PGlite dir), the demo data, and
+// `next start` on a free port. Tests get the URLs through inject().
+
+const ROOT = path.resolve(import.meta.dirname, "../../..");
+export const CHROMIUM = "/usr/bin/chromium";
+const WEBHOOK_SECRET = "whsec_e2e_platform_secret";
+const CONNECT_WEBHOOK_SECRET = "whsec_e2e_connect_secret";
+const CRON_SECRET = `e2e-cron-${randomBytes(12).toString("hex")}`;
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    baseUrl: string;
+    simulatorUrl: string;
+    databaseUrl: string | null;
+  }
+}
+
+function log(message: string) {
+  console.info(`[e2e] ${message}`);
+}
+
+function ensureChromium() {
+  if (existsSync(CHROMIUM)) return;
+  log("chromium is missing: apt-get update && apt-get install -y chromium (about 40 s)");
+  execFileSync("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"], {
+    stdio: "inherit",
+  });
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function ensureBuild() {
+  const buildId = path.join(ROOT, ".next", "BUILD_ID");
+  const sources = Math.max(
+    ...["app", "lib", "db"].map((d) => newestMtime(path.join(ROOT, d))),
+    ...["next.config.ts", "package.json", "instrumentation.ts"].map((f) =>
+      existsSync(path.join(ROOT, f)) ? statSync(path.join(ROOT, f)).mtimeMs : 0,
+    ),
+  );
+  if (existsSync(buildId) && statSync(buildId).mtimeMs >= sources) {
+    log("production build is up to date");
+    return;
+  }
+  log("building the app (next build)");
+  execFileSync("npx", ["next", "build"], {
+    cwd: ROOT,
+    stdio: "inherit",
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+type ScratchDb = { handle: DbHandle; env: Record<string, string>; databaseUrl: string | null; drop(): Promise<void> };
+
+/** A fresh database on the real Postgres if it answers, else a temp PGlite data dir. */
+async function scratchDatabase(): Promise<ScratchDb> {
+  const serverUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  const name = `payrun_e2e_${Date.now()}_${randomBytes(3).toString("hex")}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {}, connect_timeout: 3 });
+  try {
+    await admin.unsafe(`create database ${name}`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    const handle = connectPostgres(url.toString(), { max: 4 });
+    await migrateDb(handle);
+    log(`scratch database ${name} on ${url.host}`);
+    return {
+      handle,
+      env: { DATABASE_URL: url.toString() },
+      databaseUrl: url.toString(),
+      drop: async () => {
+        await handle.close().catch(() => {});
+        await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+        await admin.end({ timeout: 2 });
+      },
+    };
+  } catch (error) {
+    await admin.end({ timeout: 1 }).catch(() => {});
+    log(`Postgres unavailable (${(error as Error).message}); using embedded PGlite`);
+    const dir = mkdtempSync(path.join(os.tmpdir(), "payrun-e2e-pglite-"));
+    const dataDir = path.join(dir, "data");
+    const handle = await openPglite({ dataDir });
+    await migrateDb(handle);
+    return {
+      handle,
+      env: { PGLITE_DIR: dataDir },
+      databaseUrl: null,
+      drop: async () => {
+        await handle.close().catch(() => {});
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+}
+
+async function waitForServer(url: string, child: ChildProcess, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(url, { redirect: "manual" });
+      if (res.status < 500) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`next start did not answer at ${url} within ${timeoutMs} ms`);
+}
+
+export default async function setup(project: TestProject) {
+  mkdirSync(path.join(ROOT, "tests/e2e/screenshots"), { recursive: true });
+  ensureChromium();
+  ensureBuild();
+
+  const appPort = await freePort();
+  const baseUrl = `http://127.0.0.1:${appPort}`;
+  let simulator: StripeSimulator | undefined;
+  let db: ScratchDb | undefined;
+  let app: ChildProcess | undefined;
+
+  const teardown = async () => {
+    if (app && app.exitCode === null) {
+      app.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 500));
+      if (app.exitCode === null) app.kill("SIGKILL");
+    }
+    await simulator?.close().catch(() => {});
+    await db?.drop();
+  };
+
+  try {
+    simulator = await startStripeSimulator({
+      port: 0,
+      webhookUrl: `${baseUrl}/webhooks/stripe`,
+      webhookSecret: WEBHOOK_SECRET,
+      connectWebhookSecret: CONNECT_WEBHOOK_SECRET,
+      webhookRetryBaseMs: 200,
+    });
+    log(`Stripe simulator at ${simulator.url}`);
+    db = await scratchDatabase();
+    const gateway = createStripeGateway(
+      createStripeClient({ secretKey: "sk_test_simulator", apiBaseUrl: simulator.url, maxNetworkRetries: 2 }),
+    );
+    // The same demo data a new install gets (lib/demo/seed.ts): five payees, earnings, and a run for
+    // the previous cycle in which one payout failed at the bank (account_closed).
+    const seedEnv = loadEnv({ NODE_ENV: "test", STRIPE_API_BASE_URL: simulator.url, PAYOUT_TIMEZONE: "UTC" });
+    log(`demo data: ${await seedDemo(db.handle.db, seedEnv, gateway, simulator)}`);
+    if (!db.databaseUrl) {
+      // PGlite allows one process: hand the data dir to the app.
+      await db.handle.close();
+    }
+
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/root",
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      ...db.env,
+      CRON_SECRET_KEY: CRON_SECRET,
+      STRIPE_SECRET_KEY: "sk_test_simulator",
+      STRIPE_API_BASE_URL: simulator.url,
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      STRIPE_CONNECT_WEBHOOK_SECRET: CONNECT_WEBHOOK_SECRET,
+      APP_BASE_URL: baseUrl,
+      PAYOUT_TIMEZONE: "UTC",
+    };
+    log(`starting next start on ${baseUrl}`);
+    const child = spawn(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(appPort), "-H", "127.0.0.1"], {
+      cwd: ROOT,
+      env: env as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    app = child;
+    child.stdout?.on("data", (d: Buffer) => {
+      if (process.env.E2E_VERBOSE) process.stdout.write(`[next] ${d}`);
+    });
+    child.stderr?.on("data", (d: Buffer) => process.stderr.write(`[next] ${d}`));
+    await waitForServer(`${baseUrl}/sign-in`, child);
+    log("app is up");
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+
+  project.provide("baseUrl", baseUrl);
+  project.provide("simulatorUrl", simulator.url);
+  project.provide("databaseUrl", db.databaseUrl);
+  return teardown;
+}
