@@ -48,6 +48,7 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
     for (const line of input.lines) {
       lineRows.push({
         k: input.idempotencyKey,
+        allow_negative: input.allowNegative ?? false,
         owner_type: line.payeeId ? "payee" : "platform",
         payee_id: line.payeeId ?? null,
         kind: line.kind,
@@ -61,8 +62,18 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
   const linesJson = JSON.stringify(lineRows);
   const txSet = sql`jsonb_to_recordset(${txJson}::jsonb) as t(k text, kind text, description text,
     payee_id uuid, source_type text, source_id text, metadata jsonb, effective_at timestamptz, allow_negative boolean)`;
-  const lineSet = sql`jsonb_to_recordset(${linesJson}::jsonb) as l(k text, owner_type text, payee_id uuid,
-    kind text, currency text, amount bigint)`;
+  const lineSet = sql`jsonb_to_recordset(${linesJson}::jsonb) as l(k text, allow_negative boolean, owner_type text,
+    payee_id uuid, kind text, currency text, amount bigint)`;
+  // Account of each line. Payee and platform accounts are matched separately so each side uses its
+  // own unique index (IS NOT DISTINCT FROM on payee_id could use neither).
+  const lineAccounts = sql`(
+    select l.*, a.id as account_id from ${lineSet}
+      join ledger_accounts a on a.owner_type = 'payee' and a.payee_id = l.payee_id and a.kind = l.kind and a.currency = l.currency
+     where l.owner_type = 'payee'
+    union all
+    select l.*, a.id as account_id from ${lineSet}
+      join ledger_accounts a on a.payee_id is null and a.kind = l.kind and a.currency = l.currency
+     where l.owner_type = 'platform') la`;
 
   return db.transaction(async (tx) => {
     // Accounts exist before anyone can lock them.
@@ -81,30 +92,25 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
     // Lock every payee account this batch takes money from, in id order.
     await tx.execute(sql`
       select a.id from ledger_accounts a
-      where a.owner_type = 'payee' and a.id in (
-        select a2.id from ${lineSet}
-        join ledger_accounts a2 on a2.owner_type = 'payee' and a2.payee_id = l.payee_id
-          and a2.kind = l.kind and a2.currency = l.currency
-        where l.amount < 0)
+      where a.id in (select la.account_id from ${lineAccounts} where la.owner_type = 'payee' and la.amount < 0)
       order by a.id for update`);
 
     // Under the locks: would any payee account go below zero? (available may, if the posting allows it)
     const negative = await queryRows<{ payee_id: string; kind: string; currency: string; balance: string; delta: string }>(
       tx,
       sql`
-      with fresh as (
-        select l.payee_id, l.kind, l.currency, sum(l.amount) as delta,
-               bool_and(t.allow_negative) as allow_negative
-        from ${lineSet} join ${txSet} on t.k = l.k
-        where l.owner_type = 'payee'
-          and not exists (select 1 from ledger_transactions x where x.idempotency_key = l.k)
-        group by l.payee_id, l.kind, l.currency
-        having sum(l.amount) < 0
+      with fresh as materialized (
+        select la.account_id, la.payee_id, la.kind, la.currency, sum(la.amount) as delta,
+               bool_and(la.allow_negative) as allow_negative
+        from ${lineAccounts}
+        where la.owner_type = 'payee'
+          and not exists (select 1 from ledger_transactions x where x.idempotency_key = la.k)
+        group by la.account_id, la.payee_id, la.kind, la.currency
+        having sum(la.amount) < 0
       )
       select f.payee_id, f.kind, f.currency, coalesce(b.balance, 0) as balance, f.delta
       from fresh f
-      join ledger_accounts a on a.owner_type = 'payee' and a.payee_id = f.payee_id and a.kind = f.kind and a.currency = f.currency
-      left join lateral (select sum(e.amount) as balance from ledger_entries e where e.account_id = a.id) b on true
+      left join lateral (select sum(e.amount) as balance from ledger_entries e where e.account_id = f.account_id) b on true
       where coalesce(b.balance, 0) + f.delta < 0
         and not (f.allow_negative and f.kind = 'available')
       limit 1`,
@@ -133,12 +139,10 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
       // One statement for every entry: the balance trigger checks the whole batch at once.
       await tx.execute(sql`
         insert into ledger_entries (transaction_id, account_id, amount, currency, effective_at)
-        select lt.id, a.id, l.amount, l.currency, lt.effective_at
-        from ${lineSet}
-        join ledger_transactions lt on lt.idempotency_key = l.k
-        join ledger_accounts a on a.owner_type = l.owner_type and a.kind = l.kind and a.currency = l.currency
-          and a.payee_id is not distinct from l.payee_id
-        where l.k in (select jsonb_array_elements_text(${createdKeys}::jsonb))`);
+        select lt.id, la.account_id, la.amount, la.currency, lt.effective_at
+        from ${lineAccounts}
+        join ledger_transactions lt on lt.idempotency_key = la.k
+        where la.k in (select jsonb_array_elements_text(${createdKeys}::jsonb))`);
     }
 
     const createdIds = new Map(created.map((r) => [r.k, r.id]));
