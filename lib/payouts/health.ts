@@ -2,6 +2,7 @@ import { desc, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import { payoutRuns } from "../../db/schema";
 import type { Env } from "../env";
+import { isPayoutsPaused } from "./pause";
 
 export const STUCK_AFTER_MINUTES = 15;
 
@@ -24,10 +25,18 @@ export async function payoutHealth(db: Db, env: Env) {
         where status in ('planning', 'executing')
           and coalesce(heartbeat_at, started_at) < now() - make_interval(mins => ${STUCK_AFTER_MINUTES})`,
   );
+  const recentFailures = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select id as payout_id, run_id, payee_id, amount_cents, currency, failure_code, failure_message, failed_at
+        from payouts where status = 'failed' and updated_at >= now() - interval '7 days'
+        order by updated_at desc limit 100`,
+  );
   return {
     ...base,
     database: "ok" as const,
-    paused: env.PAYOUTS_PAUSED,
+    paused: await isPayoutsPaused(db, env),
+    failuresLast7Days: recentFailures.length,
+    recentFailures,
     recentRuns: recentRuns.map((r) => ({
       id: r.id,
       cycleKey: r.cycleKey,

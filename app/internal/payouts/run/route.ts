@@ -1,0 +1,38 @@
+// POST /internal/payouts/run: start or go on with the cycle's payout run (QStash schedule or ops).
+import { z } from "zod";
+import { withInternal } from "@/lib/api/handler";
+import { json, parseJsonBody } from "@/lib/api/respond";
+import { getPayoutGateway } from "@/lib/payouts/gateway";
+import { continuePayoutRun, triggerPayoutRun } from "@/lib/payouts/run";
+
+export const dynamic = "force-dynamic";
+export const maxDuration = 300;
+
+const bodySchema = z
+  .object({
+    cycleDate: z.iso.date().optional(),
+    dryRun: z.boolean().optional(),
+    payeeIds: z.array(z.uuid()).max(10_000).optional(),
+  })
+  .strict();
+
+export const POST = withInternal(async ({ rawBody, db, env, caller, actor }) => {
+  const body = parseJsonBody(bodySchema, rawBody);
+  const result = await triggerPayoutRun(db, env, {
+    ...body,
+    trigger: caller.kind === "qstash" ? "schedule" : "manual",
+    actor,
+  });
+  if (result.kind === "paused") return json({ status: "paused" }, 200);
+  const statusUrl = `/internal/payouts/status/${result.runId}`;
+  if (result.kind === "dry_run") {
+    return json({ runId: result.runId, cycleKey: result.cycleKey, status: "dry_run", dryRun: true, statusUrl, report: result.report }, 200);
+  }
+  let status = result.status;
+  if (result.shouldExecute) {
+    const slice = await continuePayoutRun(db, env, getPayoutGateway(), { runId: result.runId, actor });
+    status = slice.runStatus ?? status;
+  }
+  const finished = result.finished || status === "completed" || status === "completed_with_failures";
+  return json({ runId: result.runId, cycleKey: result.cycleKey, status, statusUrl }, finished ? 200 : 202);
+});

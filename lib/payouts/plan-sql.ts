@@ -1,0 +1,96 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Env } from "../env";
+
+// The one query that decides, for every payee and currency with money in `available`, what this
+// run pays and why not. Planning inserts from it; a dry run reads it. Set-based: one statement
+// whatever the number of payees.
+
+/** Outside the US, Stripe pays out manual-schedule funds held 90 days; we pay them a margin before. */
+export const MANUAL_PAYOUT_LIMIT_MARGIN_DAYS = 75;
+
+export type PlanParams = {
+  runId: string | null;
+  cutoffAt: Date;
+  payeeIds?: string[] | null;
+  env: Pick<Env, "PAYOUT_MIN_THRESHOLD_CENTS" | "PAYOUT_ROLLOUT">;
+};
+
+export type PlanRow = {
+  payee_id: string;
+  currency: string;
+  amount_cents: string | number;
+  transfer_amount_cents: string | number;
+  connected_account_id: string | null;
+  stripe_account_id: string | null;
+  skip_reason: string | null;
+};
+
+export function planRowsSql(p: PlanParams): SQL {
+  const cutoff = p.cutoffAt.toISOString();
+  const filter = p.payeeIds?.length ? JSON.stringify(p.payeeIds) : null;
+  const payeeFilter = filter
+    ? sql`and a.payee_id in (select (jsonb_array_elements_text(${filter}::jsonb))::uuid)`
+    : sql``;
+  const beta = p.env.PAYOUT_ROLLOUT === "beta";
+  return sql`
+    with bal as (
+      select a.id as account_id, a.payee_id, a.currency,
+             coalesce(sum(e.amount) filter (where e.effective_at <= ${cutoff}::timestamptz), 0) as at_cutoff,
+             coalesce(sum(e.amount), 0) as now_balance
+      from ledger_accounts a join ledger_entries e on e.account_id = a.id
+      where a.owner_type = 'payee' and a.kind = 'available' ${payeeFilter}
+      group by a.id, a.payee_id, a.currency
+    ),
+    cand as (
+      -- a refund after the cutoff must not make the payout overdraw: pay the smaller of the two
+      select b.*, least(b.at_cutoff, b.now_balance) as amount from bal b
+      where least(b.at_cutoff, b.now_balance) > 0
+        ${p.runId ? sql`and not exists (select 1 from payouts x where x.run_id = ${p.runId}::uuid and x.payee_id = b.payee_id and x.currency = b.currency)` : sql``}
+    ),
+    tagged as (
+      -- destination-charge earnings (and their refunds) are on the connected account already
+      select a.payee_id, a.currency, sum(e.amount) as on_connected
+      from cand c
+      join ledger_accounts a on a.id = c.account_id
+      join ledger_entries e on e.account_id = a.id
+      join ledger_transactions t on t.id = e.transaction_id
+      where t.metadata->>'funds_location' = 'connected_account'
+      group by a.payee_id, a.currency
+    ),
+    used as (
+      -- connected-account money earlier payouts already took, plus money a failed payout's transfer
+      -- left there
+      select p.payee_id, p.currency,
+             coalesce(sum(p.amount_cents - p.transfer_amount_cents) filter (where p.status not in ('failed', 'skipped')), 0)
+             - coalesce(sum(p.transfer_amount_cents) filter (
+                 where p.status = 'failed' and p.stripe_transfer_id is not null
+                   and coalesce(p.note, '') not like '%transfer_reversed%'), 0) as used
+      from payouts p join cand c on c.payee_id = p.payee_id and c.currency = p.currency
+      group by p.payee_id, p.currency
+    )
+    select c.payee_id, c.currency, c.amount as amount_cents,
+           c.amount - greatest(0, least(c.amount, coalesce(tg.on_connected, 0) - coalesce(u.used, 0))) as transfer_amount_cents,
+           ca.id as connected_account_id, ca.stripe_account_id,
+           case
+             when ca.id is null or not (ca.payouts_enabled and ca.charges_enabled and ca.details_submitted)
+               then 'onboarding_incomplete'
+             when coalesce(ps.payouts_enabled, true) = false then 'payouts_disabled'
+             when ${beta} and coalesce(ps.beta_rollout, false) = false then 'not_in_beta'
+             when c.amount < greatest(${p.env.PAYOUT_MIN_THRESHOLD_CENTS}::bigint, coalesce(ps.minimum_payout_cents, 0))
+               and not (ca.country <> 'US' and exists (
+                 select 1 from ledger_entries e2
+                 where e2.account_id = c.account_id and e2.amount > 0
+                   and e2.effective_at < ${cutoff}::timestamptz - make_interval(days => ${MANUAL_PAYOUT_LIMIT_MARGIN_DAYS})
+                   and e2.effective_at > coalesce((
+                     select max(p2.created_at) from payouts p2
+                     where p2.payee_id = c.payee_id and p2.currency = c.currency
+                       and p2.status in ('planned', 'processing', 'in_transit', 'paid')), '-infinity'::timestamptz)))
+               then 'below_threshold'
+             else null
+           end as skip_reason
+    from cand c
+    left join connected_accounts ca on ca.payee_id = c.payee_id
+    left join payout_settings ps on ps.payee_id = c.payee_id
+    left join tagged tg on tg.payee_id = c.payee_id and tg.currency = c.currency
+    left join used u on u.payee_id = c.payee_id and u.currency = c.currency`;
+}

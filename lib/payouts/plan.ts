@@ -1,0 +1,140 @@
+import { sql } from "drizzle-orm";
+import { type Db, queryRows } from "../../db/client";
+import type { Actor } from "../actor";
+import { recordAudit } from "../audit";
+import type { Env } from "../env";
+import { toCents } from "../money";
+import { planRowsSql } from "./plan-sql";
+
+export type PlanOutcome = { planned: number; skipped: number; alreadyPlanned: boolean };
+
+/**
+ * Plan a run in one transaction: payout rows for every payee with money (planned or skipped with a
+ * reason) and, for the planned ones, the available -> in_transit postings, in a few statements
+ * whatever the number of payees. The run row is locked first, so two triggers never plan twice;
+ * a crash rolls everything back and the next trigger plans again.
+ */
+export async function planRun(
+  db: Db,
+  env: Pick<Env, "PAYOUT_MIN_THRESHOLD_CENTS" | "PAYOUT_ROLLOUT">,
+  runId: string,
+  actor: Actor,
+): Promise<PlanOutcome> {
+  return db.transaction(async (tx) => {
+    const [run] = await queryRows<{ id: string; status: string; cutoff_at: string | Date; payee_filter: string[] | null }>(
+      tx,
+      sql`select id, status, cutoff_at, payee_filter from payout_runs where id = ${runId} for update`,
+    );
+    if (run?.status !== "planning") return { planned: 0, skipped: 0, alreadyPlanned: true };
+    const payeeIds = run.payee_filter;
+    const filter = payeeIds?.length
+      ? sql`and payee_id in (select (jsonb_array_elements_text(${JSON.stringify(payeeIds)}::jsonb))::uuid)`
+      : sql``;
+    // Freeze every available balance we are about to read (id order: no deadlocks with postings).
+    await tx.execute(
+      sql`select id from ledger_accounts where owner_type = 'payee' and kind = 'available' ${filter} order by id for update`,
+    );
+    // Decide once into a temporary table (with statistics, so the joins below plan well), then write
+    // the ledger transactions, payouts, entries and audit rows from it: five statements in all,
+    // whatever the number of payees. The ledger trigger checks every transaction balances.
+    await tx.execute(sql`drop table if exists payout_plan_tmp`);
+    await tx.execute(sql`
+      create temp table payout_plan_tmp on commit drop as
+      select r.*, gen_random_uuid() as payout_id,
+             case when r.skip_reason is null then gen_random_uuid() end as tx_id, now() as at
+      from (${planRowsSql({ runId, cutoffAt: new Date(run.cutoff_at), payeeIds, env })}) r`);
+    await tx.execute(sql`analyze payout_plan_tmp`);
+    // Every in_transit account exists before the entries join to it.
+    await tx.execute(sql`
+      insert into ledger_accounts (owner_type, payee_id, kind, currency)
+      select distinct 'payee', t.payee_id, 'in_transit', t.currency from payout_plan_tmp t
+      where t.tx_id is not null
+        and not exists (select 1 from ledger_accounts b where b.owner_type = 'payee' and b.payee_id = t.payee_id
+                          and b.kind = 'in_transit' and b.currency = t.currency)
+      on conflict do nothing`);
+    await tx.execute(sql`
+      insert into ledger_transactions (id, idempotency_key, kind, description, payee_id, source_type, source_id, metadata, effective_at)
+      select tx_id, 'payout:' || payout_id || ':planned', 'payout_planned', 'payout planned: available -> in transit', payee_id,
+             'payout', payout_id::text, jsonb_build_object('run_id', ${runId}::uuid, 'transfer_amount_cents', transfer_amount_cents), at
+      from payout_plan_tmp where tx_id is not null`);
+    await tx.execute(sql`
+      insert into payouts (id, run_id, payee_id, connected_account_id, stripe_account_id, amount_cents, currency,
+                           transfer_amount_cents, status, skip_reason, ledger_transaction_id)
+      select payout_id, ${runId}::uuid, payee_id, connected_account_id, stripe_account_id, amount_cents, currency,
+             transfer_amount_cents, case when skip_reason is null then 'planned' else 'skipped' end, skip_reason, tx_id
+      from payout_plan_tmp`);
+    await tx.execute(sql`
+      insert into ledger_entries (transaction_id, account_id, amount, currency, effective_at)
+      select p.tx_id, a.id, v.amount, p.currency, p.at
+      from payout_plan_tmp p
+      cross join lateral (values ('available', -p.amount_cents), ('in_transit', p.amount_cents)) v(kind, amount)
+      join ledger_accounts a on a.owner_type = 'payee' and a.payee_id = p.payee_id and a.kind = v.kind and a.currency = p.currency
+      where p.tx_id is not null`);
+    await tx.execute(sql`
+      insert into audit_log (actor_type, actor_id, actor_role, action, entity_type, entity_id, after)
+      select ${actor.type}, ${actor.id}, ${actor.role ?? null},
+             case when skip_reason is null then 'payout.planned' else 'payout.skipped' end, 'payout', payout_id::text,
+             jsonb_build_object('status', case when skip_reason is null then 'planned' else 'skipped' end,
+                                'amountCents', amount_cents, 'currency', currency,
+                                'transferAmountCents', transfer_amount_cents, 'skipReason', skip_reason)
+      from payout_plan_tmp`);
+    const [counts] = await queryRows<{ planned: string; skipped: string }>(
+      tx,
+      sql`select count(*) filter (where skip_reason is null) as planned, count(*) filter (where skip_reason is not null) as skipped
+          from payout_plan_tmp`,
+    );
+    const planned = { length: Number(counts?.planned ?? 0) };
+    const rows = { length: planned.length + Number(counts?.skipped ?? 0) };
+    await tx.execute(sql`
+      update payout_runs set status = 'executing', planned_at = now(), heartbeat_at = now(), updated_at = now()
+      where id = ${runId}`);
+    await recordAudit(tx, {
+      actor,
+      action: "payout_run.planned",
+      entityType: "payout_run",
+      entityId: runId,
+      before: { status: "planning" },
+      after: { status: "executing", planned: planned.length, skipped: rows.length - planned.length },
+    });
+    return { planned: planned.length, skipped: rows.length - planned.length, alreadyPlanned: false };
+  });
+}
+
+/** What planning would do now, without writing: the dry run's report. */
+export async function previewPlan(
+  db: Db,
+  env: Pick<Env, "PAYOUT_MIN_THRESHOLD_CENTS" | "PAYOUT_ROLLOUT">,
+  input: { cutoffAt: Date; payeeIds?: string[] | null },
+) {
+  const rows = await queryRows<{
+    payee_id: string;
+    currency: string;
+    amount_cents: string | number;
+    transfer_amount_cents: string | number;
+    skip_reason: string | null;
+  }>(db, planRowsSql({ runId: null, cutoffAt: input.cutoffAt, payeeIds: input.payeeIds, env }));
+  const amounts: Record<string, number> = {};
+  const skippedByReason: Record<string, number> = {};
+  let planned = 0;
+  for (const r of rows) {
+    if (r.skip_reason) skippedByReason[r.skip_reason] = (skippedByReason[r.skip_reason] ?? 0) + 1;
+    else {
+      planned++;
+      amounts[r.currency] = (amounts[r.currency] ?? 0) + toCents(r.amount_cents);
+    }
+  }
+  return {
+    planned,
+    skipped: rows.length - planned,
+    skippedByReason,
+    amountsByCurrency: amounts,
+    payouts: rows.slice(0, 500).map((r) => ({
+      payeeId: r.payee_id,
+      currency: r.currency,
+      amountCents: toCents(r.amount_cents),
+      transferAmountCents: toCents(r.transfer_amount_cents),
+      skipReason: r.skip_reason,
+    })),
+  };
+}
+

@@ -1,0 +1,170 @@
+import { sql } from "drizzle-orm";
+import { type Db, queryRows } from "../../db/client";
+import type { Env } from "../env";
+import { toCents } from "../money";
+import { latestCycle } from "./cycle";
+import { runTotals } from "./finish";
+import { isPayoutsPaused } from "./pause";
+import { planRowsSql } from "./plan-sql";
+
+// Read side of payouts: the status endpoint, run history, a payee's payouts, KPIs, previews.
+
+const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
+
+/** The status endpoint's body, or null for an unknown run. */
+export async function getRunStatus(db: Db, runId: string) {
+  if (!/^[0-9a-f-]{36}$/i.test(runId)) return null;
+  const [run] = await queryRows<Record<string, unknown>>(db, sql`select * from payout_runs where id = ${runId}`);
+  if (!run) return null;
+  const totals = await runTotals(db, runId);
+  const total = Object.values(totals.counts).reduce((a, b) => a + b, 0);
+  const handled = total - (totals.counts.planned ?? 0) - (totals.counts.processing ?? 0);
+  const problems = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select p.id, p.payee_id, y.display_name, p.status, p.amount_cents, p.currency, p.failure_code, p.failure_message, p.skip_reason
+        from payouts p join payees y on y.id = p.payee_id
+        where p.run_id = ${runId} and p.status in ('failed', 'skipped')
+        order by p.status, p.id limit 1000`,
+  );
+  const describe = (r: Record<string, unknown>) => ({
+    payoutId: r.id,
+    payeeId: r.payee_id,
+    payeeName: r.display_name,
+    amountCents: toCents(r.amount_cents),
+    currency: r.currency,
+    code: r.failure_code ?? r.skip_reason ?? null,
+    reason: r.failure_message ?? r.skip_reason ?? null,
+  });
+  return {
+    runId,
+    cycleKey: run.cycle_key,
+    status: run.status,
+    dryRun: run.dry_run,
+    trigger: run.trigger,
+    counts: totals.counts,
+    amountsByCurrency: totals.amountsByCurrency,
+    progress: { total, handled, percent: total === 0 ? 100 : Math.floor((handled * 100) / total) },
+    startedAt: iso(run.started_at),
+    plannedAt: iso(run.planned_at),
+    heartbeatAt: iso(run.heartbeat_at),
+    finishedAt: iso(run.finished_at),
+    report: run.dry_run ? run.totals : undefined,
+    failed: problems.filter((r) => r.status === "failed").map(describe),
+    skipped: problems.filter((r) => r.status === "skipped").map(describe),
+  };
+}
+
+/** Newest runs first; `cursor` is the startedAt of the last run of the previous page. */
+export async function listRuns(db: Db, input: { limit?: number; cursor?: string | null } = {}) {
+  const limit = Math.min(input.limit ?? 20, 100);
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select id, cycle_key, status, dry_run, trigger, started_at, finished_at, totals from payout_runs
+        ${input.cursor ? sql`where started_at < ${input.cursor}::timestamptz` : sql``}
+        order by started_at desc limit ${limit + 1}`,
+  );
+  const page = rows.slice(0, limit).map((r) => ({
+    runId: r.id,
+    cycleKey: r.cycle_key,
+    status: r.status,
+    dryRun: r.dry_run,
+    trigger: r.trigger,
+    startedAt: iso(r.started_at),
+    finishedAt: iso(r.finished_at),
+    totals: r.totals,
+  }));
+  return { runs: page, nextCursor: rows.length > limit ? page.at(-1)?.startedAt ?? null : null };
+}
+
+/** A payee's payouts, newest first; `cursor` is the createdAt of the last row of the previous page. */
+export async function listPayeePayouts(db: Db, payeeId: string, input: { limit?: number; cursor?: string | null } = {}) {
+  const limit = Math.min(input.limit ?? 20, 100);
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select p.id, p.run_id, r.cycle_key, p.status, p.amount_cents, p.currency, p.skip_reason, p.failure_code,
+               p.failure_message, p.arrival_date, p.paid_at, p.created_at
+        from payouts p left join payout_runs r on r.id = p.run_id
+        where p.payee_id = ${payeeId} ${input.cursor ? sql`and p.created_at < ${input.cursor}::timestamptz` : sql``}
+        order by p.created_at desc limit ${limit + 1}`,
+  );
+  const page = rows.slice(0, limit).map((r) => ({
+    payoutId: r.id,
+    runId: r.run_id,
+    cycleKey: r.cycle_key,
+    status: r.status,
+    amountCents: toCents(r.amount_cents),
+    currency: r.currency,
+    skipReason: r.skip_reason,
+    failureCode: r.failure_code,
+    failureMessage: r.failure_message,
+    arrivalDate: iso(r.arrival_date),
+    paidAt: iso(r.paid_at),
+    createdAt: iso(r.created_at),
+  }));
+  return { payouts: page, nextCursor: rows.length > limit ? page.at(-1)?.createdAt ?? null : null };
+}
+
+/** Success rate, failures, totals paid, time from run start to paid, onboarding rate over `days`. */
+export async function payoutKpis(db: Db, input: { days?: number } = {}) {
+  const days = input.days ?? 30;
+  const [agg] = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select count(*) filter (where p.status = 'paid') as paid,
+               count(*) filter (where p.status = 'failed') as failed,
+               avg(extract(epoch from (p.paid_at - r.started_at))) filter (where p.status = 'paid') as avg_seconds
+        from payouts p left join payout_runs r on r.id = p.run_id
+        where p.created_at >= now() - make_interval(days => ${days})`,
+  );
+  const byCurrency = await queryRows<{ currency: string; total: string }>(
+    db,
+    sql`select currency, sum(amount_cents) as total from payouts
+        where status = 'paid' and created_at >= now() - make_interval(days => ${days}) group by currency`,
+  );
+  const [onboard] = await queryRows<{ payees: string; onboarded: string }>(
+    db,
+    sql`select (select count(*) from payees) as payees,
+               (select count(*) from connected_accounts where payouts_enabled and charges_enabled and details_submitted) as onboarded`,
+  );
+  const paid = Number(agg?.paid ?? 0);
+  const failed = Number(agg?.failed ?? 0);
+  const payees = Number(onboard?.payees ?? 0);
+  return {
+    days,
+    successRate: paid + failed === 0 ? null : paid / (paid + failed),
+    failedCount: failed,
+    paidCount: paid,
+    totalPaidByCurrency: Object.fromEntries(byCurrency.map((r) => [r.currency, toCents(r.total)])),
+    averageSecondsRunStartToPaid: agg?.avg_seconds == null ? null : Math.round(Number(agg.avg_seconds)),
+    onboardingRate: payees === 0 ? null : Number(onboard?.onboarded ?? 0) / payees,
+  };
+}
+
+export type PayeePayoutPreview = {
+  payeeId: string;
+  cycleKey: string;
+  payouts: { currency: string; amountCents: number; transferAmountCents: number; wouldPay: boolean; reason: string | null }[];
+};
+
+/** What the next run would pay this payee now, per currency, or why not. */
+export async function previewPayeePayout(db: Db, env: Env, payeeId: string): Promise<PayeePayoutPreview> {
+  const cycle = latestCycle(new Date(), env.PAYOUT_TIMEZONE);
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    planRowsSql({ runId: null, cutoffAt: new Date(), payeeIds: [payeeId], env }),
+  );
+  const paused = await isPayoutsPaused(db, env);
+  return {
+    payeeId,
+    cycleKey: cycle.cycleKey,
+    payouts: rows.map((r) => {
+      const reason = paused ? "paused" : ((r.skip_reason as string | null) ?? null);
+      return {
+        currency: String(r.currency),
+        amountCents: toCents(r.amount_cents),
+        transferAmountCents: toCents(r.transfer_amount_cents),
+        wouldPay: reason === null,
+        reason,
+      };
+    }),
+  };
+}

@@ -1,0 +1,81 @@
+import { eq, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { payouts } from "../../db/schema";
+import type { Actor } from "../actor";
+import { recordAudit } from "../audit";
+import { ApiError } from "../api/errors";
+import type { Env } from "../env";
+import { postLedgerTransaction } from "../ledger";
+import { dispatchInternal } from "../scheduler/dispatch";
+
+/**
+ * Put a failed payout back to planned, moving its amount from available to in_transit again (the
+ * failure returned it), with fresh idempotency keys (the old ones are spent on the failed attempt).
+ * The run is reopened so the next trigger or continuation executes it.
+ */
+export async function retryFailedPayout(db: Db, payoutId: string, actor: Actor, reason?: string | null) {
+  return db.transaction(async (tx) => {
+    const [p] = await tx.select().from(payouts).where(eq(payouts.id, payoutId)).for("update");
+    if (!p) throw new ApiError("not_found", "payout not found");
+    if (p.status !== "failed") throw new ApiError("conflict", `payout is ${p.status}; only failed payouts can be retried`);
+    const attempt = p.attempts + 1;
+    await postLedgerTransaction(tx, {
+      idempotencyKey: `payout:${p.id}:retry:${attempt}`,
+      kind: "payout_planned",
+      description: "failed payout retried: available -> in transit",
+      currency: p.currency,
+      payeeId: p.payeeId,
+      sourceType: "payout",
+      sourceId: p.id,
+      lines: [
+        { payeeId: p.payeeId, kind: "available", amount: -p.amountCents },
+        { payeeId: p.payeeId, kind: "in_transit", amount: p.amountCents },
+      ],
+    });
+    // A transfer that went through stays: the money is on the connected account, only the payout is redone.
+    const [after] = await tx
+      .update(payouts)
+      .set({
+        status: "planned",
+        failureCode: null,
+        failureMessage: null,
+        failedAt: null,
+        stripePayoutId: null,
+        payoutIdempotencyKey: `payout:${p.id}:payout:retry${attempt}`,
+        transferIdempotencyKey: p.stripeTransferId ? p.transferIdempotencyKey : p.transferIdempotencyKey ? `payout:${p.id}:transfer:retry${attempt}` : null,
+        firstAttemptAt: null,
+        attempts: 0,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(payouts.id, p.id))
+      .returning();
+    if (p.runId) {
+      await tx.execute(sql`update payout_runs set status = 'executing', finished_at = null, heartbeat_at = now() - interval '1 day', updated_at = now()
+                          where id = ${p.runId} and status in ('completed', 'completed_with_failures', 'executing')`);
+    }
+    await recordAudit(tx, {
+      actor,
+      action: "payout.retried",
+      entityType: "payout",
+      entityId: p.id,
+      before: { status: p.status, failureCode: p.failureCode, failureMessage: p.failureMessage },
+      after: { status: after!.status },
+      reason: reason ?? null,
+    });
+    return { payoutId: p.id, runId: p.runId, status: after!.status };
+  });
+}
+
+/** The retry endpoint: reopen the payout, then hand its run to a continuation to pay it now. */
+export async function retryPayout(db: Db, env: Env, payoutId: string, actor: Actor, reason?: string | null) {
+  const result = await retryFailedPayout(db, payoutId, actor, reason);
+  if (result.runId) {
+    await dispatchInternal(env, {
+      path: "/internal/payouts/continue",
+      body: { runId: result.runId },
+      dedupeId: `payout-retry-${payoutId}-${Date.now()}`,
+      flowControlKey: `payout-run-${result.runId}`,
+    }).catch(() => undefined); // the next trigger resumes it anyway (its heartbeat is stale)
+  }
+  return result;
+}

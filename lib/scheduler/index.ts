@@ -1,0 +1,4 @@
+export * from "./cron";
+export * from "./dispatch";
+export * from "./local";
+export * from "./schedules";

@@ -1,0 +1,65 @@
+import type { Env } from "../env";
+
+// Schedules as code: every recurring call Payrun needs, defined once. `npm run schedules:sync`
+// writes these to QStash; with QSTASH_TOKEN unset, startLocalScheduler fires the same ones locally.
+
+export type ScheduleDefinition = {
+  /** Stable id: QStash's scheduleId, so a sync updates instead of duplicating. */
+  id: string;
+  path: string;
+  /** Five-field cron, in `timeZone` (QStash gets a `CRON_TZ=` prefix). */
+  cron: string;
+  timeZone: string;
+  body: Record<string, unknown>;
+  description: string;
+  /** Only one delivery of this schedule in flight at a time. */
+  flowControlKey: string;
+  retries: number;
+};
+
+export function scheduleDefinitions(env: Pick<Env, "PAYOUT_TIMEZONE">): ScheduleDefinition[] {
+  const hourly = (id: string, minute: number, description: string): ScheduleDefinition => ({
+    id,
+    path: `/internal/sweeps/${id}`,
+    cron: `${minute} * * * *`,
+    timeZone: "UTC",
+    body: {},
+    description,
+    flowControlKey: `sweep-${id}`,
+    retries: 3,
+  });
+  return [
+    {
+      id: "payout-run",
+      path: "/internal/payouts/run",
+      cron: "0 6 1,15 * *",
+      timeZone: env.PAYOUT_TIMEZONE,
+      body: {},
+      description: "Twice-monthly payout run: 06:00 on the 1st and 15th",
+      flowControlKey: "payout-run",
+      retries: 5,
+    },
+    // Different minutes, so the hourly sweeps never pile onto the database together.
+    hourly("complete-expired-guarantees", 5, "Complete placements whose guarantee period ended"),
+    hourly("create-placement-invoices", 12, "Invoice placements that became billable"),
+    hourly("finalize-placement-invoices", 19, "Finalize and send drafted placement invoices"),
+    hourly("payout-schedules", 26, "Apply per-payee payout schedules"),
+    hourly("escrow-releases", 33, "Release rolling-reserve holds that came due"),
+    hourly("webhook-replays", 47, "Replay failed and pending Stripe events"),
+    {
+      id: "outbox-relay",
+      path: "/internal/outbox/relay",
+      cron: "* * * * *",
+      timeZone: "UTC",
+      body: {},
+      description: "Publish outbox events (Slack alerts, outgoing webhooks)",
+      flowControlKey: "outbox-relay",
+      retries: 1,
+    },
+  ];
+}
+
+/** The cron string QStash stores: the zone as a CRON_TZ prefix unless it is UTC. */
+export function qstashCron(def: ScheduleDefinition): string {
+  return def.timeZone === "UTC" ? def.cron : `CRON_TZ=${def.timeZone} ${def.cron}`;
+}

@@ -1,0 +1,178 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryRows } from "@/db/client";
+import { systemActor } from "@/lib/actor";
+import { getEnv } from "@/lib/env";
+import { unbalancedTransactions } from "@/lib/ledger";
+import { executePayoutRun } from "@/lib/payouts/execute";
+import type { ExecutorFaultPoint } from "@/lib/payouts/process-payout";
+import { triggerPayoutRun } from "@/lib/payouts/run";
+import { createTestDb, type TestDb } from "../../support/db";
+import { startTestStripe, type TestStripe } from "../../support/stripe";
+import { expireLeases, payoutRows, seedPayee, stripeWrites, useAppEnv } from "./helpers";
+
+// Kill the work at each step, resume, and count what reached Stripe: one transfer (for platform
+// funds) and one payout per payee per cycle, and a balanced ledger.
+
+let t: TestDb;
+let ts: TestStripe;
+const actor = systemActor("test");
+
+beforeAll(async () => {
+  t = await createTestDb();
+  ts = await startTestStripe();
+  useAppEnv(t.db, ts.simulator.url);
+});
+afterAll(async () => {
+  await ts?.close();
+  await t?.close();
+});
+
+class CrashDrill extends Error {
+  crashDrill = true;
+}
+
+/** A fresh simulator state and three payees (connected funds, platform funds, both). */
+async function freshCycle() {
+  ts.simulator.reset();
+  ts.simulator.setFaults({});
+  await t.db.execute(sql`update payout_runs set status = 'cancelled' where status in ('planning', 'executing')`);
+  const payees = [
+    await seedPayee(t.db, ts, { connectedCents: 4500 }),
+    await seedPayee(t.db, ts, { platformCents: 3000 }),
+    await seedPayee(t.db, ts, { platformCents: 2000, connectedCents: 1500 }),
+  ];
+  return payees;
+}
+
+async function assertExactlyOnce(runId: string, payeeCount: number, transfers: number) {
+  const rows = await payoutRows(t.db, runId);
+  const planned = rows.filter((r) => r.status !== "skipped");
+  expect(planned.length).toBe(payeeCount);
+  expect(planned.map((r) => [r.status, r.failure_code, r.failure_message])).toEqual(planned.map(() => ["in_transit", null, null]));
+  const writes = stripeWrites(ts);
+  expect(writes.payoutsCreated).toBe(payeeCount);
+  expect(writes.payoutRequests).toBe(payeeCount);
+  expect(writes.transfersCreated).toBe(transfers);
+  expect(writes.transferRequests).toBe(transfers);
+  expect(await unbalancedTransactions(t.db)).toEqual([]);
+}
+
+let cycleDay = 0;
+const nextCycle = () => {
+  cycleDay++;
+  return `2028-0${1 + Math.floor(cycleDay / 2)}-${cycleDay % 2 === 0 ? "01" : "15"}`;
+};
+
+describe("crash drills", () => {
+  it("after planning: the next trigger (stale heartbeat) executes the planned run", async () => {
+    const payeeIds = (await freshCycle()).map((p) => p.payeeId);
+    const cycleDate = "2027-06-01";
+    await expect(
+      triggerPayoutRun(t.db, getEnv(), {
+        cycleDate,
+        payeeIds,
+        trigger: "manual",
+        actor,
+        afterPlan: () => {
+          throw new CrashDrill("killed after planning");
+        },
+      }),
+    ).rejects.toThrow("killed after planning");
+    const [run] = await queryRows<{ id: string; status: string }>(t.db, sql`select id, status from payout_runs where cycle_key = ${cycleDate}`);
+    expect(run!.status).toBe("executing");
+    // a trigger within 15 minutes leaves a live run alone
+    const early = await triggerPayoutRun(t.db, getEnv(), { cycleDate, trigger: "manual", actor });
+    expect(early).toMatchObject({ kind: "run", shouldExecute: false });
+    await t.db.execute(sql`update payout_runs set heartbeat_at = now() - interval '16 minutes' where id = ${run!.id}`);
+    const again = await triggerPayoutRun(t.db, getEnv(), { cycleDate, trigger: "manual", actor });
+    expect(again).toMatchObject({ kind: "run", runId: run!.id, shouldExecute: true });
+    await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: run!.id, deadline: Date.now() + 60_000 });
+    await assertExactlyOnce(run!.id, 3, 2);
+  });
+
+  for (const point of ["afterClaim", "afterTransferCall", "afterPayoutCall", "afterUpdate"] as ExecutorFaultPoint[]) {
+    it(`killed ${point}: resuming sends nothing twice`, async () => {
+      const payees = await freshCycle();
+      const cycleDate = nextCycle();
+      const payeeIds = payees.map((p) => p.payeeId);
+      const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate, payeeIds, trigger: "manual", actor });
+      if (trig.kind !== "run") throw new Error("no run");
+      // Kill at the point on the payee that has both a transfer and a payout.
+      const target = (await payoutRows(t.db, trig.runId)).find((r) => r.payee_id === payees[2]!.payeeId)!.id as string;
+      await expect(
+        executePayoutRun(t.db, getEnv(), ts.gateway, {
+          runId: trig.runId,
+          deadline: Date.now() + 60_000,
+          concurrency: 1,
+          hooks: {
+            fault: (at, payoutId) => {
+              if (at === point && (payoutId === target || at === "afterClaim")) throw new CrashDrill(`killed ${point}`);
+            },
+          },
+        }),
+      ).rejects.toThrow(`killed ${point}`);
+      await expireLeases(t.db, trig.runId);
+      const result = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
+      expect(result.state).toBe("done");
+      await assertExactlyOnce(trig.runId, 3, 2);
+    });
+  }
+
+  it("a payout stuck past 24 hours is looked up at Stripe, not sent again", async () => {
+    const payees = await freshCycle();
+    const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate: "2027-09-01", payeeIds: payees.map((p) => p.payeeId), trigger: "manual", actor });
+    if (trig.kind !== "run") throw new Error("no run");
+    const target = (await payoutRows(t.db, trig.runId)).find((r) => r.payee_id === payees[2]!.payeeId)!.id as string;
+    await expect(
+      executePayoutRun(t.db, getEnv(), ts.gateway, {
+        runId: trig.runId,
+        deadline: Date.now() + 60_000,
+        concurrency: 1,
+        hooks: {
+          fault: (at, id) => {
+            if (at === "afterPayoutCall" && id === target) throw new CrashDrill("lost the answer");
+          },
+        },
+      }),
+    ).rejects.toThrow();
+    // Two days later Stripe has forgotten the idempotency key.
+    ts.simulator.advanceClock(48 * 3600);
+    await t.db.execute(sql`update payouts set first_attempt_at = now() - interval '25 hours', lease_expires_at = now() - interval '1 second'
+                           where id = ${target}`);
+    await expireLeases(t.db, trig.runId);
+    await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
+    await assertExactlyOnce(trig.runId, 3, 2);
+    const lookups = ts.simulator.requests(0, 100000).filter((r) => r.method === "GET" && (r.path.includes("/v1/payouts") || r.path.includes("/v1/transfers")));
+    expect(lookups.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("429 bursts and 500s: every payee paid, none twice", async () => {
+    ts.simulator.reset();
+    await t.db.execute(sql`update payout_runs set status = 'cancelled' where status in ('planning', 'executing')`);
+    const payees = [];
+    for (let i = 0; i < 12; i++) payees.push(await seedPayee(t.db, ts, i % 2 ? { platformCents: 1500 + i } : { connectedCents: 2000 + i }));
+    ts.simulator.setFaults({
+      rateLimits: { payoutsPerSecond: 3, perEndpointPerSecond: 4 },
+      endpoints: {
+        "POST /v1/payouts": { errorCount: 4 },
+        "POST /v1/transfers": { lockTimeoutCount: 3, dropCount: 1, dropPhase: "after" },
+      },
+    });
+    const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate: "2027-10-01", payeeIds: payees.map((p) => p.payeeId), trigger: "manual", actor });
+    if (trig.kind !== "run") throw new Error("no run");
+    let result = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
+    for (let i = 0; i < 5 && result.state === "more"; i++) {
+      await expireLeases(t.db, trig.runId);
+      result = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
+    }
+    expect(result.state).toBe("done");
+    const rows = await payoutRows(t.db, trig.runId);
+    expect(rows.filter((r) => r.status === "in_transit").length).toBe(12);
+    const writes = stripeWrites(ts);
+    expect(writes.payoutsCreated).toBe(12);
+    expect(writes.transfersCreated).toBe(6);
+    expect(writes.rateLimited).toBeGreaterThan(0);
+    ts.simulator.setFaults({});
+  });
+});

@@ -1,0 +1,142 @@
+import { sql } from "drizzle-orm";
+import { NextRequest } from "next/server";
+import { type Db, queryRows } from "@/db/client";
+import { connectedAccounts, payees, payoutSettings } from "@/db/schema";
+import { resetEnvCache } from "@/lib/env";
+import { postLedgerTransaction } from "@/lib/ledger";
+import { resetStripeClient } from "@/lib/stripe/client";
+import type { TestStripe } from "../../support/stripe";
+
+export const CRON_SECRET = "test-cron-secret-0123456789";
+
+/** Point the app (getDb, getEnv, getStripe) at this suite's database and simulator. */
+export function useAppEnv(db: Db, stripeUrl: string, extra: Record<string, string> = {}) {
+  Object.assign(process.env, {
+    CRON_SECRET_KEY: CRON_SECRET,
+    STRIPE_API_BASE_URL: stripeUrl,
+    STRIPE_SECRET_KEY: "sk_test_simulator",
+    APP_BASE_URL: "http://127.0.0.1:9",
+    PAYOUT_MIN_THRESHOLD_CENTS: "1000",
+    PAYOUT_TIMEZONE: "UTC",
+    ...extra,
+  });
+  delete process.env.QSTASH_TOKEN;
+  resetEnvCache();
+  resetStripeClient();
+  (globalThis as { __payrunDb?: unknown }).__payrunDb = { handle: { close: async () => {} }, ready: Promise.resolve(db) };
+}
+
+export function internalRequest(method: string, path: string, body?: unknown, secret: string | null = CRON_SECRET) {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (secret !== null) headers["x-cron-secret"] = secret;
+  return new NextRequest(`http://127.0.0.1:9${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+export const routeCtx = <P extends Record<string, string>>(params: P = {} as P) => ({ params: Promise.resolve(params) });
+
+let seq = 0;
+
+/**
+ * A payee with an onboarded Express account in the simulator (its flags copied to connected_accounts)
+ * and money in `available`: `connectedCents` from destination charges (on the connected account, as
+ * the webhook engineer tags them) and `platformCents` from placements (on the platform).
+ */
+export async function seedPayee(
+  db: Db,
+  ts: TestStripe,
+  input: { country?: string; connectedCents?: number; platformCents?: number; onboarded?: boolean; minimumPayoutCents?: number; name?: string },
+) {
+  seq++;
+  const [payee] = await db
+    .insert(payees)
+    .values({ displayName: input.name ?? `Payee ${seq}`, email: `payee${seq}-${Date.now()}@example.com` })
+    .returning();
+  const payeeId = payee!.id;
+  // card_payments as well as transfers, so onboarding turns charges_enabled on too.
+  const created = await ts.stripe.accounts.create(
+    {
+      type: "express",
+      email: payee!.email,
+      country: input.country ?? "US",
+      capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
+      settings: { payouts: { schedule: { interval: "manual" } } },
+      metadata: { payee_id: payeeId },
+    },
+    { idempotencyKey: `acct-${payeeId}` },
+  );
+  if (input.onboarded !== false) ts.simulator.onboardAccount(created.id);
+  const account = await ts.gateway.retrieveAccount(created.id);
+  await db.insert(connectedAccounts).values({
+    payeeId,
+    stripeAccountId: account.id,
+    country: account.country ?? "US",
+    chargesEnabled: account.charges_enabled,
+    payoutsEnabled: account.payouts_enabled,
+    detailsSubmitted: account.details_submitted,
+  });
+  if (input.minimumPayoutCents !== undefined) {
+    await db.insert(payoutSettings).values({ payeeId, minimumPayoutCents: input.minimumPayoutCents });
+  }
+  // Earned well before the latest cycle's cutoff.
+  const effectiveAt = new Date(Date.now() - 30 * 24 * 60 * 60 * 1000);
+  if (input.connectedCents) {
+    // A destination charge at 10% fee: the rest lands on the connected account.
+    const gross = Math.round((input.connectedCents * 10) / 9);
+    ts.simulator.createDestinationCharge({ destination: account.id, amount: gross, applicationFeeAmount: gross - input.connectedCents });
+    await postLedgerTransaction(db, {
+      idempotencyKey: `earning:${payeeId}:dc`,
+      kind: "earning",
+      description: "destination charge",
+      currency: "usd",
+      payeeId,
+      effectiveAt,
+      metadata: { funds_location: "connected_account" },
+      lines: [
+        { kind: "stripe_clearing", amount: -input.connectedCents },
+        { payeeId, kind: "available", amount: input.connectedCents },
+      ],
+    });
+  }
+  if (input.platformCents) {
+    await postLedgerTransaction(db, {
+      idempotencyKey: `earning:${payeeId}:placement`,
+      kind: "placement_share",
+      description: "placement share",
+      currency: "usd",
+      payeeId,
+      effectiveAt,
+      lines: [
+        { kind: "stripe_clearing", amount: -input.platformCents },
+        { payeeId, kind: "available", amount: input.platformCents },
+      ],
+    });
+  }
+  return { payeeId, accountId: account.id };
+}
+
+/** POST /v1/transfers and POST /v1/payouts requests that reached Stripe, per payout (metadata/transfer group). */
+export function stripeWrites(ts: TestStripe) {
+  const log = ts.simulator.requests(0, 1_000_000);
+  const posts = (endpoint: string) => log.filter((r) => r.endpoint === endpoint && r.status < 400);
+  const transfersCreated = posts("POST /v1/transfers").flatMap((r) => r.createdIds.filter((id) => id.startsWith("tr_")));
+  const payoutsCreated = posts("POST /v1/payouts").flatMap((r) => r.createdIds.filter((id) => id.startsWith("po_")));
+  return {
+    transferRequests: posts("POST /v1/transfers").length,
+    payoutRequests: posts("POST /v1/payouts").length,
+    transfersCreated: new Set(transfersCreated).size,
+    payoutsCreated: new Set(payoutsCreated).size,
+    rateLimited: log.filter((r) => r.status === 429).length,
+  };
+}
+
+export async function payoutRows(db: Db, runId: string) {
+  return queryRows<Record<string, unknown>>(db, sql`select * from payouts where run_id = ${runId} order by id`);
+}
+
+export async function expireLeases(db: Db, runId: string) {
+  await db.execute(sql`update payouts set lease_expires_at = now() - interval '1 second' where run_id = ${runId} and status = 'processing'`);
+}
