@@ -76,6 +76,8 @@ export const ledgerTransactions = pgTable(
     uniqueIndex("ledger_transactions_idempotency_key_key").on(t.idempotencyKey),
     // payee history pages: newest first
     index("ledger_transactions_payee_created_idx").on(t.payeeId, t.createdAt),
+    // payee dashboard "earnings and deductions": newest by when the money moved, keyset on (effective_at, id)
+    index("ledger_transactions_payee_effective_idx").on(t.payeeId, t.effectiveAt, t.id),
     index("ledger_transactions_source_idx").on(t.sourceType, t.sourceId),
   ],
 );

@@ -125,6 +125,13 @@ export interface CreateInvoiceInput {
   idempotencyKey: string;
 }
 
+export interface ListInvoicesInput {
+  customer?: string;
+  status?: Stripe.InvoiceListParams.Status;
+  limit?: number;
+  startingAfter?: string;
+}
+
 export interface CreateMeterEventInput {
   eventName: string;
   customer: string;
@@ -173,7 +180,9 @@ export function createStripeGateway(stripe: Stripe) {
             type: "express",
             email,
             country,
-            capabilities: { transfers: { requested: true } },
+            // Destination charges need `transfers`; `card_payments` is what makes Stripe report
+            // charges_enabled, which the payout run's eligibility rule requires.
+            capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
             settings: { payouts: { schedule: { interval: "manual" } } },
             metadata: { payee_id: payeeId },
           },
@@ -431,6 +440,19 @@ export function createStripeGateway(stripe: Stripe) {
 
     retrieveInvoice: (id: string): Promise<Stripe.Invoice> =>
       callStripe("invoices.retrieve", () => stripe.invoices.retrieve(id)),
+
+    /** Newest first; used to find an invoice whose create answer was lost (by its metadata). */
+    listInvoices: (input: ListInvoicesInput = {}): Promise<Stripe.ApiList<Stripe.Invoice>> =>
+      callStripe("invoices.list", () =>
+        stripe.invoices.list(
+          compact({
+            customer: input.customer,
+            status: input.status,
+            limit: input.limit,
+            starting_after: input.startingAfter,
+          }),
+        ),
+      ),
 
     createMeterEvent: (input: CreateMeterEventInput): Promise<Stripe.Billing.MeterEvent> =>
       callStripe("billing.meterEvents.create", () =>

@@ -20,12 +20,21 @@ export class SimulatedClock {
     this.offsetSeconds = 0;
   }
 
+  /**
+   * Put a fresh simulator's clock at a past instant, so demo data can have history (earnings
+   * before a past payout cycle). Real Stripe time never runs backwards: only the demo seed uses it,
+   * before anything is created.
+   */
+  startAt(unixSeconds: number): void {
+    this.offsetSeconds = Math.floor(unixSeconds) - Math.floor(Date.now() / 1000);
+  }
+
   /** How far simulated time is ahead of wall-clock time, for persistence. */
   get offset(): number {
     return this.offsetSeconds;
   }
 
   set offset(seconds: number) {
-    this.offsetSeconds = Math.max(0, Math.floor(seconds));
+    this.offsetSeconds = Math.floor(seconds);
   }
 }

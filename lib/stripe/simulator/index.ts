@@ -89,6 +89,8 @@ export interface StripeSimulator {
   now(): number;
   /** Moves simulated time on, then runs what is due (funds availability, payout progress, automatic payouts). Returns the new time. */
   advanceClock(seconds: number): number;
+  /** Demo seeding only: start a fresh simulator's clock in the past (see SimulatedClock.startAt). */
+  startClockAt(unixSeconds: number): number;
   settlePayout(payoutId: string, outcome: PayoutOutcome, failureCode?: string): StoredObject;
   onboardAccount(accountId: string): StoredObject;
   createDestinationCharge(request: DestinationChargeRequest): StoredObject;
@@ -227,6 +229,10 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
       sweepPayouts(state, from, to);
       idempotency.prune(to);
       return changed(to);
+    },
+    startClockAt: (unixSeconds) => {
+      state.clock.startAt(unixSeconds);
+      return changed(state.now());
     },
     settlePayout: (id, outcome, failureCode) => changed(settlePayout(state, id, outcome, failureCode)),
     onboardAccount: (id) => changed(onboardAccount(state, id)),

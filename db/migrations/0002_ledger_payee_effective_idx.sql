@@ -1,0 +1,1 @@
+CREATE INDEX "ledger_transactions_payee_effective_idx" ON "ledger_transactions" USING btree ("payee_id","effective_at","id");
