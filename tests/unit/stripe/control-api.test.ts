@@ -103,7 +103,7 @@ describe("npm run stripe:simulator", () => {
     const root = path.resolve(import.meta.dirname, "../../..");
     const child = spawn(
       process.execPath,
-      [path.join(root, "node_modules/tsx/dist/cli.mjs"), "scripts/stripe-simulator.ts"],
+      [path.join(root, "node_modules/tsx/dist/cli.mjs"), "lib/cli/stripe-simulator.ts"],
       {
         cwd: root,
         env: {

@@ -2,12 +2,12 @@
 // Reads Stripe's Events API for the window (at most 30 days) and feeds every event through the webhook
 // intake, so events missed during an outage are stored and applied once.
 import { parseArgs } from "node:util";
-import { closeAppDb, getDb } from "../db/client";
-import { getEnv } from "../lib/env";
-import { getStripe } from "../lib/stripe/client";
-import { createStripeGateway } from "../lib/stripe/gateway";
-import { backfillStripeEvents } from "../lib/webhooks/backfill";
-import { appWebhookDeps } from "../lib/webhooks/deps";
+import { closeAppDb, getDb } from "../../db/client";
+import { getEnv } from "../env";
+import { getStripe } from "../stripe/client";
+import { createStripeGateway } from "../stripe/gateway";
+import { backfillStripeEvents } from "../webhooks/backfill";
+import { appWebhookDeps } from "../webhooks/deps";
 
 function parseDate(name: string, value: string | undefined, fallback?: Date): Date {
   if (value === undefined && fallback) return fallback;

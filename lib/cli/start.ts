@@ -8,7 +8,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { EnvError, loadEnv } from "../lib/env";
+import { EnvError, loadEnv } from "../env";
 
 const dev = process.argv.includes("--dev");
 const port = Number(process.env.PORT ?? 3000);
@@ -91,9 +91,9 @@ if (!dev) {
   }
 }
 
-let demoSimulator: import("../lib/demo/seed").DemoSimulator | undefined;
+let demoSimulator: import("../demo/seed").DemoSimulator | undefined;
 if (useSimulator) {
-  const { startStripeSimulator } = await import("../lib/stripe/simulator/index");
+  const { startStripeSimulator } = await import("../stripe/simulator/index");
   const simulator = await startStripeSimulator({
     port: env.STRIPE_SIMULATOR_PORT,
     webhookUrl: `${appUrl}/webhooks/stripe`,
@@ -109,7 +109,7 @@ if (useSimulator) {
 
 // Seed before the server opens the embedded database: PGlite allows one process at a time.
 {
-  const { seedDemoIfEmpty } = await import("../lib/demo/seed");
+  const { seedDemoIfEmpty } = await import("../demo/seed");
   await seedDemoIfEmpty(env, { simulator: demoSimulator });
 }
 
@@ -120,7 +120,7 @@ next.on("exit", (code) => void shutdown(code ?? 0));
 await waitForHttp(`${appUrl}/`, 120_000);
 
 if (env.schedulerMode === "local") {
-  const { scheduleDefinitions, startLocalScheduler } = await import("../lib/scheduler");
+  const { scheduleDefinitions, startLocalScheduler } = await import("../scheduler");
   const scheduler = startLocalScheduler({
     baseUrl: appUrl,
     cronSecret: env.CRON_SECRET_KEY!,

@@ -4,10 +4,10 @@
 // Needs QSTASH_TOKEN (and QSTASH_URL for a non-default region or a local stand-in) and
 // APP_BASE_URL, the public URL QStash calls. The definitions live in lib/scheduler/schedules.ts.
 import { parseArgs } from "node:util";
-import { loadEnv } from "../lib/env";
-import { qstashClient } from "../lib/scheduler/dispatch";
-import { scheduleDefinitions } from "../lib/scheduler/schedules";
-import { applyScheduleSync, planScheduleSync } from "../lib/scheduler/sync";
+import { loadEnv } from "../env";
+import { qstashClient } from "../scheduler/dispatch";
+import { scheduleDefinitions } from "../scheduler/schedules";
+import { applyScheduleSync, planScheduleSync } from "../scheduler/sync";
 
 const { values } = parseArgs({ options: { apply: { type: "boolean", default: false } } });
 const env = loadEnv();

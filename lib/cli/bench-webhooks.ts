@@ -11,10 +11,10 @@ import { parseArgs } from "node:util";
 import postgres from "postgres";
 import Stripe from "stripe";
 import { sql } from "drizzle-orm";
-import { connectPostgres, migrateDb, queryRows } from "../db/client";
-import { connectedAccounts, payees } from "../db/schema";
-import { storeStripeEvent } from "../lib/webhooks/store";
-import { verifyStripeSignature } from "../lib/webhooks/verify";
+import { connectPostgres, migrateDb, queryRows } from "../../db/client";
+import { connectedAccounts, payees } from "../../db/schema";
+import { storeStripeEvent } from "../webhooks/store";
+import { verifyStripeSignature } from "../webhooks/verify";
 
 type AutocannonResult = {
   requests: { average: number; total: number };
@@ -214,7 +214,7 @@ async function main() {
     // Own process groups, so stopping them stops the node servers npx starts too.
     children.push(spawn("npx", ["next", "start", "-p", String(appPort)], { stdio: "ignore", env: childEnv, detached: true }));
     children.push(
-      spawn("npx", ["tsx", "scripts/bench-webhooks.ts", "--floor-server", "--port", String(floorPort)], {
+      spawn("npx", ["tsx", "lib/cli/bench-webhooks.ts", "--floor-server", "--port", String(floorPort)], {
         stdio: "inherit",
         env: childEnv,
         detached: true,

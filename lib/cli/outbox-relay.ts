@@ -1,8 +1,8 @@
 // npm run outbox:relay [-- --loop] : publish due outbox events once (or every 10 s with --loop).
 import { parseArgs } from "node:util";
-import { closeAppDb, getDb } from "../db/client";
-import { loadEnv } from "../lib/env";
-import { relayOutbox } from "../lib/notify/relay";
+import { closeAppDb, getDb } from "../../db/client";
+import { loadEnv } from "../env";
+import { relayOutbox } from "../notify/relay";
 
 const { values } = parseArgs({ options: { loop: { type: "boolean", default: false }, limit: { type: "string", default: "200" } } });
 const env = loadEnv();

@@ -1,7 +1,7 @@
 // Runs the local Stripe simulator as its own process (`npm run stripe:simulator`).
 // Configuration comes from the environment; the simulator itself never reads app config.
-import { loadEnv } from "../lib/env";
-import { startStripeSimulator } from "../lib/stripe/simulator";
+import { loadEnv } from "../env";
+import { startStripeSimulator } from "../stripe/simulator";
 
 const env = loadEnv();
 

@@ -1,6 +1,6 @@
 // `npm run db:migrate`: apply db/migrations to DATABASE_URL (or the embedded PGlite when unset).
-import { connectPostgres, migrateDb, openPglite } from "../db/client";
-import { getEnv } from "../lib/env";
+import { connectPostgres, migrateDb, openPglite } from "../../db/client";
+import { getEnv } from "../env";
 
 const env = getEnv();
 const handle = env.DATABASE_URL

@@ -1,8 +1,8 @@
 // `npm run placements:backfill-guarantees [-- --confirm] [--batch=500]`: fill placements.guarantee_expires_at
 // (start_date + guarantee_days, at 00:00 in PAYOUT_TIMEZONE) where it is null. Dry run unless --confirm.
-import { connectPostgres, migrateDb, openPglite } from "../db/client";
-import { getEnv } from "../lib/env";
-import { backfillGuarantees } from "../lib/placements/backfill-guarantees";
+import { connectPostgres, migrateDb, openPglite } from "../../db/client";
+import { getEnv } from "../env";
+import { backfillGuarantees } from "../placements/backfill-guarantees";
 
 const args = process.argv.slice(2);
 const confirm = args.includes("--confirm");

@@ -7,15 +7,15 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { connectPostgres, migrateDb, queryRows } from "../db/client";
-import { connectedAccounts, payees } from "../db/schema";
-import { systemActor } from "../lib/actor";
-import { loadEnv } from "../lib/env";
-import { postLedgerTransactions, unbalancedTransactions } from "../lib/ledger";
-import { continuePayoutRun, timeBudgetMs, triggerPayoutRun } from "../lib/payouts/run";
-import { createStripeClient } from "../lib/stripe/client";
-import { createStripeGateway } from "../lib/stripe/gateway";
-import { startStripeSimulator, STRIPE_LIVE_RATE_LIMITS } from "../lib/stripe/simulator";
+import { connectPostgres, migrateDb, queryRows } from "../../db/client";
+import { connectedAccounts, payees } from "../../db/schema";
+import { systemActor } from "../actor";
+import { loadEnv } from "../env";
+import { postLedgerTransactions, unbalancedTransactions } from "../ledger";
+import { continuePayoutRun, timeBudgetMs, triggerPayoutRun } from "../payouts/run";
+import { createStripeClient } from "../stripe/client";
+import { createStripeGateway } from "../stripe/gateway";
+import { startStripeSimulator, STRIPE_LIVE_RATE_LIMITS } from "../stripe/simulator";
 
 const { values: args } = parseArgs({
   options: {
