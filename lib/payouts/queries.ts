@@ -11,6 +11,24 @@ import { planRowsSql } from "./plan-sql";
 
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 
+// Keyset cursors: (timestamp as Postgres prints it, id). The text form keeps microseconds, which an
+// ISO string would drop, and the id breaks ties between rows written in one transaction.
+function encodeCursor(at: unknown, id: unknown): string {
+  return Buffer.from(JSON.stringify([String(at), String(id)])).toString("base64url");
+}
+function decodeCursor(cursor: string | null | undefined): [string, string] | null {
+  if (!cursor) return null;
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (Array.isArray(value) && value.length === 2 && !Number.isNaN(Date.parse(value[0])) && /^[0-9a-f-]{36}$/i.test(value[1])) {
+      return [value[0], value[1]];
+    }
+  } catch {
+    // fall through: a malformed cursor reads as the first page
+  }
+  return null;
+}
+
 /** The status endpoint's body, or null for an unknown run. */
 export async function getRunStatus(db: Db, runId: string) {
   if (!/^[0-9a-f-]{36}$/i.test(runId)) return null;
@@ -54,14 +72,16 @@ export async function getRunStatus(db: Db, runId: string) {
   };
 }
 
-/** Newest runs first; `cursor` is the startedAt of the last run of the previous page. */
+/** Newest runs first; `cursor` is the previous page's `nextCursor`. */
 export async function listRuns(db: Db, input: { limit?: number; cursor?: string | null } = {}) {
   const limit = Math.min(input.limit ?? 20, 100);
+  const after = decodeCursor(input.cursor);
   const rows = await queryRows<Record<string, unknown>>(
     db,
-    sql`select id, cycle_key, status, dry_run, trigger, started_at, finished_at, totals from payout_runs
-        ${input.cursor ? sql`where started_at < ${input.cursor}::timestamptz` : sql``}
-        order by started_at desc limit ${limit + 1}`,
+    sql`select id, cycle_key, status, dry_run, trigger, started_at, started_at::text as cursor_at, finished_at, totals
+        from payout_runs
+        ${after ? sql`where (started_at, id) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
+        order by started_at desc, id desc limit ${limit + 1}`,
   );
   const page = rows.slice(0, limit).map((r) => ({
     runId: r.id,
@@ -73,19 +93,22 @@ export async function listRuns(db: Db, input: { limit?: number; cursor?: string 
     finishedAt: iso(r.finished_at),
     totals: r.totals,
   }));
-  return { runs: page, nextCursor: rows.length > limit ? page.at(-1)?.startedAt ?? null : null };
+  const last = rows[limit - 1];
+  return { runs: page, nextCursor: rows.length > limit && last ? encodeCursor(last.cursor_at, last.id) : null };
 }
 
-/** A payee's payouts, newest first; `cursor` is the createdAt of the last row of the previous page. */
+/** A payee's payouts, newest first; `cursor` is the previous page's `nextCursor`. */
 export async function listPayeePayouts(db: Db, payeeId: string, input: { limit?: number; cursor?: string | null } = {}) {
   const limit = Math.min(input.limit ?? 20, 100);
+  const after = decodeCursor(input.cursor);
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`select p.id, p.run_id, r.cycle_key, p.status, p.amount_cents, p.currency, p.skip_reason, p.failure_code,
-               p.failure_message, p.arrival_date, p.paid_at, p.created_at
+               p.failure_message, p.arrival_date, p.paid_at, p.created_at, p.created_at::text as cursor_at
         from payouts p left join payout_runs r on r.id = p.run_id
-        where p.payee_id = ${payeeId} ${input.cursor ? sql`and p.created_at < ${input.cursor}::timestamptz` : sql``}
-        order by p.created_at desc limit ${limit + 1}`,
+        where p.payee_id = ${payeeId}
+          ${after ? sql`and (p.created_at, p.id) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
+        order by p.created_at desc, p.id desc limit ${limit + 1}`,
   );
   const page = rows.slice(0, limit).map((r) => ({
     payoutId: r.id,
@@ -101,7 +124,8 @@ export async function listPayeePayouts(db: Db, payeeId: string, input: { limit?:
     paidAt: iso(r.paid_at),
     createdAt: iso(r.created_at),
   }));
-  return { payouts: page, nextCursor: rows.length > limit ? page.at(-1)?.createdAt ?? null : null };
+  const last = rows[limit - 1];
+  return { payouts: page, nextCursor: rows.length > limit && last ? encodeCursor(last.cursor_at, last.id) : null };
 }
 
 /** Success rate, failures, totals paid, time from run start to paid, onboarding rate over `days`. */
