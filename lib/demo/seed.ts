@@ -153,9 +153,12 @@ export async function seedDemo(db: Db, env: Env, gateway: StripeGateway, simulat
       simulator.settlePayout(row.stripe_payout_id, outcome.outcome, outcome.outcome === "failed" ? outcome.failureCode : undefined);
     }
 
-    // Back to the present: newer earnings for the next cycle, and a recruiter's placements.
-    simulator.advanceClock(Math.max(0, Math.floor(now.getTime() / 1000) - 3600 - simulator.now()));
+    // Newer earnings a few days before the latest cycle's cutoff, so the first run a user triggers
+    // (the latest cycle, the default) pays them; then the present, and a recruiter's placements.
+    const laterAt = Math.floor(latest.cutoffAt.getTime() / 1000) - 3 * DAY;
+    simulator.advanceClock(Math.max(0, laterAt - simulator.now()));
     await chargeAll(gateway, env, accounts, "later");
+    simulator.advanceClock(Math.max(0, Math.floor(now.getTime() / 1000) - 3600 - simulator.now()));
     await seedPlacements(db, env, gateway);
     await applyStripeEvents(db, env, gateway, historyStart);
 
@@ -163,7 +166,7 @@ export async function seedDemo(db: Db, env: Env, gateway: StripeGateway, simulat
       .select({ n: sql<number>`count(*)::int` })
       .from(payees)
       .where(eq(payees.email, demoPayees[0]!.email))) as { n: number }[];
-    return `${demoPayees.length} payees (${n} demo sign-in payee), demo run for cycle ${demoRunCycle.cycleKey}`;
+    return `${demoPayees.length} payees (${n} demo sign-in payee), a completed run for cycle ${demoRunCycle.cycleKey}, cycle ${latest.cycleKey} left to run`;
   } finally {
     simulator.advanceClock(Math.max(0, Math.floor(Date.now() / 1000) - simulator.now()));
     simulator.configureWebhooks({ url: webhookUrl ?? "" });

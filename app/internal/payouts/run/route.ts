@@ -33,6 +33,7 @@ export const POST = withInternal(async ({ rawBody, db, env, caller, actor }) => 
     const slice = await continuePayoutRun(db, env, getPayoutGateway(), { runId: result.runId, actor });
     status = slice.runStatus ?? status;
   }
-  const finished = result.finished || status === "completed" || status === "completed_with_failures";
-  return json({ runId: result.runId, cycleKey: result.cycleKey, status, statusUrl }, finished ? 200 : 202);
+  // 200 only when this cycle's run had already finished before this call; a run this call started or
+  // went on with is 202, even if it finished within the call (the body's status says so).
+  return json({ runId: result.runId, cycleKey: result.cycleKey, status, statusUrl }, result.finished ? 200 : 202);
 });
