@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
-import { escrowHolds } from "../../db/schema";
 import type { Actor } from "../actor";
+import { openSystemHold } from "../escrow/system-holds";
 import { recordAudit } from "../audit";
 import { postLedgerTransaction } from "../ledger";
 import { percentOf } from "../money";
@@ -24,16 +24,19 @@ export type EarningResult =
   | { outcome: "credited" | "already_credited"; payeeId: string; netCents: number; reserveCents: number };
 
 /**
- * A destination charge paid a payee's connected account: credit the payee amount received minus
- * the platform fee into available (the funds already sit on their account, so the payout run only
- * pays them out, no transfer), the fee into the platform's fees account, the gross against
- * stripe_clearing. Then hold the rolling reserve (PAYOUT_RESERVE_PERCENT of the earning) until
- * now + PAYOUT_RESERVE_DAYS. Keyed by the payment intent: a second call writes nothing.
+ * A destination charge paid a payee's connected account: ONE posting credits the gross against
+ * stripe_clearing, the platform fee into fees, the rolling reserve (PAYOUT_RESERVE_PERCENT of the
+ * net) straight into the payee's held, and the rest into available (the funds already sit on their
+ * account, so the payout run only pays them out, no transfer). Crediting only ever adds to the
+ * payee's buckets, so a payee whose available is negative (after a refund or a lost dispute) can
+ * still be credited. The reserve's escrow hold points at this posting (it is what funded it) and is
+ * released by the escrow-releases sweep PAYOUT_RESERVE_DAYS after the charge (effectiveAt).
+ * Keyed by the payment intent: a second call writes nothing.
  */
 export async function creditDestinationCharge(
   db: Db,
   earning: DestinationChargeEarning,
-  options: { actor: Actor; reservePercent: number; reserveDays: number; now: Date },
+  options: { actor: Actor; reservePercent: number; reserveDays: number },
 ): Promise<EarningResult> {
   const [account] = await queryRows<{ payee_id: string }>(
     db,
@@ -42,15 +45,12 @@ export async function creditDestinationCharge(
   if (!account) return { outcome: "unknown_account" };
   const payeeId = account.payee_id;
   const gross = earning.amountReceivedCents;
+  if (gross <= 0) return { outcome: "nothing_received" };
   const fee = Math.min(earning.applicationFeeCents, gross);
   const net = gross - fee;
-  if (gross <= 0) return { outcome: "nothing_received" };
+  const reserve = percentOf(net, options.reservePercent);
+  const payable = net - reserve;
 
-  const lines = [
-    { kind: "stripe_clearing" as const, amount: -gross },
-    ...(net > 0 ? [{ payeeId, kind: "available" as const, amount: net }] : []),
-    ...(fee > 0 ? [{ kind: "fees" as const, amount: fee }] : []),
-  ];
   const posted = await postLedgerTransaction(db, {
     idempotencyKey: earningKey(earning.paymentIntentId),
     kind: "earning",
@@ -66,58 +66,39 @@ export async function creditDestinationCharge(
       currency: earning.currency,
       gross_cents: gross,
       application_fee_cents: fee,
+      reserve_cents: reserve,
       stripe_account: earning.stripeAccountId,
     },
     effectiveAt: earning.effectiveAt,
-    lines,
-  });
-
-  const reserve = percentOf(net, options.reservePercent);
-  if (posted.created && reserve > 0) await holdRollingReserve(db, { ...earning, payeeId, reserve }, options);
-  if (posted.created) {
-    await recordAudit(db, {
-      actor: options.actor,
-      action: "earning.credited",
-      entityType: "payee",
-      entityId: payeeId,
-      after: { paymentIntent: earning.paymentIntentId, netCents: net, feeCents: fee, reserveCents: reserve },
-    });
-  }
-  return { outcome: posted.created ? "credited" : "already_credited", payeeId, netCents: net, reserveCents: reserve };
-}
-
-async function holdRollingReserve(
-  db: Db,
-  input: DestinationChargeEarning & { payeeId: string; reserve: number },
-  options: { actor: Actor; reserveDays: number; now: Date },
-): Promise<void> {
-  const hold = await postLedgerTransaction(db, {
-    idempotencyKey: `rolling_reserve:${input.paymentIntentId}`,
-    kind: "hold",
-    description: `Rolling reserve on ${input.paymentIntentId}`,
-    currency: input.currency,
-    payeeId: input.payeeId,
-    sourceType: "payment_intent",
-    sourceId: input.paymentIntentId,
-    metadata: { hold_kind: "rolling_reserve", payment_intent: input.paymentIntentId },
-    effectiveAt: input.effectiveAt,
     lines: [
-      { payeeId: input.payeeId, kind: "available", amount: -input.reserve },
-      { payeeId: input.payeeId, kind: "held", amount: input.reserve },
+      { kind: "stripe_clearing", amount: -gross },
+      ...(payable > 0 ? [{ payeeId, kind: "available" as const, amount: payable }] : []),
+      ...(reserve > 0 ? [{ payeeId, kind: "held" as const, amount: reserve }] : []),
+      ...(fee > 0 ? [{ kind: "fees" as const, amount: fee }] : []),
     ],
   });
-  await db
-    .insert(escrowHolds)
-    .values({
-      payeeId: input.payeeId,
+  if (!posted.created) return { outcome: "already_credited", payeeId, netCents: net, reserveCents: reserve };
+
+  if (reserve > 0) {
+    await openSystemHold(db, {
+      payeeId,
       kind: "rolling_reserve",
-      amountCents: input.reserve,
-      currency: input.currency,
-      reason: `Rolling reserve on ${input.paymentIntentId}`,
-      sourceRef: input.paymentIntentId,
-      releaseAt: new Date(options.now.getTime() + options.reserveDays * 86_400_000),
-      createdBy: `${options.actor.type}:${options.actor.id}`,
-      holdLedgerTransactionId: hold.transactionId,
-    })
-    .onConflictDoNothing({ target: [escrowHolds.kind, escrowHolds.sourceRef] });
+      sourceRef: earning.paymentIntentId,
+      amountCents: reserve,
+      currency: earning.currency,
+      reason: `Rolling reserve on ${earning.paymentIntentId}`,
+      releaseAt: new Date(earning.effectiveAt.getTime() + options.reserveDays * 86_400_000),
+      effectiveAt: earning.effectiveAt,
+      fundedByTransactionId: posted.transactionId,
+      actor: options.actor,
+    });
+  }
+  await recordAudit(db, {
+    actor: options.actor,
+    action: "earning.credited",
+    entityType: "payee",
+    entityId: payeeId,
+    after: { paymentIntent: earning.paymentIntentId, netCents: net, feeCents: fee, reserveCents: reserve },
+  });
+  return { outcome: "credited", payeeId, netCents: net, reserveCents: reserve };
 }

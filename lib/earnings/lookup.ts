@@ -7,20 +7,27 @@ export type EarningRef = { transactionId: string; payeeId: string; currency: str
 export const earningKey = (paymentIntentId: string) => `earning:${paymentIntentId}`;
 
 /**
- * Find the earning by its payment intent (the idempotency key) or, when only the charge is known,
- * by the charge id recorded in its metadata. Null: the payment_intent.succeeded event has not been
- * applied yet, so the caller leaves its event pending.
+ * Find the earning a charge produced. By the payment intent's idempotency key (unique index) when
+ * the caller knows the intent: charges and disputes of payment intents carry it, and the earning is
+ * keyed by it, so a miss there is final (no earning yet, or none at all). Only an object without a
+ * payment intent falls back to the charge id in the earning's metadata; that query is served by the
+ * expression index ((metadata->>'charge')) where kind = 'earning' (asked of the lead: see report).
+ * Null: the payment_intent.succeeded event has not been applied yet, or the charge credited nobody.
  */
 export async function findEarning(
   db: Db,
   ref: { paymentIntentId?: string | null; chargeId?: string | null },
 ): Promise<EarningRef | null> {
-  const byIntent = ref.paymentIntentId ? sql`idempotency_key = ${earningKey(ref.paymentIntentId)}` : sql`false`;
-  const byCharge = ref.chargeId ? sql`(kind = 'earning' and metadata->>'charge' = ${ref.chargeId})` : sql`false`;
+  const where = ref.paymentIntentId
+    ? sql`idempotency_key = ${earningKey(ref.paymentIntentId)}`
+    : ref.chargeId
+      ? sql`kind = 'earning' and metadata->>'charge' = ${ref.chargeId}`
+      : null;
+  if (!where) return null;
   const [row] = await queryRows<{ id: string; payee_id: string; currency: string; payment_intent: string }>(
     db,
     sql`select id, payee_id, metadata->>'currency' as currency, metadata->>'payment_intent' as payment_intent
-        from ledger_transactions where ${byIntent} or ${byCharge} limit 1`,
+        from ledger_transactions where ${where} limit 1`,
   );
   return row
     ? { transactionId: row.id, payeeId: row.payee_id, currency: row.currency, paymentIntentId: row.payment_intent }

@@ -6,7 +6,7 @@ import { ApiError, notFound } from "../api/errors";
 import { recordAudit } from "../audit";
 import { toCents } from "../money";
 import { afterCursor, isUniqueViolation, newestFirst, type PageRequest, toPage } from "../placements/paging";
-import { fundHold, unfundHold } from "./ledger";
+import { fundHold, type HoldEnding, unfundHold } from "./ledger";
 
 type Scope = { scopePayeeId?: string };
 
@@ -158,9 +158,12 @@ export async function activeHoldTotalByPlacement(db: Db, params: { placementId: 
 }
 
 /**
- * End a hold now. `released`: it ran its course (the sweep, or early by hand). `cancelled`: it
- * should never have been made. Either way the money goes back to available in the same transaction
- * as the status change; only the status and the audit row tell them apart.
+ * End a hold now, by hand (API or ops console). `released`: it ran its course (early, by hand).
+ * `cancelled`: it should never have been made. Either way the money goes back to available in the
+ * same transaction as the status change; only the status and the audit row tell them apart.
+ * Refused (409): a dispute hold, which only the dispute's outcome may end (charge.dispute.closed:
+ * releasing it by hand would let the payee keep a lost chargeback), and cancelling a rolling
+ * reserve (it is released by the escrow-releases sweep, or early by an admin, never cancelled).
  */
 export async function endEscrowHold(
   db: Db,
@@ -170,26 +173,37 @@ export async function endEscrowHold(
     const [before] = await tx.select().from(escrowHolds).where(eq(escrowHolds.id, params.id)).for("update");
     if (!before) throw notFound("escrow hold");
     if (before.status !== "active") throw new ApiError("conflict", `escrow hold is already ${before.status}`);
+    if (before.kind === "dispute") {
+      throw new ApiError("conflict", "a dispute hold ends only with the dispute's outcome (charge.dispute.closed)");
+    }
+    if (before.kind === "rolling_reserve" && params.outcome === "cancelled") {
+      throw new ApiError("conflict", "a rolling reserve cannot be cancelled; release it instead");
+    }
     return endLockedHold(tx, before, params.outcome, params.actor, params.reason ?? null);
   });
 }
 
-/** The status change and ledger posting for a hold already locked by the caller's transaction. */
+/**
+ * The status change and ledger posting for a hold already locked by the caller's transaction.
+ * `dispute_lost` ends it as cancelled with the money gone to stripe_clearing (see unfundHold).
+ */
 export async function endLockedHold(
   tx: Db,
   before: EscrowHold,
-  outcome: "released" | "cancelled",
+  ending: HoldEnding,
   actor: Actor,
   reason: string | null,
+  options: { effectiveAt?: Date } = {},
 ): Promise<EscrowHold> {
-  const releaseLedgerTransactionId = await unfundHold(tx, before, outcome);
+  const releaseLedgerTransactionId = await unfundHold(tx, before, ending, options);
+  const status = ending === "released" ? "released" : "cancelled";
   const now = new Date();
   const [after] = await tx
     .update(escrowHolds)
     .set({
-      status: outcome,
-      releasedAt: outcome === "released" ? now : null,
-      cancelledAt: outcome === "cancelled" ? now : null,
+      status,
+      releasedAt: status === "released" ? now : null,
+      cancelledAt: status === "cancelled" ? now : null,
       releaseLedgerTransactionId,
       leaseExpiresAt: null,
       updatedAt: now,
@@ -198,7 +212,7 @@ export async function endLockedHold(
     .returning();
   await recordAudit(tx, {
     actor,
-    action: `escrow_hold.${outcome}`,
+    action: `escrow_hold.${ending}`,
     entityType: "escrow_hold",
     entityId: before.id,
     before,

@@ -9,8 +9,8 @@ import { endLockedHold } from "./holds";
 export const HOLD_RETRY_DELAY_MS = 60 * 60_000;
 
 /**
- * escrow-releases: every active hold whose release date has come (placement escrow, the payout
- * run's rolling reserve, manual holds) goes back to available. Dispute holds have no release date
+ * escrow-releases: every active hold whose release date has come (placement escrow, the rolling
+ * reserve taken from each earning, manual holds) goes back to available. Dispute holds have no release date
  * and are ended by the dispute webhooks. One transaction per batch, rows claimed FOR UPDATE SKIP
  * LOCKED; each hold in its own savepoint so one bad hold cannot block the rest.
  */

@@ -122,7 +122,14 @@ export async function processClaimedSchedule(db: Db, scheduleId: string, actor: 
         .where(eq(payoutSchedules.id, scheduleId))
         .for("update");
       if (schedule?.status !== "processing") return "gone";
-      const [placement] = await tx.select().from(placements).where(eq(placements.id, schedule.placementId!));
+      // Locked: createEscrowHold locks the placement too, so a hold made while this runs either
+      // commits first (and fundWaitingPlacementHolds below funds it) or waits and sees "processed"
+      // (and is funded at once). Unlocked, it could slip in unfunded after the funding step.
+      const [placement] = await tx
+        .select()
+        .from(placements)
+        .where(eq(placements.id, schedule.placementId!))
+        .for("update");
       const [invoice] = await tx
         .select()
         .from(placementInvoices)

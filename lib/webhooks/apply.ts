@@ -5,7 +5,11 @@ import { type Actor, webhookActor } from "../actor";
 import { handlerFor } from "./handlers";
 import type { AttemptTrigger, HandlerContext, HandlerOutcome, StripeEvent } from "./types";
 
-/** Past this many unsuccessful attempts the sweep leaves an event alone; a forced replay may go on. */
+/**
+ * Past this many failed attempts the sweep leaves an event alone; a forced replay may go on.
+ * Only failures count: a "pending" outcome (waiting for something Payrun does not know yet) is
+ * recorded as an attempt row but never uses up the budget, so a waiting event keeps being replayed.
+ */
 export const MAX_APPLY_ATTEMPTS = 5;
 
 export type ApplyResult =
@@ -69,7 +73,6 @@ export async function applyStoredEvent(db: Db, options: ApplyOptions): Promise<A
         update processor_events set
           status = ${status},
           processed_at = ${done ? sql`now()` : sql`processed_at`},
-          attempts = attempts + ${done ? 0 : 1},
           last_error = ${reason},
           replay_requested = ${done ? sql`false` : sql`replay_requested`},
           last_replay_error = ${isReplay(trigger) && !done ? reason : sql`last_replay_error`}

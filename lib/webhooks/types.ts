@@ -1,4 +1,5 @@
 import type { Db } from "../../db/client";
+import type { PayoutScheduleGateway } from "../accounts/state";
 import type { Actor } from "../actor";
 import type { Env } from "../env";
 
@@ -18,9 +19,16 @@ export type StripeEvent = {
 export type EventSource = "webhook" | "events_api_backfill" | "replay";
 export type AttemptTrigger = "webhook" | "replay_sweep" | "replay_request" | "backfill";
 
-/** The Stripe calls a handler may make (account.updated puts a payout schedule back to manual). */
-export type WebhookGateway = {
-  setManualPayoutSchedule(accountId: string, idempotencyKey: string): Promise<unknown>;
+/** The part of a charge a handler reads when an event does not carry it (disputes). */
+export type ChargeDestination = { transfer_data?: { destination?: unknown } | null };
+
+/**
+ * The Stripe calls a handler may make: account.updated puts a payout schedule back to manual; a
+ * dispute on a charge Payrun credited nobody for reads the charge to see whether it was a
+ * destination charge. The StripeGateway satisfies it.
+ */
+export type WebhookGateway = PayoutScheduleGateway & {
+  retrieveCharge(chargeId: string): Promise<ChargeDestination>;
 };
 
 export type HandlerContext = {

@@ -1,15 +1,25 @@
 import { settleDispute } from "../../earnings/disputes";
-import { applied, type EventHandler, eventTime, pending } from "../types";
+import { findEarning } from "../../earnings/lookup";
+import { applied, type EventHandler, eventTime, expandableId, ignored, pending } from "../types";
+import { isDestinationCharge } from "./charge-destination";
 
 // charge.dispute.closed: won releases the hold, lost settles it against the payee.
-export const handleChargeDisputeClosed: EventHandler = async (tx, { event, actor }) => {
-  const dispute = event.data.object as { id: string; status: string };
+export const handleChargeDisputeClosed: EventHandler = async (tx, { event, actor, gateway }) => {
+  const dispute = event.data.object as { id: string; status: string; charge?: unknown; payment_intent?: unknown };
   const result = await settleDispute(
     tx,
     { disputeId: dispute.id, status: dispute.status, effectiveAt: eventTime(event) },
     { actor },
   );
-  // The created event has not been applied yet (Stripe does not keep order).
-  if (result.outcome === "unknown_dispute") return pending(`no hold for dispute ${dispute.id} yet`);
+  if (result.outcome === "unknown_dispute") {
+    // No hold: either the created event has not been applied yet (Stripe does not keep order), or
+    // the charge credited no payee, so created was ignored and so is this (charge-destination.ts).
+    const earning = await findEarning(tx, {
+      paymentIntentId: expandableId(dispute.payment_intent),
+      chargeId: expandableId(dispute.charge),
+    });
+    if (!earning && !(await isDestinationCharge(dispute.charge, gateway))) return ignored;
+    return pending(`no hold for dispute ${dispute.id} yet`);
+  }
   return applied;
 };

@@ -1,8 +1,9 @@
 import { holdDisputedAmount } from "../../earnings/disputes";
-import { applied, type EventHandler, eventTime, expandableId, pending } from "../types";
+import { applied, type EventHandler, eventTime, expandableId, ignored, pending } from "../types";
+import { isDestinationCharge } from "./charge-destination";
 
 // charge.dispute.created: hold the disputed amount while the dispute is open.
-export const handleChargeDisputeCreated: EventHandler = async (tx, { event, actor }) => {
+export const handleChargeDisputeCreated: EventHandler = async (tx, { event, actor, gateway }) => {
   const dispute = event.data.object as { id: string; amount: number; charge?: unknown; payment_intent?: unknown };
   const result = await holdDisputedAmount(
     tx,
@@ -15,6 +16,10 @@ export const handleChargeDisputeCreated: EventHandler = async (tx, { event, acto
     },
     { actor },
   );
-  if (result.outcome === "unknown_earning") return pending(`no earning recorded for dispute ${dispute.id}'s charge yet`);
+  if (result.outcome === "unknown_earning") {
+    // Not a destination charge (e.g. a placement invoice's payment): ops handle it (charge-destination.ts).
+    if (!(await isDestinationCharge(dispute.charge, gateway))) return ignored;
+    return pending(`no earning recorded for dispute ${dispute.id}'s charge yet`);
+  }
   return applied;
 };

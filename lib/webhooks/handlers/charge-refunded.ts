@@ -1,9 +1,19 @@
 import { takeBackRefund } from "../../earnings/refunds";
-import { applied, type EventHandler, eventTime, expandableId, pending } from "../types";
+import { applied, type EventHandler, eventTime, expandableId, ignored, pending } from "../types";
+import { isDestinationCharge } from "./charge-destination";
 
 // charge.refunded: take the refunded amount back from the payee the charge credited.
-export const handleChargeRefunded: EventHandler = async (tx, { event, actor }) => {
-  const charge = event.data.object as { id: string; amount_refunded?: number; payment_intent?: unknown };
+// Known gap: a refund that later fails (charge.refund.updated, status "failed", amount_refunded
+// going down) is not credited back; ops correct it with an adjustment. Handling it needs the
+// cumulative-total bookkeeping in takeBackRefund to accept decreases keyed by the refund id, and an
+// older charge.refunded arriving after the failure must not take the money again.
+export const handleChargeRefunded: EventHandler = async (tx, { event, actor, gateway }) => {
+  const charge = event.data.object as {
+    id: string;
+    amount_refunded?: number;
+    payment_intent?: unknown;
+    transfer_data?: { destination?: unknown } | null;
+  };
   const result = await takeBackRefund(
     tx,
     {
@@ -14,6 +24,10 @@ export const handleChargeRefunded: EventHandler = async (tx, { event, actor }) =
     },
     { actor },
   );
-  if (result.outcome === "unknown_earning") return pending(`no earning recorded for charge ${charge.id} yet`);
+  if (result.outcome === "unknown_earning") {
+    // Not a destination charge: no payee was credited, nothing to take back (see charge-destination.ts).
+    if (!(await isDestinationCharge(charge, gateway))) return ignored;
+    return pending(`no earning recorded for charge ${charge.id} yet`);
+  }
   return applied;
 };

@@ -2,7 +2,7 @@ import { creditDestinationCharge } from "../../earnings/credit";
 import { applied, type EventHandler, eventTime, expandableId, ignored, pending } from "../types";
 
 // payment_intent.succeeded: a destination charge credits the payee who owns the destination account.
-export const handlePaymentIntentSucceeded: EventHandler = async (tx, { event, actor, env, now }) => {
+export const handlePaymentIntentSucceeded: EventHandler = async (tx, { event, actor, env }) => {
   const intent = event.data.object as {
     id: string;
     amount_received?: number;
@@ -24,7 +24,7 @@ export const handlePaymentIntentSucceeded: EventHandler = async (tx, { event, ac
       currency: intent.currency,
       effectiveAt: eventTime(event),
     },
-    { actor, reservePercent: env.PAYOUT_RESERVE_PERCENT, reserveDays: env.PAYOUT_RESERVE_DAYS, now },
+    { actor, reservePercent: env.PAYOUT_RESERVE_PERCENT, reserveDays: env.PAYOUT_RESERVE_DAYS },
   );
   if (result.outcome === "unknown_account") return pending(`connected account ${destination} not known yet`);
   if (result.outcome === "nothing_received") return ignored;

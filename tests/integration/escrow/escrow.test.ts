@@ -137,4 +137,37 @@ describe("escrow holds", () => {
       totals: [{ currency: "usd", amountCents: 4_000, count: 1 }],
     });
   });
+
+  it("refuses to end a dispute hold by hand, and to cancel a rolling reserve (409, nothing moves)", async () => {
+    const payee = await fundedPayee("Disputed Dora", 10_000);
+    const dispute = await createEscrowHold(t.db, {
+      payeeId: payee.id,
+      kind: "dispute",
+      amountCents: 2_000,
+      reason: "dp_by_hand opened",
+      sourceRef: "dp_by_hand",
+      actor: admin,
+    });
+    const reserve = await createEscrowHold(t.db, {
+      payeeId: payee.id,
+      kind: "rolling_reserve",
+      amountCents: 1_000,
+      reason: "rolling reserve",
+      sourceRef: `pi_by_hand:${payee.id}`,
+      releaseAt: new Date(Date.now() + DAY_MS),
+      actor: admin,
+    });
+    for (const outcome of ["released", "cancelled"] as const) {
+      await expect(endEscrowHold(t.db, { id: dispute.id, outcome, actor: admin })).rejects.toMatchObject({
+        code: "conflict",
+      });
+    }
+    await expect(endEscrowHold(t.db, { id: reserve.id, outcome: "cancelled", actor: admin })).rejects.toMatchObject({
+      code: "conflict",
+    });
+    expect((await payeeBalances(t.db, payee.id)).usd).toMatchObject({ available: 7_000, held: 3_000 });
+    // An early release of the reserve by an admin is allowed.
+    expect((await endEscrowHold(t.db, { id: reserve.id, outcome: "released", actor: admin })).status).toBe("released");
+    expect((await payeeBalances(t.db, payee.id)).usd).toMatchObject({ available: 8_000, held: 2_000 });
+  });
 });

@@ -1,8 +1,12 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryRows } from "../../../db/client";
 import { escrowHolds } from "../../../db/schema";
-import { payeeBalances, platformBalances, unbalancedTransactions } from "../../../lib/ledger";
+import { escrowReleasesSweep } from "../../../lib/escrow/release-sweep";
+import { payeeBalances, platformBalances, postLedgerTransaction, unbalancedTransactions } from "../../../lib/ledger";
+import { runSweep } from "../../../lib/sweeps/run";
 import { createTestDb, type TestDb } from "../../support/db";
+import { startTestStripe } from "../../support/stripe";
 import { buildEvent, uniqueId } from "../../support/stripe-events";
 import { createPayeeWithAccount, deliver, eventRow } from "./helpers";
 
@@ -58,7 +62,7 @@ describe("payment_intent.succeeded", () => {
   it("waits (pending) for a destination account Payrun does not know yet", async () => {
     const event = succeeded("pi_unknown_acct", "ch_unknown_acct", 5_000, 500, "acct_not_yet");
     expect(await deliver(t.db, event)).toMatchObject({ status: "pending" });
-    expect(await eventRow(t.db, event.id)).toMatchObject({ status: "pending", attempts: 1 });
+    expect(await eventRow(t.db, event.id)).toMatchObject({ status: "pending", attempts: 0 });
   });
 });
 
@@ -88,9 +92,10 @@ describe("charge.refunded", () => {
   });
 });
 
+const dispute = (id: string, type: string, status: string, charge: string, amount = 1_500) =>
+  buildEvent(type, "dispute", { id, amount, currency: "usd", charge, payment_intent: null, status });
+
 describe("charge.dispute.*", () => {
-  const dispute = (id: string, type: string, status: string, charge: string, amount = 1_500) =>
-    buildEvent(type, "dispute", { id, amount, currency: "usd", charge, payment_intent: null, status });
 
   it("holds the disputed amount while open and releases it when won", async () => {
     await deliver(t.db, succeeded("pi_disp_won", "ch_disp_won", 3_000, 0));
@@ -136,5 +141,125 @@ describe("charge.dispute.*", () => {
     expect(swept.processed).toBeGreaterThanOrEqual(1);
     expect(await eventRow(t.db, closed.id)).toMatchObject({ status: "processed" });
     expect(await unbalancedTransactions(t.db)).toEqual([]);
+  });
+});
+
+describe("review regressions", () => {
+  it("credits a payee whose available is negative, reserve included, in ONE posting the reserve hold points at", async () => {
+    const owing = await createPayeeWithAccount(t.db, "acct_owing");
+    const owingSucceeded = (pi: string, ch: string, amount: number, created?: number) =>
+      buildEvent(
+        "payment_intent.succeeded",
+        "payment_intent",
+        {
+          id: pi,
+          amount,
+          amount_received: amount,
+          application_fee_amount: 0,
+          currency: "usd",
+          status: "succeeded",
+          latest_charge: ch,
+          transfer_data: { destination: "acct_owing" },
+        },
+        created ? { created } : {},
+      );
+    await deliver(t.db, owingSucceeded("pi_owing_1", "ch_owing_1", 1_000));
+    await deliver(
+      t.db,
+      buildEvent("charge.refunded", "charge", { id: "ch_owing_1", amount_refunded: 1_000, payment_intent: "pi_owing_1" }),
+    );
+    // The payee was paid out in between: available is now -1,000.
+    await postLedgerTransaction(t.db, {
+      idempotencyKey: `paid-out-${owing.payeeId}`,
+      kind: "payout_paid",
+      description: "paid out before the refund",
+      currency: "usd",
+      payeeId: owing.payeeId,
+      allowNegative: true,
+      lines: [
+        { payeeId: owing.payeeId, kind: "available", amount: -1_000 },
+        { payeeId: owing.payeeId, kind: "paid", amount: 1_000 },
+      ],
+    });
+    expect((await payeeBalances(t.db, owing.payeeId)).usd!.available).toBe(-1_000);
+
+    const tenDaysAgo = Math.floor(Date.now() / 1000) - 10 * 86_400;
+    const event = owingSucceeded("pi_owing_2", "ch_owing_2", 5_000, tenDaysAgo);
+    expect(await deliver(t.db, event, { env: reserveEnv })).toMatchObject({ status: "processed" });
+    expect((await payeeBalances(t.db, owing.payeeId)).usd).toMatchObject({ available: -1_000 + 4_500, held: 500 });
+
+    const [hold] = await t.db.select().from(escrowHolds).where(eq(escrowHolds.sourceRef, "pi_owing_2"));
+    const [earning] = await queryRows<{ id: string }>(
+      t.db,
+      sql`select id from ledger_transactions where idempotency_key = 'earning:pi_owing_2'`,
+    );
+    expect(hold).toMatchObject({ kind: "rolling_reserve", amountCents: 500, holdLedgerTransactionId: earning!.id });
+    // Released 30 days after the charge, not after the processing.
+    expect(hold!.releaseAt!.getTime()).toBe((tenDaysAgo + 30 * 86_400) * 1000);
+    const audits = await queryRows(
+      t.db,
+      sql`select 1 from audit_log where action = 'escrow_hold.created' and entity_id = ${hold!.id}`,
+    );
+    expect(audits).toHaveLength(1);
+    const holdPostings = await queryRows(
+      t.db,
+      sql`select 1 from ledger_transactions where source_id = 'pi_owing_2' or source_id = ${hold!.id}`,
+    );
+    expect(holdPostings).toHaveLength(1); // the earning only: no separate reserve posting
+
+    // The sweep releases the reserve held -> available through the hold row.
+    const due = new Date((tenDaysAgo + 31 * 86_400) * 1000);
+    expect(await runSweep(t.db, escrowReleasesSweep, { now: due })).toMatchObject({ failed: 0 });
+    expect((await payeeBalances(t.db, owing.payeeId)).usd).toMatchObject({ available: 4_000, held: 0 });
+    expect(await unbalancedTransactions(t.db)).toEqual([]);
+  });
+
+  it("ignores a refund of a charge that is not a destination charge (no earning, no destination)", async () => {
+    const event = buildEvent("charge.refunded", "charge", {
+      id: "ch_invoice_payment",
+      amount_refunded: 100,
+      payment_intent: "pi_invoice_payment",
+      transfer_data: null,
+    });
+    expect(await deliver(t.db, event)).toMatchObject({ status: "ignored" });
+  });
+
+  it("ignores a dispute (created and closed) of a charge that is not a destination charge", async () => {
+    const stripe = await startTestStripe();
+    try {
+      const charge = await stripe.stripe.charges.create({ amount: 4_000, currency: "usd", source: "tok_visa" });
+      const gateway = () => stripe.gateway;
+      const opened = dispute("dp_plain", "charge.dispute.created", "needs_response", charge.id, 4_000);
+      expect(await deliver(t.db, opened, { gateway })).toMatchObject({ status: "ignored" });
+      const closed = dispute("dp_plain", "charge.dispute.closed", "lost", charge.id, 4_000);
+      expect(await deliver(t.db, closed, { gateway })).toMatchObject({ status: "ignored" });
+      // A destination charge's dispute with no earning yet still waits.
+      const pendingOne = dispute("dp_dest_early", "charge.dispute.created", "needs_response", "ch_dest_early");
+      const destGateway = () => ({ ...stripe.gateway, retrieveCharge: async () => ({ transfer_data: { destination: acct } }) });
+      expect(await deliver(t.db, pendingOne, { gateway: destGateway })).toMatchObject({ status: "pending" });
+    } finally {
+      await stripe.close();
+    }
+  });
+
+  it("a pending outcome never uses up the attempt budget: the sweep keeps trying, then applies", async () => {
+    const early = buildEvent("charge.refunded", "charge", {
+      id: "ch_wait_long",
+      amount: 700,
+      amount_refunded: 700,
+      payment_intent: "pi_wait_long",
+    });
+    expect(await deliver(t.db, early)).toMatchObject({ status: "pending" });
+    const { sweepWebhookReplays, MAX_APPLY_ATTEMPTS } = await import("../../../lib/webhooks");
+    const noGateway = () => {
+      throw new Error("no Stripe");
+    };
+    for (let i = 0; i < MAX_APPLY_ATTEMPTS + 1; i++) {
+      await sweepWebhookReplays(t.db, { env: reserveEnv, gateway: noGateway, timeBudgetMs: 10_000 });
+    }
+    expect(await eventRow(t.db, early.id)).toMatchObject({ status: "pending", attempts: 0 });
+    await deliver(t.db, succeeded("pi_wait_long", "ch_wait_long", 700, 0));
+    await sweepWebhookReplays(t.db, { env: reserveEnv, gateway: noGateway, timeBudgetMs: 10_000 });
+    expect(await eventRow(t.db, early.id)).toMatchObject({ status: "processed" });
   });
 });

@@ -11,6 +11,7 @@ import {
   requestReplay,
   storeStripeEvent,
   sweepWebhookReplays,
+  type WebhookGateway,
 } from "../../../lib/webhooks";
 import { createTestDb, type TestDb } from "../../support/db";
 import { buildEvent } from "../../support/stripe-events";
@@ -22,13 +23,17 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const failingStripe = () => ({
+const noCharge = async () => {
+  throw new Error("this event should not read a charge");
+};
+const failingStripe = (): WebhookGateway => ({
   setManualPayoutSchedule: async () => {
     throw new Error("Stripe is down");
   },
+  retrieveCharge: noCharge,
 });
-const okStripe = () => ({ setManualPayoutSchedule: async () => ({}) });
-const sweep = (gateway: () => { setManualPayoutSchedule(): Promise<unknown> } = okStripe) =>
+const okStripe = (): WebhookGateway => ({ setManualPayoutSchedule: async () => ({}), retrieveCharge: noCharge });
+const sweep = (gateway: () => WebhookGateway = okStripe) =>
   sweepWebhookReplays(t.db, { env: handlerEnv, gateway, timeBudgetMs: 30_000 });
 const admin = { type: "user" as const, id: "admin-1", role: "platform_admin" as const };
 
@@ -148,5 +153,17 @@ describe("failures, replay requests and the attempt cap", () => {
     const page2 = await listReplayEvents(t.db, { status: "pending", type: "invoice.paid", limit: 2, cursor: page1.nextCursor! });
     expect(page2.data).toHaveLength(1);
     expect(page2.nextCursor).toBeNull();
+  });
+
+  it("a forced replay past the cap that fails is retried by the sweep until it applies", async () => {
+    await createPayeeWithAccount(t.db, "acct_forced");
+    const event = accountUpdated("acct_forced", { settings: { payouts: { schedule: { interval: "weekly" } } } });
+    await deliver(t.db, event, { gateway: failingStripe });
+    for (let i = 1; i < MAX_APPLY_ATTEMPTS; i++) await sweep(failingStripe);
+    expect(await eventRow(t.db, event.id)).toMatchObject({ status: "failed", attempts: MAX_APPLY_ATTEMPTS });
+    const forced = await requestReplay(t.db, event.id, { force: true, actor: admin, env: handlerEnv, gateway: failingStripe });
+    expect(forced.result.status).toBe("failed");
+    await sweep(okStripe);
+    expect(await eventRow(t.db, event.id)).toMatchObject({ status: "processed", replay_requested: false });
   });
 });

@@ -60,14 +60,14 @@ describe("/api/v1/billing/replays", () => {
 
     const one = await getOne(await authed(`${base}/api/v1/billing/replays/${event.id}`, "platform_admin"), params(event.id));
     expect(one.status).toBe(200);
-    expect(await one.json()).toMatchObject({ eventId: event.id, status: "pending", attempts: 1, attemptCap: 5 });
+    expect(await one.json()).toMatchObject({ eventId: event.id, status: "pending", attempts: 0, attemptCap: 5 });
 
     const replayed = await replayOne(
       await authed(`${base}/api/v1/billing/replays/${event.id}`, "platform_admin", { method: "POST", body: "{}" }),
       params(event.id),
     );
     expect(replayed.status).toBe(200);
-    expect(await replayed.json()).toMatchObject({ status: "pending", event: { replayRequested: true, attempts: 2 } });
+    expect(await replayed.json()).toMatchObject({ status: "pending", event: { replayRequested: true, attempts: 0 } });
 
     const badBody = await replayOne(
       await authed(`${base}/api/v1/billing/replays/${event.id}`, "platform_admin", { method: "POST", body: '{"force":"yes"}' }),
