@@ -79,6 +79,10 @@ export const ledgerTransactions = pgTable(
     // payee dashboard "earnings and deductions": newest by when the money moved, keyset on (effective_at, id)
     index("ledger_transactions_payee_effective_idx").on(t.payeeId, t.effectiveAt, t.id),
     index("ledger_transactions_source_idx").on(t.sourceType, t.sourceId),
+    // refunds and disputes find their earning by charge id when the event has no payment intent
+    index("ledger_transactions_earning_charge_idx")
+      .on(sql`(${t.metadata}->>'charge')`)
+      .where(sql`${t.kind} = 'earning'`),
   ],
 );
 export type LedgerTransaction = typeof ledgerTransactions.$inferSelect;

@@ -34,7 +34,7 @@ export const placements = pgTable(
     currency: text().notNull(),
     startDate: date({ mode: "string" }).notNull(),
     guaranteeDays: integer().notNull(),
-    // Null only on rows older than the column; scripts/backfill-guarantees.ts fills them.
+    // Null only on rows older than the column; lib/cli/backfill-guarantees.ts fills them.
     guaranteeExpiresAt: tstz(),
     status: text({ enum: placementStatuses }).notNull().default("active"),
     statusChangedAt: tstz(),
@@ -47,7 +47,10 @@ export const placements = pgTable(
     index("placements_status_guarantee_idx").on(t.status, t.guaranteeExpiresAt),
     index("placements_payee_idx").on(t.payeeId, t.createdAt),
     check("placements_fee_nonnegative", sql`${t.feeCents} >= 0`),
-    check("placements_share_within_fee", sql`${t.payeeShareCents} >= 0 and ${t.payeeShareCents} <= ${t.feeCents}`),
+    check(
+      "placements_share_within_fee",
+      sql`${t.payeeShareCents} >= 0 and ${t.payeeShareCents} <= ${t.feeCents}`,
+    ),
     check("placements_guarantee_days_nonnegative", sql`${t.guaranteeDays} >= 0`),
   ],
 );
@@ -76,8 +79,18 @@ export const placementInvoices = pgTable(
     status: text({ enum: placementInvoiceStatuses }).notNull().default("creating"),
     // Stored before the Stripe call; derived from this row's id.
     idempotencyKey: text().notNull(),
+    // Snapshots of what the Stripe calls send, written with the row: a retry reusing the stored
+    // idempotency keys must send identical parameters (Stripe refuses a reused key otherwise).
+    // Null only on rows older than the columns; the create sweep fills them from the placement.
+    clientStripeCustomerId: text(),
+    description: text(),
+    // When the create sweep first claimed the row: past Stripe's 24 h idempotency window, a missing
+    // Stripe id is looked up at Stripe before anything is created again.
+    firstAttemptAt: tstz(),
     stripeInvoiceId: text(),
     stripeInvoiceItemId: text(),
+    // The placement was cancelled or failed: the sweeps void (or abandon, if still a draft) this invoice.
+    voidRequestedAt: tstz(),
     hostedInvoiceUrl: text(),
     finalizedAt: tstz(),
     paidAt: tstz(),

@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { type ConnectedAccount, connectedAccounts, payees } from "../../db/schema";
+import { type Actor, systemActor } from "../actor";
 import { ApiError, notFound } from "../api/errors";
+import { recordAudit } from "../audit";
 
 /** The gateway calls onboarding makes (lib/stripe/gateway.ts StripeGateway satisfies this). */
 export type OnboardingGateway = {
@@ -23,13 +25,23 @@ export type OnboardingGateway = {
 
 /**
  * The payee's Express account, created on first call with a manual payout schedule (the gateway
- * sets it at creation: the payout run decides when money leaves). The idempotency key is derived from the payee id, so a retried or
- * concurrent call reaches the same Stripe account and the unique payee index keeps one row.
+ * sets it at creation: the payout run decides when money leaves). The idempotency key is derived from
+ * the payee id (already stored, so it exists before the call), so a retried or concurrent call within
+ * Stripe's 24 h window reaches the same Stripe account and the unique payee index keeps one row.
+ *
+ * Known limit, accepted: Stripe cannot look an account up by metadata, so if the process dies between
+ * Stripe's answer and the insert below AND the payee retries more than 24 h later, a second Express
+ * account is created and the first is left orphaned. That costs no money: no transfer, payout or
+ * ledger row ever references an account Payrun has not stored, and the orphan has no bank details
+ * and never finishes onboarding. To make the window as small as possible, the insert is retried at
+ * once on a transient database error rather than left to the payee's next click. The insert and its
+ * audit row commit together.
  */
 export async function createConnectedAccountForPayee(
   db: Db,
   gateway: OnboardingGateway,
   payeeId: string,
+  actor: Actor = systemActor("onboarding"),
 ): Promise<ConnectedAccount> {
   const existing = await findConnectedAccount(db, payeeId);
   if (existing) return existing;
@@ -42,21 +54,48 @@ export async function createConnectedAccountForPayee(
     payeeId,
     idempotencyKey: `connected-account:${payeeId}`,
   });
-  const [inserted] = await db
-    .insert(connectedAccounts)
-    .values({
-      payeeId,
-      stripeAccountId: account.id,
-      type: "express",
-      country: account.country ?? payee.country,
-      payoutScheduleInterval: "manual",
-    })
-    .onConflictDoNothing()
-    .returning();
+  const inserted = await withPromptRetry(() =>
+    db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(connectedAccounts)
+        .values({
+          payeeId,
+          stripeAccountId: account.id,
+          type: "express",
+          country: account.country ?? payee.country,
+          payoutScheduleInterval: "manual",
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (row) {
+        await recordAudit(tx, {
+          actor,
+          action: "connected_account.created",
+          entityType: "connected_account",
+          entityId: account.id,
+          after: row,
+          reason: "Express account created for payee onboarding",
+        });
+      }
+      return row;
+    }),
+  );
   if (inserted) return inserted;
   const raced = await findConnectedAccount(db, payeeId);
   if (!raced) throw new Error(`connected account for payee ${payeeId} neither inserted nor found`);
   return raced;
+}
+
+/** Retries a database write a few times, quickly: used where giving up would orphan a Stripe object. */
+async function withPromptRetry<T>(write: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
 }
 
 /**
@@ -91,9 +130,15 @@ export async function createDashboardLoginLink(
 ): Promise<{ url: string; stripeAccountId: string }> {
   const account = await requireConnectedAccount(db, payeeId);
   if (!account.detailsSubmitted) {
-    throw new ApiError("precondition_failed", "finish Stripe onboarding before opening the Express dashboard");
+    throw new ApiError(
+      "precondition_failed",
+      "finish Stripe onboarding before opening the Express dashboard",
+    );
   }
-  const link = await gateway.createLoginLink(account.stripeAccountId, `login-link:${account.id}:${randomUUID()}`);
+  const link = await gateway.createLoginLink(
+    account.stripeAccountId,
+    `login-link:${account.id}:${randomUUID()}`,
+  );
   return { url: link.url, stripeAccountId: account.stripeAccountId };
 }
 

@@ -27,7 +27,10 @@ export type PayoutScheduleGateway = {
 };
 
 /** Read the fields Payrun stores from an account object as Stripe sends it. */
-export function accountStateFromStripe(account: Record<string, unknown>, stateAt: Date): ConnectedAccountState {
+export function accountStateFromStripe(
+  account: Record<string, unknown>,
+  stateAt: Date,
+): ConnectedAccountState {
   const requirements = (account.requirements ?? {}) as { currently_due?: unknown; disabled_reason?: unknown };
   const settings = (account.settings ?? {}) as { payouts?: { schedule?: { interval?: unknown } } };
   const interval = settings.payouts?.schedule?.interval;
@@ -36,7 +39,9 @@ export function accountStateFromStripe(account: Record<string, unknown>, stateAt
     chargesEnabled: account.charges_enabled === true,
     payoutsEnabled: account.payouts_enabled === true,
     detailsSubmitted: account.details_submitted === true,
-    requirementsCurrentlyDue: Array.isArray(requirements.currently_due) ? requirements.currently_due.map(String) : [],
+    requirementsCurrentlyDue: Array.isArray(requirements.currently_due)
+      ? requirements.currently_due.map(String)
+      : [],
     disabledReason: typeof requirements.disabled_reason === "string" ? requirements.disabled_reason : null,
     // Absent from the payload: assume it is still what we set (manual) rather than fight a ghost.
     payoutScheduleInterval: typeof interval === "string" ? interval : "manual",
@@ -55,7 +60,9 @@ export async function applyConnectedAccountState(
   state: ConnectedAccountState,
   options: { actor: Actor; idempotencyKey: string; gateway: () => PayoutScheduleGateway },
 ): Promise<AccountStateResult> {
-  const [before] = await queryRows<Record<string, unknown> & { id: string; stripe_state_at: Date | string | null }>(
+  const [before] = await queryRows<
+    Record<string, unknown> & { id: string; stripe_state_at: Date | string | null }
+  >(
     db,
     sql`select id, payee_id, charges_enabled, payouts_enabled, details_submitted, requirements_currently_due,
           disabled_reason, payout_schedule_interval, stripe_state_at
@@ -63,10 +70,19 @@ export async function applyConnectedAccountState(
   );
   if (!before) return { outcome: "unknown_account" };
   const storedAt = before.stripe_state_at ? new Date(before.stripe_state_at) : null;
-  // Same second: the later delivery wins (Stripe's `created` has one-second resolution).
-  if (storedAt && storedAt.getTime() > state.stateAt.getTime()) return { outcome: "stale", storedStateAt: storedAt };
+  // Strictly older: dropped. Same second: applied. Stripe's `created` has one-second resolution and
+  // event ids carry no order, so two events of the same second cannot be ordered; applying the one
+  // that arrives last keeps the row moving (an account usually only gains capabilities within a
+  // second) and the next account.updated, a second or more later, corrects any wrong pick.
+  if (storedAt && storedAt.getTime() > state.stateAt.getTime())
+    return { outcome: "stale", storedStateAt: storedAt };
 
   const scheduleReset = state.payoutScheduleInterval !== "manual";
+  // Known trade-off: this Stripe call runs inside the caller's event transaction, holding the row
+  // lock. Moving it after the commit needs the webhook handler (lib/webhooks, which owns the
+  // transaction) to run a post-commit step; kept here until then. It is rare (only when someone
+  // changed the schedule at Stripe), idempotent (key from the event id), and a failure rolls the
+  // event back so the replay sweep retries the whole thing.
   if (scheduleReset) {
     await options.gateway().setManualPayoutSchedule(state.stripeAccountId, options.idempotencyKey);
   }
@@ -108,7 +124,8 @@ export async function applyConnectedAccountState(
       entityId: state.stripeAccountId,
       before: { payout_schedule_interval: state.payoutScheduleInterval },
       after: { payout_schedule_interval: "manual" },
-      reason: "Payrun pays out on its own schedule; an automatic Stripe schedule would move money behind the ledger",
+      reason:
+        "Payrun pays out on its own schedule; an automatic Stripe schedule would move money behind the ledger",
     });
     await enqueueOutbox(db, {
       type: "alert.payout_schedule_reset",

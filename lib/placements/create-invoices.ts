@@ -1,32 +1,35 @@
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
-import { type PlacementInvoice, placementInvoices, placements } from "../../db/schema";
+import { placementInvoices, placements } from "../../db/schema";
 import type { Actor } from "../actor";
-import { recordAudit, recordAudits } from "../audit";
+import { recordAudits } from "../audit";
 import type { StripeGateway } from "../stripe/gateway";
 import type { SweepDefinition, SweepStep } from "../sweeps/types";
-import {
-  errorMessage,
-  INVOICE_DAYS_UNTIL_DUE,
-  INVOICE_LEASE_MS,
-  INVOICE_RETRY_DELAY_MS,
-  invoiceKeys,
-} from "./invoice-state";
+import { INVOICE_LEASE_MS } from "./invoice-state";
+import { createStripeInvoice, type InvoiceToCreate } from "./invoice-stripe";
+import { abandonInvoices, placementEnded } from "./void-invoices";
 
 /**
  * create-placement-invoices: one Stripe invoice (draft, one invoice item, send_invoice) per placement
  * whose guarantee completed. The placement_invoices row, with its idempotency key derived from its
  * own id, is committed BEFORE any Stripe call; the unique placement_id means a retried or concurrent
  * sweep can never make a second row, and the stored key means a retried Stripe call returns the
- * same invoice instead of making another.
+ * same invoice instead of making another (past Stripe's 24 h key window, invoice-stripe.ts looks the
+ * lost object up instead). A row whose placement was cancelled or failed before its invoice exists
+ * is voided without calling Stripe (counted as skipped).
  */
 export function createPlacementInvoicesSweep(gateway: StripeGateway): SweepDefinition {
   return {
     name: "create-placement-invoices",
     async step(db, ctx) {
-      const claimed = await claimInvoicesToCreate(db, ctx.now, ctx.batchSize, ctx.actor);
-      const step: SweepStep = { claimed: claimed.length, processed: 0, skipped: 0, failed: 0 };
-      for (const row of claimed) {
+      const { toCreate, abandoned } = await claimInvoicesToCreate(db, ctx.now, ctx.batchSize, ctx.actor);
+      const step: SweepStep = {
+        claimed: toCreate.length + abandoned,
+        processed: 0,
+        skipped: abandoned,
+        failed: 0,
+      };
+      for (const row of toCreate) {
         const ok = await createStripeInvoice(db, gateway, row, ctx.actor, ctx.now);
         if (ok) step.processed++;
         else step.failed++;
@@ -46,166 +49,88 @@ export function createPlacementInvoicesSweep(gateway: StripeGateway): SweepDefin
   };
 }
 
-type InvoiceToCreate = PlacementInvoice & { customer: string; description: string };
+/** The invoice description, from the placement at the moment the row is made (then frozen on the row). */
+const descriptionSql = sql`'Placement fee' || coalesce(': ' || nullif(p.candidate_name, ''), '') || ' (placement ' || p.id || ')'`;
 
-/** Rows a retry left in `creating` (lease over), then new rows for completed placements without one. */
+/**
+ * Rows a retry left in `creating` (lease over), then new rows for completed placements without one.
+ * New rows snapshot customer, amount, currency and description from the placement; a retried row
+ * older than the snapshot columns gets them filled once, here. first_attempt_at is set on first claim.
+ * Rows whose placement was cancelled or failed meanwhile are voided here instead of being returned.
+ */
 async function claimInvoicesToCreate(
   db: Db,
   now: Date,
   limit: number,
   actor: Actor,
-): Promise<InvoiceToCreate[]> {
+): Promise<{ toCreate: InvoiceToCreate[]; abandoned: number }> {
   const leaseUntil = new Date(now.getTime() + INVOICE_LEASE_MS).toISOString();
-  const rows = await db.transaction(async (tx) => {
-    const retried = await tx
-      .update(placementInvoices)
-      .set({ leaseExpiresAt: new Date(leaseUntil), updatedAt: now })
-      .where(
-        sql`${placementInvoices.id} in (
-          select id from placement_invoices
-          where status = 'creating' and (lease_expires_at is null or lease_expires_at < ${now.toISOString()}::timestamptz)
-          order by created_at limit ${limit} for update skip locked)`,
-      )
-      .returning();
-    const room = limit - retried.length;
-    if (room <= 0) return retried;
-    // The key is derived from the new row's id, generated here so both land in one INSERT.
-    const created = await queryRows<{ id: string }>(
+  const nowIso = now.toISOString();
+  return db.transaction(async (tx) => {
+    const retried = await queryRows<{ id: string }>(
       tx,
-      sql`insert into placement_invoices (id, placement_id, amount_cents, currency, status, idempotency_key, lease_expires_at)
-          select x.id, x.placement_id, x.fee_cents, x.currency, 'creating', 'placement_invoice:' || x.id, ${leaseUntil}::timestamptz
-          from (select gen_random_uuid() as id, p.id as placement_id, p.fee_cents, p.currency
-                from placements p
-                where p.status = 'guarantee_completed'
-                  and not exists (select 1 from placement_invoices i where i.placement_id = p.id)
-                order by p.status_changed_at, p.id
-                limit ${room}) x
-          on conflict (placement_id) do nothing
-          returning id`,
+      sql`update placement_invoices i set
+            lease_expires_at = ${leaseUntil}::timestamptz,
+            first_attempt_at = coalesce(i.first_attempt_at, ${nowIso}::timestamptz),
+            client_stripe_customer_id = coalesce(i.client_stripe_customer_id, p.client_stripe_customer_id),
+            description = coalesce(i.description, ${descriptionSql}),
+            updated_at = ${nowIso}::timestamptz
+          from placements p
+          where p.id = i.placement_id and i.id in (
+            select id from placement_invoices
+            where status = 'creating' and (lease_expires_at is null or lease_expires_at < ${nowIso}::timestamptz)
+            order by created_at limit ${limit} for update skip locked)
+          returning i.id`,
     );
-    const fresh =
-      created.length === 0
+    const room = limit - retried.length;
+    // The key is derived from the new row's id, generated here so both land in one INSERT.
+    const created =
+      room <= 0
         ? []
-        : await tx
-            .select()
-            .from(placementInvoices)
-            .where(
-              inArray(
-                placementInvoices.id,
-                created.map((c) => c.id),
-              ),
-            );
+        : await queryRows<{ id: string }>(
+            tx,
+            sql`insert into placement_invoices (id, placement_id, amount_cents, currency, status, idempotency_key,
+                  client_stripe_customer_id, description, first_attempt_at, lease_expires_at)
+                select x.id, x.placement_id, x.fee_cents, x.currency, 'creating', 'placement_invoice:' || x.id,
+                  x.customer, x.description, ${nowIso}::timestamptz, ${leaseUntil}::timestamptz
+                from (select gen_random_uuid() as id, p.id as placement_id, p.fee_cents, p.currency,
+                        p.client_stripe_customer_id as customer, ${descriptionSql} as description
+                      from placements p
+                      where p.status = 'guarantee_completed'
+                        and not exists (select 1 from placement_invoices i where i.placement_id = p.id)
+                      order by p.status_changed_at, p.id
+                      limit ${room}) x
+                on conflict (placement_id) do nothing
+                returning id`,
+          );
+    const ids = [...retried, ...created].map((r) => r.id);
+    if (ids.length === 0) return { toCreate: [], abandoned: 0 };
+    const rows = await tx
+      .select({ invoice: placementInvoices, placementStatus: placements.status })
+      .from(placementInvoices)
+      .innerJoin(placements, eq(placements.id, placementInvoices.placementId))
+      .where(inArray(placementInvoices.id, ids));
+    const createdIds = new Set(created.map((c) => c.id));
     await recordAudits(
       tx,
-      fresh.map((after) => ({
-        actor,
-        action: "placement_invoice.created",
-        entityType: "placement_invoice",
-        entityId: after.id,
-        after,
-        reason: `guarantee of placement ${after.placementId} completed`,
-      })),
-    );
-    return [...retried, ...fresh];
-  });
-  if (rows.length === 0) return [];
-  const details = await db
-    .select({
-      id: placements.id,
-      customer: placements.clientStripeCustomerId,
-      candidateName: placements.candidateName,
-      clientName: placements.clientName,
-    })
-    .from(placements)
-    .where(
-      inArray(
-        placements.id,
-        rows.map((r) => r.placementId),
-      ),
-    );
-  const byId = new Map(details.map((d) => [d.id, d]));
-  return rows.map((row) => {
-    const p = byId.get(row.placementId)!;
-    const description = `Placement fee${p.candidateName ? `: ${p.candidateName}` : ""} (placement ${row.placementId})`;
-    return { ...row, customer: p.customer, description };
-  });
-}
-
-/** The Stripe calls for one row; each result is stored as soon as it exists. */
-async function createStripeInvoice(
-  db: Db,
-  gateway: StripeGateway,
-  row: InvoiceToCreate,
-  actor: Actor,
-  now: Date,
-): Promise<boolean> {
-  const keys = invoiceKeys(row.idempotencyKey);
-  const metadata = { placement_id: row.placementId, placement_invoice_id: row.id };
-  try {
-    let stripeInvoiceId = row.stripeInvoiceId;
-    if (!stripeInvoiceId) {
-      const invoice = await gateway.createInvoice({
-        customer: row.customer,
-        collectionMethod: "send_invoice",
-        daysUntilDue: INVOICE_DAYS_UNTIL_DUE,
-        description: row.description,
-        metadata,
-        idempotencyKey: keys.invoice,
-      });
-      stripeInvoiceId = invoice.id!;
-      // Stored at once: a crash before the item is added resumes on this invoice.
-      await db
-        .update(placementInvoices)
-        .set({ stripeInvoiceId, updatedAt: new Date() })
-        .where(and(eq(placementInvoices.id, row.id), isNull(placementInvoices.stripeInvoiceId)));
-    }
-    const item = row.stripeInvoiceItemId
-      ? null
-      : await gateway.createInvoiceItem({
-          customer: row.customer,
-          amount: row.amountCents,
-          currency: row.currency,
-          description: row.description,
-          invoice: stripeInvoiceId,
-          metadata,
-          idempotencyKey: keys.item,
-        });
-    await db.transaction(async (tx) => {
-      const [after] = await tx
-        .update(placementInvoices)
-        .set({
-          status: "draft",
-          stripeInvoiceId,
-          stripeInvoiceItemId: item?.id ?? row.stripeInvoiceItemId,
-          leaseExpiresAt: null,
-          lastError: null,
-          updatedAt: new Date(),
-        })
-        .where(and(eq(placementInvoices.id, row.id), eq(placementInvoices.status, "creating")))
-        .returning();
-      if (after) {
-        await recordAudit(tx, {
+      rows
+        .filter((r) => createdIds.has(r.invoice.id))
+        .map(({ invoice: after }) => ({
           actor,
-          action: "placement_invoice.drafted",
+          action: "placement_invoice.created",
           entityType: "placement_invoice",
-          entityId: row.id,
-          before: { status: "creating" },
+          entityId: after.id,
           after,
-          reason: "Stripe draft invoice with its invoice item created",
-        });
-      }
-    });
-    return true;
-  } catch (error) {
-    // Not a dead end: the row keeps its keys and the next sweep after the delay tries again.
-    await db
-      .update(placementInvoices)
-      .set({
-        lastError: errorMessage(error),
-        leaseExpiresAt: new Date(now.getTime() + INVOICE_RETRY_DELAY_MS),
-        updatedAt: new Date(),
-      })
-      .where(eq(placementInvoices.id, row.id));
-    return false;
-  }
+          reason: `guarantee of placement ${after.placementId} completed`,
+        })),
+    );
+    const ended = rows.filter((r) => placementEnded(r.placementStatus)).map((r) => r.invoice);
+    await abandonInvoices(tx, ended, ["creating"], actor, now);
+    return {
+      toCreate: rows
+        .filter((r) => !placementEnded(r.placementStatus))
+        .map((r) => r.invoice as InvoiceToCreate),
+      abandoned: ended.length,
+    };
+  });
 }

@@ -10,6 +10,7 @@ import type { CancelPlacementInput, CreatePlacementInput, UpdatePlacementInput }
 import { placementStatusChanged } from "./events";
 import { guaranteeExpiresAt } from "./guarantee";
 import { afterCursor, newestFirst, type PageRequest, toPage } from "./paging";
+import { requestInvoiceVoid } from "./void-invoices";
 
 type Scope = { scopePayeeId?: string };
 
@@ -109,8 +110,9 @@ export async function updatePlacement(
 
 /**
  * The hire fell through (failed) or was called off (cancelled): the placement ends, its unpaid
- * schedule is cancelled, and `placement.status_changed` goes to the outbox, all in one transaction.
- * Refused once the share has been credited (the money moved; that needs an adjustment instead).
+ * schedule is cancelled, its invoice is marked for voiding, and `placement.status_changed` goes to
+ * the outbox, all in one transaction. Refused once the share has been credited (the money moved;
+ * that needs an adjustment instead).
  */
 export async function cancelPlacement(
   db: Db,
@@ -148,6 +150,15 @@ export async function cancelPlacement(
       after,
       reason: params.input.reason,
     });
+    // Its invoice is voided by the sweeps, not here (why: void-invoices.ts); an invoice the client
+    // has already paid raises an ops alert in this transaction instead.
+    await requestInvoiceVoid(
+      tx,
+      before,
+      params.actor,
+      `placement ${params.input.status}: ${params.input.reason}`,
+      now,
+    );
     await enqueueOutbox(tx, placementStatusChanged(before, before.status, params.input.status, now));
     return after!;
   });

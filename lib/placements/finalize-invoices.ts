@@ -1,11 +1,11 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import { type Db, queryRows } from "../../db/client";
-import { type PlacementInvoice, placementInvoices } from "../../db/schema";
+import { type PlacementInvoice, placementInvoices, placements } from "../../db/schema";
 import type { Actor } from "../actor";
 import { recordAudit } from "../audit";
 import type { StripeGateway } from "../stripe/gateway";
-import type { SweepDefinition, SweepStep } from "../sweeps/types";
+import type { SweepContext, SweepDefinition, SweepStep } from "../sweeps/types";
 import {
   errorMessage,
   INVOICE_LEASE_MS,
@@ -13,29 +13,32 @@ import {
   invoiceKeys,
   invoiceStatusFromStripe,
 } from "./invoice-state";
+import { abandonInvoices, placementEnded, voidAtStripe } from "./void-invoices";
 
 /**
  * finalize-placement-invoices: finalize and send each draft. The row moves on only from `draft`, so
  * whatever an invoice.* webhook wrote first (open, paid, void) is kept: webhooks own the state after.
+ * It also voids the invoices of cancelled placements (see void-invoices.ts for why here and not in
+ * the cancel request).
  */
 export function finalizePlacementInvoicesSweep(gateway: StripeGateway): SweepDefinition {
   return {
     name: "finalize-placement-invoices",
     async step(db, ctx) {
-      const claimed = await db
-        .update(placementInvoices)
-        .set({ leaseExpiresAt: new Date(ctx.now.getTime() + INVOICE_LEASE_MS), updatedAt: ctx.now })
-        .where(
-          sql`${placementInvoices.id} in (
-            select id from placement_invoices
-            where status = 'draft' and stripe_invoice_id is not null
-              and (lease_expires_at is null or lease_expires_at < ${ctx.now.toISOString()}::timestamptz)
-            order by created_at limit ${ctx.batchSize} for update skip locked)`,
-        )
-        .returning();
-      const step: SweepStep = { claimed: claimed.length, processed: 0, skipped: 0, failed: 0 };
-      for (const row of claimed) {
+      const { toFinalize, toAbandon, toVoid } = await claimInvoicesToFinalize(db, ctx);
+      const step: SweepStep = {
+        claimed: toFinalize.length + toAbandon.length + toVoid.length,
+        processed: 0,
+        skipped: toAbandon.length,
+        failed: 0,
+      };
+      for (const row of toFinalize) {
         const ok = await finalizeAndSend(db, gateway, row, ctx.actor, ctx.now);
+        if (ok) step.processed++;
+        else step.failed++;
+      }
+      for (const row of toVoid) {
+        const ok = await voidAtStripe(db, gateway, row, ctx.actor, ctx.now);
         if (ok) step.processed++;
         else step.failed++;
       }
@@ -45,12 +48,55 @@ export function finalizePlacementInvoicesSweep(gateway: StripeGateway): SweepDef
       const [row] = await queryRows<{ n: string | number }>(
         db,
         sql`select count(*) as n from placement_invoices
-            where status = 'draft' and stripe_invoice_id is not null
-              and (lease_expires_at is null or lease_expires_at < ${ctx.now.toISOString()}::timestamptz)`,
+            where ${workDue(ctx.now)}`,
       );
       return Number(row?.n ?? 0);
     },
   };
+}
+
+/**
+ * Drafts to finalize, and sent invoices of cancelled placements to void (void-invoices.ts). Drafts
+ * whose placement ended are voided locally, never finalized, in the claim's own transaction.
+ */
+const workDue = (now: Date) =>
+  sql`stripe_invoice_id is not null
+      and (status = 'draft' or (void_requested_at is not null and status in ('open', 'payment_failed', 'uncollectible')))
+      and (lease_expires_at is null or lease_expires_at < ${now.toISOString()}::timestamptz)`;
+
+async function claimInvoicesToFinalize(db: Db, ctx: SweepContext) {
+  return db.transaction(async (tx) => {
+    const claimed = await tx
+      .update(placementInvoices)
+      .set({ leaseExpiresAt: new Date(ctx.now.getTime() + INVOICE_LEASE_MS), updatedAt: ctx.now })
+      .where(
+        sql`${placementInvoices.id} in (
+          select id from placement_invoices where ${workDue(ctx.now)}
+          order by created_at limit ${ctx.batchSize} for update skip locked)`,
+      )
+      .returning();
+    const statuses =
+      claimed.length === 0
+        ? []
+        : await tx
+            .select({ id: placements.id, status: placements.status })
+            .from(placements)
+            .where(
+              inArray(
+                placements.id,
+                claimed.map((r) => r.placementId),
+              ),
+            );
+    const ended = new Set(statuses.filter((p) => placementEnded(p.status)).map((p) => p.id));
+    const drafts = claimed.filter((r) => r.status === "draft");
+    const toAbandon = drafts.filter((r) => ended.has(r.placementId) || r.voidRequestedAt);
+    await abandonInvoices(tx, toAbandon, ["draft"], ctx.actor, ctx.now);
+    return {
+      toFinalize: drafts.filter((r) => !toAbandon.includes(r)),
+      toAbandon,
+      toVoid: claimed.filter((r) => r.status !== "draft"),
+    };
+  });
 }
 
 async function finalizeAndSend(

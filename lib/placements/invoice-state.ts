@@ -5,6 +5,12 @@ import type { PlacementInvoiceStatus } from "../../db/schema";
 export const INVOICE_LEASE_MS = 10 * 60_000;
 /** After a failed Stripe call the row waits this long before the next sweep tries again. */
 export const INVOICE_RETRY_DELAY_MS = 15 * 60_000;
+/**
+ * Stripe keeps an idempotency key's result for 24 hours. A row first tried longer ago than this may
+ * have a key Stripe has forgotten, so a missing Stripe id is looked up before it is created again.
+ * (first_attempt_at is written before the first call, so the real first use is never earlier.)
+ */
+export const IDEMPOTENCY_KEY_SAFE_MS = 23 * 3600_000;
 /** Net terms on placement invoices (collection_method send_invoice). */
 export const INVOICE_DAYS_UNTIL_DUE = 30;
 
@@ -30,6 +36,7 @@ export const invoiceKeys = (rowKey: string) => ({
   item: `${rowKey}:item`,
   finalize: `${rowKey}:finalize`,
   send: `${rowKey}:send`,
+  void: `${rowKey}:void`,
 });
 
 export const errorMessage = (error: unknown) =>

@@ -1,0 +1,1 @@
+CREATE INDEX "ledger_transactions_earning_charge_idx" ON "ledger_transactions" USING btree (("metadata"->>'charge')) WHERE "ledger_transactions"."kind" = 'earning';
