@@ -59,6 +59,5 @@ export async function screenshot(page: Page, name: string) {
 
 /** The rendered (visible) text of a locator, as a user reads it. */
 export function textOf(locator: Locator): Promise<string> {
-  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText, not the DOM property
   return locator.innerText();
 }
