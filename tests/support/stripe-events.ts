@@ -1,27 +1,19 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { NextRequest } from "next/server";
 import Stripe from "stripe";
+import { fixtureTemplate } from "../../lib/stripe/simulator/fixtures";
 import type { StripeEvent } from "../../lib/webhooks/types";
 
 // Stripe events for tests, built from the shared fixtures (`resources.event` plus the object
 // fixtures) and signed the way Stripe signs them, with the SDK's own helper.
 
-type Fixtures = { resources: Record<string, Record<string, unknown>> };
-let fixtures: Fixtures | undefined;
-function resources() {
-  fixtures ??= JSON.parse(
-    readFileSync(path.join(import.meta.dirname, "../../../shared/stripe/fixtures3.json"), "utf8"),
-  ) as Fixtures;
-  return fixtures.resources;
-}
-
-/** A copy of a fixture object (`account`, `payment_intent`, `charge`, `dispute`, `payout`, `transfer`, `invoice`). */
+/**
+ * A copy of a fixture object (`account`, `payment_intent`, `charge`, `dispute`, `payout`, `transfer`,
+ * `invoice`), from the project's copy of shared/stripe/fixtures3.json that the simulator also uses,
+ * so the tests do not depend on where the repository is cloned.
+ */
 export function fixture(name: string): Record<string, unknown> {
-  const found = resources()[name];
-  if (!found) throw new Error(`no fixture ${name}`);
-  return structuredClone(found);
+  return fixtureTemplate(name) as Record<string, unknown>;
 }
 
 let counter = 0;
