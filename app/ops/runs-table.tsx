@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { DataTable } from "@/app/_components/data-table";
 import { EmptyState } from "@/app/_components/states";
 import { StatusBadge } from "@/app/_components/status-badge";
 import { formatDateTime } from "@/lib/dashboard/format";
@@ -15,35 +16,26 @@ export function RunsTable({ runs, caption }: { runs: RunRow[]; caption: string }
     );
   }
   return (
-    <div className="table-wrap">
-      <table className="responsive" data-testid="runs-table">
-        <caption className="sr-only">{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Cycle</th>
-            <th scope="col">Status</th>
-            <th scope="col">Trigger</th>
-            <th scope="col">Started</th>
-            <th scope="col">Finished</th>
-          </tr>
-        </thead>
-        <tbody>
-          {runs.map((r) => (
-            <tr key={String(r.runId)}>
-              <td data-label="Cycle">
-                <Link href={`/ops/runs/${String(r.runId)}`}>{String(r.cycleKey)}</Link>
-                {r.dryRun ? <span className="badge">dry run</span> : null}
-              </td>
-              <td data-label="Status">
-                <StatusBadge status={String(r.status)} />
-              </td>
-              <td data-label="Trigger">{String(r.trigger)}</td>
-              <td data-label="Started">{formatDateTime(r.startedAt)}</td>
-              <td data-label="Finished">{formatDateTime(r.finishedAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      testId="runs-table"
+      caption={caption}
+      rows={runs}
+      rowKey={(r) => String(r.runId)}
+      columns={[
+        {
+          label: "Cycle",
+          cell: (r) => (
+            <>
+              <Link href={`/ops/runs/${String(r.runId)}`}>{String(r.cycleKey)}</Link>
+              {r.dryRun ? <span className="badge">dry run</span> : null}
+            </>
+          ),
+        },
+        { label: "Status", cell: (r) => <StatusBadge status={String(r.status)} /> },
+        { label: "Trigger", cell: (r) => String(r.trigger) },
+        { label: "Started", cell: (r) => formatDateTime(r.startedAt) },
+        { label: "Finished", cell: (r) => formatDateTime(r.finishedAt) },
+      ]}
+    />
   );
 }

@@ -1,23 +1,21 @@
 import type { Metadata } from "next";
-import { Pager } from "@/app/_components/pager";
-import { EmptyState, ErrorState, Flash } from "@/app/_components/states";
+import { ListResult } from "@/app/_components/list-result";
+import { Flash } from "@/app/_components/states";
 import { StatusBadge } from "@/app/_components/status-badge";
 import { SubmitButton } from "@/app/_components/submit-button";
-import { getDb } from "@/db/client";
 import { processorEventStatuses } from "@/db/schema/events";
 import { requirePageUser } from "@/lib/auth/session";
 import { formatDateTime } from "@/lib/dashboard/format";
-import { section } from "@/lib/dashboard/section";
 import { listReplayEvents, MAX_APPLY_ATTEMPTS } from "@/lib/webhooks";
 import { replayListQuery } from "@/lib/webhooks/replay-schemas";
 import { replayEventAction } from "../actions";
+import { FilterForm, StatusFilter } from "../filters";
+import { readFilteredList, type SearchParams } from "../read-list";
 
 export const metadata: Metadata = { title: "Webhook events" };
 export const dynamic = "force-dynamic";
 
-type Params = Record<string, string | undefined>;
-
-export default async function EventsPage({ searchParams }: { searchParams: Promise<Params> }) {
+export default async function EventsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const params = await searchParams;
   const user = await requirePageUser(["platform_admin", "finance"], "/ops/events");
   const canAct = user.role === "platform_admin";
@@ -27,8 +25,7 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
     cursor: params.cursor || undefined,
     limit: 50,
   });
-  const db = await getDb();
-  const result = parsed.success ? await section("events", () => listReplayEvents(db, parsed.data)) : null;
+  const { invalidFilters, result } = await readFilteredList("events", parsed, listReplayEvents);
 
   return (
     <>
@@ -38,100 +35,86 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
         not know yet) and received-but-not-applied events. The hourly sweep replays them; a replay here does it now.
       </p>
       <Flash notice={params.notice} error={params.error} />
-      <form method="get" className="filters" aria-label="Filter webhook events">
-        <label>
-          Status
-          <select name="status" defaultValue={params.status ?? ""}>
-            <option value="">Needs attention</option>
-            {processorEventStatuses.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+      <FilterForm label="Filter webhook events">
+        <StatusFilter statuses={processorEventStatuses} value={params.status ?? ""} anyValue="" anyLabel="Needs attention" />
         <label>
           Type
           <input name="type" defaultValue={params.type} placeholder="payout.failed" />
         </label>
-        <button type="submit">Filter</button>
-      </form>
-      {!parsed.success ? (
-        <ErrorState title="Those filters are not valid." error={parsed.error.issues.map((i) => i.message).join("; ")} />
-      ) : !result?.ok ? (
-        <ErrorState title="Events could not be listed." error={result?.error} hint="A cursor from an old link? Start from the first page." />
-      ) : result.data.data.length === 0 ? (
-        <EmptyState title="Nothing needs attention">Every stored event matching these filters was applied.</EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="responsive" data-testid="events-table">
-            <caption className="sr-only">Stored Stripe events, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Received</th>
-                <th scope="col">Event</th>
-                <th scope="col">Status</th>
-                <th scope="col" className="num">
-                  Attempts
-                </th>
-                <th scope="col">Last error</th>
-                {canAct ? <th scope="col">Action</th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {result.data.data.map((e) => (
-                <tr key={e.eventId}>
-                  <td data-label="Received">{formatDateTime(e.receivedAt)}</td>
-                  <td data-label="Event">
-                    <code>{e.type}</code>
-                    <div className="muted small">
-                      {e.eventId}
-                      {e.account ? ` · ${e.account}` : ""}
-                    </div>
-                  </td>
-                  <td data-label="Status">
-                    <StatusBadge status={e.status} />
-                    {e.replayRequested ? <span className="badge">replay requested</span> : null}
-                  </td>
-                  <td data-label="Attempts" className="num">
-                    {e.attempts}/{MAX_APPLY_ATTEMPTS}
-                  </td>
-                  <td data-label="Last error" className="small">
-                    {e.lastReplayError ?? e.lastError ?? ""}
-                  </td>
-                  {canAct ? (
-                    <td data-label="Action">
-                      {e.status === "processed" || e.status === "ignored" ? null : (
-                        <form action={replayEventAction} className="inline-form">
-                          <input type="hidden" name="eventId" value={e.eventId} />
-                          {e.attempts >= MAX_APPLY_ATTEMPTS ? (
-                            <label className="row small">
-                              <input type="checkbox" name="force" /> past the cap: force
-                            </label>
-                          ) : null}
-                          <SubmitButton className="small" pendingText="Replaying…">
-                            Replay<span className="sr-only"> {e.eventId}</span>
-                          </SubmitButton>
-                        </form>
-                      )}
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {result?.ok ? (
-        <Pager
-          basePath="/ops/events"
-          params={{ status: params.status, type: params.type }}
-          cursorParam="cursor"
-          current={params.cursor}
-          next={result.data.nextCursor}
-          label="Webhook events"
-        />
-      ) : null}
+      </FilterForm>
+      <ListResult
+        invalidFilters={invalidFilters}
+        result={result}
+        rows={(d) => d.data}
+        failedTitle="Events could not be listed."
+        failedHint="A cursor from an old link? Start from the first page."
+        emptyTitle="Nothing needs attention"
+        emptyText="Every stored event matching these filters was applied."
+        table={{
+          testId: "events-table",
+          caption: "Stored Stripe events, newest first",
+          rowKey: (e) => e.eventId,
+          columns: [
+            { label: "Received", cell: (e) => formatDateTime(e.receivedAt) },
+            {
+              label: "Event",
+              cell: (e) => (
+                <>
+                  <code>{e.type}</code>
+                  <div className="muted small">
+                    {e.eventId}
+                    {e.account ? ` · ${e.account}` : ""}
+                  </div>
+                </>
+              ),
+            },
+            {
+              label: "Status",
+              cell: (e) => (
+                <>
+                  <StatusBadge status={e.status} />
+                  {e.replayRequested ? <span className="badge">replay requested</span> : null}
+                </>
+              ),
+            },
+            {
+              label: "Attempts",
+              num: true,
+              cell: (e) => (
+                <>
+                  {e.attempts}/{MAX_APPLY_ATTEMPTS}
+                </>
+              ),
+            },
+            { label: "Last error", className: "small", cell: (e) => e.lastReplayError ?? e.lastError ?? "" },
+            canAct && {
+              label: "Action",
+              cell: (e) =>
+                e.status === "processed" || e.status === "ignored" ? null : (
+                  <form action={replayEventAction} className="inline-form">
+                    <input type="hidden" name="eventId" value={e.eventId} />
+                    {e.attempts >= MAX_APPLY_ATTEMPTS ? (
+                      <label className="row small">
+                        <input type="checkbox" name="force" /> past the cap: force
+                      </label>
+                    ) : null}
+                    <SubmitButton className="small" pendingText="Replaying…">
+                      Replay<span className="sr-only"> {e.eventId}</span>
+                    </SubmitButton>
+                  </form>
+                ),
+            },
+          ],
+        }}
+        pager={(d) => ({
+          basePath: "/ops/events",
+          params: { status: params.status, type: params.type },
+          cursorParam: "cursor",
+          current: params.cursor,
+          next: d.nextCursor,
+          label: "Webhook events",
+        })}
+      />
     </>
   );
 }

@@ -3,6 +3,7 @@ import { LiveRefresh } from "@/app/_components/live-refresh";
 import { Pager } from "@/app/_components/pager";
 import { ErrorState, Flash } from "@/app/_components/states";
 import { getDb } from "@/db/client";
+import { requirePageUser } from "@/lib/auth/session";
 import { isRunLive } from "@/lib/dashboard/ops";
 import { section } from "@/lib/dashboard/section";
 import { listRuns } from "@/lib/payouts/queries";
@@ -12,9 +13,11 @@ export const metadata: Metadata = { title: "Payout runs" };
 export const dynamic = "force-dynamic";
 
 export default async function RunsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+  // Layouts are not re-run on client navigations, so each page checks the role itself.
+  await requirePageUser(["platform_admin", "finance"], "/ops/runs");
   const params = await searchParams;
-  // Only cursors this page handed out (an ISO time); anything else starts from the newest.
-  const cursor = params.cursor && !Number.isNaN(Date.parse(params.cursor)) ? params.cursor : undefined;
+  // listRuns reads a cursor it did not hand out as "start from the newest".
+  const cursor = params.cursor || undefined;
   const db = await getDb();
   const runs = await section("runs", () => listRuns(db, { limit: 25, cursor }));
   return (

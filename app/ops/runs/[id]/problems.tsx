@@ -1,3 +1,4 @@
+import { DataTable } from "@/app/_components/data-table";
 import { Money } from "@/app/_components/money";
 import { EmptyState } from "@/app/_components/states";
 import { SubmitButton } from "@/app/_components/submit-button";
@@ -31,50 +32,35 @@ export function ProblemsTable({
       {rows.length === 0 ? (
         <EmptyState title={empty} />
       ) : (
-        <div className="table-wrap">
-          <table className="responsive" data-testid={isFailure ? "failed-payouts" : "skipped-payouts"}>
-            <thead>
-              <tr>
-                <th scope="col">Payee</th>
-                <th scope="col" className="num">
-                  Amount
-                </th>
-                <th scope="col">Code</th>
-                <th scope="col">What it means</th>
-                {canRetry ? <th scope="col">Action</th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((p) => (
-                <tr key={String(p.payoutId)}>
-                  <td data-label="Payee">{String(p.payeeName)}</td>
-                  <td data-label="Amount" className="num">
-                    <Money cents={p.amountCents} currency={String(p.currency)} />
-                  </td>
-                  <td data-label="Code">
-                    <code>{String(p.code ?? "—")}</code>
-                  </td>
-                  <td data-label="What it means">
-                    {isFailure
-                      ? payoutFailureText(p.code as string | null, p.reason as string | null)
-                      : skipReasonText(p.code as string | null)}
-                  </td>
-                  {canRetry ? (
-                    <td data-label="Action">
-                      <form action={retryPayoutAction}>
-                        <input type="hidden" name="payoutId" value={String(p.payoutId)} />
-                        <input type="hidden" name="runId" value={runId} />
-                        <SubmitButton className="small" pendingText="Retrying…">
-                          Retry<span className="sr-only"> payout to {String(p.payeeName)}</span>
-                        </SubmitButton>
-                      </form>
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          testId={isFailure ? "failed-payouts" : "skipped-payouts"}
+          rows={rows}
+          rowKey={(p) => String(p.payoutId)}
+          columns={[
+            { label: "Payee", cell: (p) => String(p.payeeName) },
+            { label: "Amount", num: true, cell: (p) => <Money cents={p.amountCents} currency={String(p.currency)} /> },
+            { label: "Code", cell: (p) => <code>{String(p.code ?? "—")}</code> },
+            {
+              label: "What it means",
+              cell: (p) =>
+                isFailure
+                  ? payoutFailureText(p.code as string | null, p.reason as string | null)
+                  : skipReasonText(p.code as string | null),
+            },
+            canRetry && {
+              label: "Action",
+              cell: (p) => (
+                <form action={retryPayoutAction}>
+                  <input type="hidden" name="payoutId" value={String(p.payoutId)} />
+                  <input type="hidden" name="runId" value={runId} />
+                  <SubmitButton className="small" pendingText="Retrying…">
+                    Retry<span className="sr-only"> payout to {String(p.payeeName)}</span>
+                  </SubmitButton>
+                </form>
+              ),
+            },
+          ]}
+        />
       )}
     </section>
   );
