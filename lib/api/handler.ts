@@ -9,8 +9,8 @@ import { log, reportError } from "../observability/log";
 import { ApiError } from "./errors";
 import { errorResponse } from "./respond";
 
-type RouteParams = Record<string, string | string[] | undefined>;
-type RouteContext<P> = { params: Promise<P> };
+export type RouteParams = Record<string, string | string[] | undefined>;
+export type RouteContext<P> = { params: Promise<P> };
 
 export type RequestContext<P> = {
   req: NextRequest;

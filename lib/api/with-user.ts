@@ -1,28 +1,15 @@
-import { eq } from "drizzle-orm";
 import type { NextRequest } from "next/server";
 import { type Db, getDb } from "../../db/client";
-import { payees } from "../../db/schema";
 import type { Actor } from "../actor";
+import { boundPayeeId } from "../auth/payee-binding";
 import { type AuthUser, type UserRole, verifyAccessToken } from "../auth/user";
-import { type Env, getEnv } from "../env";
+import { getEnv } from "../env";
 import { CursorError } from "../schemas/common";
 import { ApiError } from "./errors";
-import { readRawBody, toErrorResponse } from "./handler";
+import { type RequestContext, type RouteContext, type RouteParams, readRawBody, toErrorResponse } from "./handler";
 import { errorResponse } from "./respond";
 
-type RouteParams = Record<string, string | string[] | undefined>;
-type RouteContext<P> = { params: Promise<P> };
-
-export type UserContext<P> = {
-  req: NextRequest;
-  url: URL;
-  rawBody: string;
-  params: P;
-  db: Db;
-  env: Env;
-  user: AuthUser;
-  actor: Actor;
-};
+export type UserContext<P> = RequestContext<P> & { user: AuthUser; actor: Actor };
 
 /** The payee a caller is confined to: its own for `payee`, none (everything) for staff. */
 export function payeeScope(user: AuthUser): string | undefined {
@@ -72,12 +59,9 @@ export function withUser<P extends RouteParams = Record<string, never>>(
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 async function bindPayee(db: Db, user: AuthUser): Promise<AuthUser> {
   if (user.payeeId) return user;
-  if (!UUID.test(user.id)) throw new ApiError("forbidden", "this account is not linked to a payee");
-  const [row] = await db.select({ id: payees.id }).from(payees).where(eq(payees.userId, user.id)).limit(1);
-  if (!row) throw new ApiError("forbidden", "this account is not linked to a payee");
-  return { ...user, payeeId: row.id };
+  const payeeId = await boundPayeeId(db, user);
+  if (!payeeId) throw new ApiError("forbidden", "this account is not linked to a payee");
+  return { ...user, payeeId };
 }

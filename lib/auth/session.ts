@@ -1,13 +1,12 @@
 import { createServerClient } from "@supabase/ssr";
-import { eq } from "drizzle-orm";
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { WebSocket } from "ws";
-import { type Db, getDb } from "../../db/client";
-import { payees } from "../../db/schema";
+import { getDb } from "../../db/client";
 import type { Actor } from "../actor";
 import { findDemoUser } from "../demo/users";
 import { type Env, getEnv } from "../env";
+import { boundPayeeId } from "./payee-binding";
 import { type AuthUser, issueLocalToken, type UserRole, verifyAccessToken } from "./user";
 
 // The page and server-action side of sign-in. Both modes end in the same check: an access token
@@ -64,13 +63,11 @@ export async function getSessionUser(): Promise<SessionUser | null> {
   if (!token) return null;
   const verified = await verifyAccessToken(token, env);
   if (!verified) return null;
-  const user = verified.role === "payee" && !verified.payeeId ? await bindPayee(await getDb(), verified) : verified;
+  const user =
+    verified.role === "payee" && !verified.payeeId
+      ? { ...verified, payeeId: await boundPayeeId(await getDb(), verified) }
+      : verified;
   return { ...user, actor: { type: "user", id: user.id, role: user.role, payeeId: user.payeeId } };
-}
-
-async function bindPayee(db: Db, user: AuthUser): Promise<AuthUser> {
-  const [row] = await db.select({ id: payees.id }).from(payees).where(eq(payees.userId, user.id));
-  return { ...user, payeeId: row?.id ?? null };
 }
 
 /** Where a signed-in user lands by default. */

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import { type Env, getEnv } from "../env";
+import { isUuid } from "../schemas/common";
 
 // Who is calling /api/v1/*: a Supabase access token (`Authorization: Bearer <jwt>`) verified here,
 // locally, never by trusting a header or calling Supabase per request.
@@ -30,7 +31,6 @@ export type AuthUser = {
 export const LOCAL_DEV_JWT_SECRET = createHash("sha256").update("payrun local dev auth v1").digest("hex");
 export const LOCAL_ISSUER = "payrun-local";
 const AUDIENCE = "authenticated";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type AuthEnv = Pick<Env, "SUPABASE_JWT_SECRET" | "SUPABASE_URL" | "authMode" | "strict">;
 
@@ -95,7 +95,7 @@ function userFromClaims(payload: JWTPayload): AuthUser | null {
   if (typeof payload.sub !== "string" || !userRoles.includes(role as UserRole)) return null;
   // A payee id that is not a UUID is treated as absent (it could never match a row).
   const payeeId =
-    typeof appMetadata.payee_id === "string" && UUID.test(appMetadata.payee_id) ? appMetadata.payee_id : null;
+    typeof appMetadata.payee_id === "string" && isUuid(appMetadata.payee_id) ? appMetadata.payee_id : null;
   const email = typeof payload.email === "string" ? payload.email : null;
   return { id: payload.sub, role: role as UserRole, payeeId, email };
 }

@@ -12,10 +12,11 @@ import { connectedAccounts, payees } from "../../db/schema";
 import { systemActor } from "../actor";
 import { loadEnv } from "../env";
 import { postLedgerTransactions, unbalancedTransactions } from "../ledger";
-import { continuePayoutRun, timeBudgetMs, triggerPayoutRun } from "../payouts/run";
+import { continuePayoutRun, triggerPayoutRun } from "../payouts/run";
 import { createStripeClient } from "../stripe/client";
 import { createStripeGateway } from "../stripe/gateway";
 import { startStripeSimulator, STRIPE_LIVE_RATE_LIMITS } from "../stripe/simulator";
+import { invocationBudgetMs } from "../time";
 
 const { values: args } = parseArgs({
   options: {
@@ -161,7 +162,7 @@ try {
       slices++;
       const r = await continuePayoutRun(db, env, gateway, {
         runId: trig.runId,
-        deadline: Date.now() + timeBudgetMs(env),
+        deadline: Date.now() + invocationBudgetMs(env),
         dispatch: false,
         concurrency: 48,
       });
@@ -213,7 +214,7 @@ try {
       `planning                     ${(planMs / 1000).toFixed(3)} s  (${Math.round(Number(planned) / (planMs / 1000))} payees/s)`,
     );
     console.log(
-      `execution                    ${(execMs / 1000).toFixed(1)} s in ${slices} slice(s) of <= ${timeBudgetMs(env) / 1000} s`,
+      `execution                    ${(execMs / 1000).toFixed(1)} s in ${slices} slice(s) of <= ${invocationBudgetMs(env) / 1000} s`,
     );
     console.log(`Stripe calls by endpoint     ${JSON.stringify(byEndpoint)}`);
     console.log(`429s seen                    ${status429} (retried after back-off: ${rateLimitedRetries})`);

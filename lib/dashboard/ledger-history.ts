@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import type { PayeeAccountKind } from "../../db/schema";
 import { toCents } from "../money";
+import { isUuid } from "../schemas/common";
 
 // A payee's earnings and deductions: one line per ledger transaction tagged with the payee, newest
 // first by when the money moved (effective_at; a backfilled event is recorded late but dated right),
@@ -92,7 +93,6 @@ export async function listPayeeLedgerHistory(
 
 type HistoryCursor = { at: string; id: string };
 const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function encodeHistoryCursor(c: HistoryCursor): string {
   return Buffer.from(`${c.at}|${c.id}`, "utf8").toString("base64url");
@@ -102,6 +102,6 @@ export function encodeHistoryCursor(c: HistoryCursor): string {
 export function decodeHistoryCursor(raw: string | null | undefined): HistoryCursor | null {
   if (!raw) return null;
   const [at, id] = Buffer.from(raw, "base64url").toString("utf8").split("|");
-  if (!at || !id || !UUID.test(id) || !PG_TIMESTAMP.test(at)) return null;
+  if (!at || !id || !isUuid(id) || !PG_TIMESTAMP.test(at)) return null;
   return { at, id };
 }

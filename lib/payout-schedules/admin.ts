@@ -50,15 +50,7 @@ export async function triggerPayoutSchedule(
 ): Promise<{ outcome: "processed" | "not_collectible" | "failed"; schedule: PayoutSchedule }> {
   const now = params.now ?? new Date();
   const claimed = await db.transaction(async (tx) => {
-    const [before] = await tx
-      .select()
-      .from(payoutSchedules)
-      .where(eq(payoutSchedules.id, params.id))
-      .for("update");
-    if (!before) throw notFound("payout schedule");
-    if (before.status !== "pending" && before.status !== "failed") {
-      throw new ApiError("conflict", `payout schedule is ${before.status}`);
-    }
+    const before = await lockOpenSchedule(tx, params.id);
     const [workable] = await queryRows<{ ok: boolean }>(
       tx,
       sql`select coalesce(${workableScheduleSql(now.toISOString(), params.clearingDelayHours)}, false) as ok
@@ -105,15 +97,7 @@ export async function triggerPayoutSchedule(
 /** Stop a schedule that has not paid out; refused once money moved or while a sweep works on it. */
 export async function cancelPayoutSchedule(db: Db, params: { id: string; actor: Actor; reason: string }) {
   return db.transaction(async (tx) => {
-    const [before] = await tx
-      .select()
-      .from(payoutSchedules)
-      .where(eq(payoutSchedules.id, params.id))
-      .for("update");
-    if (!before) throw notFound("payout schedule");
-    if (before.status !== "pending" && before.status !== "failed") {
-      throw new ApiError("conflict", `payout schedule is ${before.status}`);
-    }
+    const before = await lockOpenSchedule(tx, params.id);
     const [after] = await tx
       .update(payoutSchedules)
       .set({
@@ -136,4 +120,14 @@ export async function cancelPayoutSchedule(db: Db, params: { id: string; actor: 
     });
     return after!;
   });
+}
+
+/** Lock a schedule an operator may still act on (pending or failed): 404 if missing, 409 otherwise. */
+async function lockOpenSchedule(tx: Db, id: string): Promise<PayoutSchedule> {
+  const [schedule] = await tx.select().from(payoutSchedules).where(eq(payoutSchedules.id, id)).for("update");
+  if (!schedule) throw notFound("payout schedule");
+  if (schedule.status !== "pending" && schedule.status !== "failed") {
+    throw new ApiError("conflict", `payout schedule is ${schedule.status}`);
+  }
+  return schedule;
 }

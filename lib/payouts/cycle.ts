@@ -1,35 +1,9 @@
+import { wallClock, zonedInstant } from "../time";
+
 // Which cycle a run pays: 06:00 on the 1st and the 15th in PAYOUT_TIMEZONE.
 
 export const CYCLE_DAYS = [1, 15] as const;
 export const CYCLE_HOUR = 6;
-
-/** Parts of `at` as a wall clock in `timeZone`. */
-function wallClock(at: Date, timeZone: string) {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(at);
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return { year: get("year"), month: get("month"), day: get("day"), hour: get("hour"), minute: get("minute"), second: get("second") };
-}
-
-/** The instant at which the wall clock in `timeZone` reads the given date and time. */
-export function zonedInstant(timeZone: string, year: number, month: number, day: number, hour = 0, minute = 0): Date {
-  // Guess as if UTC, then correct by the zone's offset at that instant (twice, for DST edges).
-  let guess = Date.UTC(year, month - 1, day, hour, minute);
-  for (let i = 0; i < 2; i++) {
-    const w = wallClock(new Date(guess), timeZone);
-    const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-    guess += Date.UTC(year, month - 1, day, hour, minute) - asUtc;
-  }
-  return new Date(guess);
-}
 
 export type Cycle = { cycleKey: string; cycleDate: string; cutoffAt: Date };
 

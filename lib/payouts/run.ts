@@ -5,6 +5,7 @@ import { recordAudit } from "../audit";
 import type { Env } from "../env";
 import { enqueueOutbox } from "../outbox";
 import { dispatchInternal } from "../scheduler/dispatch";
+import { invocationBudgetMs } from "../time";
 import { type Cycle, cycleFor, latestCycle } from "./cycle";
 import { type ExecuteOptions, type ExecuteResult, executePayoutRun } from "./execute";
 import type { PayoutGateway } from "./gateway";
@@ -33,11 +34,6 @@ export type TriggerResult =
 const FINISHED = new Set(["completed", "completed_with_failures", "failed", "cancelled"]);
 
 type RunRow = { id: string; cycle_key: string; status: string; stale: boolean };
-
-/** The time budget of one invocation: a third of the function's maxDuration. */
-export function timeBudgetMs(env: Pick<Env, "PAYOUT_FUNCTION_MAX_DURATION_SECONDS">): number {
-  return Math.floor((env.PAYOUT_FUNCTION_MAX_DURATION_SECONDS * 1000) / 3);
-}
 
 /**
  * The run endpoint's logic: find or create the cycle's run (one per cycle, however many triggers),
@@ -163,7 +159,7 @@ export async function continuePayoutRun(
   gateway: PayoutGateway,
   options: Omit<ExecuteOptions, "deadline"> & { deadline?: Date | number; dispatch?: boolean },
 ): Promise<ExecuteResult & { continuation?: string }> {
-  const deadline = options.deadline ?? Date.now() + timeBudgetMs(env);
+  const deadline = options.deadline ?? Date.now() + invocationBudgetMs(env);
   const result = await executePayoutRun(db, env, gateway, { ...options, deadline });
   if (result.state === "done" || options.dispatch === false) return result;
   const [progress] = await queryRows<{ done: string; attempts: string }>(

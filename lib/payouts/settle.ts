@@ -5,6 +5,7 @@ import { type Actor, webhookActor } from "../actor";
 import { recordAudit } from "../audit";
 import { postLedgerTransaction } from "../ledger";
 import { enqueueOutbox } from "../outbox";
+import { isUuid } from "../schemas/common";
 
 // What Stripe's payout and transfer events do to our payouts. The webhook handler calls these inside
 // its own transaction; the executor calls failPayout for final Stripe errors.
@@ -41,13 +42,11 @@ async function lockPayout(db: Db, where: { id?: string; stripePayoutId?: string;
   return row;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** payout.paid settles a payout (in_transit -> paid); payout.failed/canceled fail it and return the funds. */
 export async function applyPayoutEvent(db: Db, input: PayoutEventInput): Promise<PayoutEventResult> {
   return db.transaction(async (tx) => {
     let payout = await lockPayout(tx, { stripePayoutId: input.stripePayoutId });
-    if (!payout && input.payoutId && UUID.test(input.payoutId)) {
+    if (!payout && input.payoutId && isUuid(input.payoutId)) {
       // Crash between Stripe's answer and our update: the payout row does not know the po_ id yet.
       payout = await lockPayout(tx, { id: input.payoutId });
       if (payout?.stripePayoutId && payout.stripePayoutId !== input.stripePayoutId) payout = undefined;

@@ -4,6 +4,7 @@ import { placementInvoices, placements } from "../../db/schema";
 import type { Actor } from "../actor";
 import { recordAudits } from "../audit";
 import type { StripeGateway } from "../stripe/gateway";
+import { workEach } from "../sweeps/run";
 import type { SweepDefinition, SweepStep } from "../sweeps/types";
 import { INVOICE_LEASE_MS } from "./invoice-state";
 import { createStripeInvoice, type InvoiceToCreate } from "./invoice-stripe";
@@ -29,11 +30,7 @@ export function createPlacementInvoicesSweep(gateway: StripeGateway): SweepDefin
         skipped: abandoned,
         failed: 0,
       };
-      for (const row of toCreate) {
-        const ok = await createStripeInvoice(db, gateway, row, ctx.actor, ctx.now);
-        if (ok) step.processed++;
-        else step.failed++;
-      }
+      await workEach(step, toCreate, (row) => createStripeInvoice(db, gateway, row, ctx.actor, ctx.now));
       return step;
     },
     async remaining(db, ctx) {

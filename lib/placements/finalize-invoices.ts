@@ -5,14 +5,9 @@ import { type PlacementInvoice, placementInvoices, placements } from "../../db/s
 import type { Actor } from "../actor";
 import { recordAudit } from "../audit";
 import type { StripeGateway } from "../stripe/gateway";
+import { workEach } from "../sweeps/run";
 import type { SweepContext, SweepDefinition, SweepStep } from "../sweeps/types";
-import {
-  errorMessage,
-  INVOICE_LEASE_MS,
-  INVOICE_RETRY_DELAY_MS,
-  invoiceKeys,
-  invoiceStatusFromStripe,
-} from "./invoice-state";
+import { deferInvoiceAfterFailure, INVOICE_LEASE_MS, invoiceKeys, invoiceStatusFromStripe } from "./invoice-state";
 import { abandonInvoices, placementEnded, voidAtStripe } from "./void-invoices";
 
 /**
@@ -32,16 +27,8 @@ export function finalizePlacementInvoicesSweep(gateway: StripeGateway): SweepDef
         skipped: toAbandon.length,
         failed: 0,
       };
-      for (const row of toFinalize) {
-        const ok = await finalizeAndSend(db, gateway, row, ctx.actor, ctx.now);
-        if (ok) step.processed++;
-        else step.failed++;
-      }
-      for (const row of toVoid) {
-        const ok = await voidAtStripe(db, gateway, row, ctx.actor, ctx.now);
-        if (ok) step.processed++;
-        else step.failed++;
-      }
+      await workEach(step, toFinalize, (row) => finalizeAndSend(db, gateway, row, ctx.actor, ctx.now));
+      await workEach(step, toVoid, (row) => voidAtStripe(db, gateway, row, ctx.actor, ctx.now));
       return step;
     },
     async remaining(db, ctx) {
@@ -146,14 +133,7 @@ async function finalizeAndSend(
     });
     return true;
   } catch (error) {
-    await db
-      .update(placementInvoices)
-      .set({
-        lastError: errorMessage(error),
-        leaseExpiresAt: new Date(now.getTime() + INVOICE_RETRY_DELAY_MS),
-        updatedAt: new Date(),
-      })
-      .where(eq(placementInvoices.id, row.id));
+    await deferInvoiceAfterFailure(db, row.id, error, now);
     return false;
   }
 }

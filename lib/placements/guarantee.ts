@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import { zonedInstant } from "../time";
 
 // A guarantee of N days on a hire starting D ends at the first moment of day D+N in the payout time
 // zone (PAYOUT_TIMEZONE): the client had the whole of day D+N-1 to report the hire fell through.
@@ -14,34 +15,7 @@ export function addDays(isoDate: string, days: number): string {
 /** The instant local midnight starts `isoDate` in `timeZone` (DST-safe: re-checks the offset). */
 export function zonedMidnight(isoDate: string, timeZone: string): Date {
   const [y, m, d] = isoDate.split("-").map(Number) as [number, number, number];
-  const wallClock = Date.UTC(y, m - 1, d);
-  let instant = wallClock - offsetMs(wallClock, timeZone);
-  // The offset at the guessed instant can differ from the one at wall-clock time across a DST change.
-  instant = wallClock - offsetMs(instant, timeZone);
-  return new Date(instant);
-}
-
-function offsetMs(instant: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(new Date(instant));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const asUtc = Date.UTC(
-    get("year"),
-    get("month") - 1,
-    get("day"),
-    get("hour"),
-    get("minute"),
-    get("second"),
-  );
-  return asUtc - Math.floor(instant / 1000) * 1000;
+  return zonedInstant(timeZone, y, m, d);
 }
 
 /** When a placement's guarantee ends: start date + guarantee days, at 00:00 in `timeZone`. */

@@ -1,5 +1,7 @@
+import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
-import type { PlacementInvoiceStatus } from "../../db/schema";
+import type { Db } from "../../db/client";
+import { type PlacementInvoiceStatus, placementInvoices } from "../../db/schema";
 
 /** How long a sweep holds an invoice row it is working on before another instance may take it. */
 export const INVOICE_LEASE_MS = 10 * 60_000;
@@ -39,5 +41,20 @@ export const invoiceKeys = (rowKey: string) => ({
   void: `${rowKey}:void`,
 });
 
-export const errorMessage = (error: unknown) =>
+const errorMessage = (error: unknown) =>
   (error instanceof Error ? error.message : String(error)).slice(0, 1000);
+
+/**
+ * A Stripe call for an invoice row failed: keep the error and hold the row back until the retry
+ * delay has passed. Not a dead end: the row keeps its keys and snapshots for the next sweep.
+ */
+export async function deferInvoiceAfterFailure(db: Db, invoiceId: string, error: unknown, now: Date): Promise<void> {
+  await db
+    .update(placementInvoices)
+    .set({
+      lastError: errorMessage(error),
+      leaseExpiresAt: new Date(now.getTime() + INVOICE_RETRY_DELAY_MS),
+      updatedAt: new Date(),
+    })
+    .where(eq(placementInvoices.id, invoiceId));
+}

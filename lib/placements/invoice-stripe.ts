@@ -6,10 +6,9 @@ import type { Actor } from "../actor";
 import { recordAudit } from "../audit";
 import type { StripeGateway } from "../stripe/gateway";
 import {
-  errorMessage,
+  deferInvoiceAfterFailure,
   IDEMPOTENCY_KEY_SAFE_MS,
   INVOICE_DAYS_UNTIL_DUE,
-  INVOICE_RETRY_DELAY_MS,
   invoiceKeys,
 } from "./invoice-state";
 
@@ -101,14 +100,7 @@ export async function createStripeInvoice(
     return true;
   } catch (error) {
     // Not a dead end: the row keeps its keys and snapshots; the next sweep after the delay tries again.
-    await db
-      .update(placementInvoices)
-      .set({
-        lastError: errorMessage(error),
-        leaseExpiresAt: new Date(now.getTime() + INVOICE_RETRY_DELAY_MS),
-        updatedAt: new Date(),
-      })
-      .where(eq(placementInvoices.id, row.id));
+    await deferInvoiceAfterFailure(db, row.id, error, now);
     return false;
   }
 }

@@ -13,7 +13,7 @@ import type { Actor } from "../actor";
 import { recordAudit, recordAudits } from "../audit";
 import { enqueueOutbox } from "../outbox";
 import type { StripeGateway } from "../stripe/gateway";
-import { errorMessage, INVOICE_RETRY_DELAY_MS, invoiceKeys } from "./invoice-state";
+import { deferInvoiceAfterFailure, invoiceKeys } from "./invoice-state";
 
 // A cancelled or failed placement's invoice.
 //
@@ -168,14 +168,7 @@ export async function voidAtStripe(
     });
     return true;
   } catch (error) {
-    await db
-      .update(placementInvoices)
-      .set({
-        lastError: errorMessage(error),
-        leaseExpiresAt: new Date(now.getTime() + INVOICE_RETRY_DELAY_MS),
-        updatedAt: new Date(),
-      })
-      .where(eq(placementInvoices.id, row.id));
+    await deferInvoiceAfterFailure(db, row.id, error, now);
     return false;
   }
 }

@@ -3,6 +3,13 @@ import { z } from "zod";
 // Shared by the API routes and the dashboard forms: no server imports in lib/schemas/.
 
 export const uuidSchema = z.uuid("must be a UUID");
+
+/**
+ * Any 8-4-4-4-12 hex string, the shape Postgres's uuid type accepts (no RFC version/variant check,
+ * unlike uuidSchema): guards a value before it is compared with a uuid column.
+ */
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string): boolean => UUID_TEXT.test(value);
 export const idParamsSchema = z.object({ id: uuidSchema });
 
 export const currencyCode = z

@@ -6,8 +6,9 @@ import { dispatchInternal } from "../scheduler/dispatch";
 import type { SweepRequest } from "../schemas/sweeps";
 import { getStripe } from "../stripe/client";
 import { createStripeGateway, type StripeGateway } from "../stripe/gateway";
+import { invocationBudgetMs } from "../time";
 import { sweepDefinition } from "./registry";
-import { type RunSweepOptions, runSweep, sweepBudgetMs } from "./run";
+import { type RunSweepOptions, runSweep } from "./run";
 import type { SweepName, SweepResult } from "./types";
 
 /** A chain of continuations stops here even if work remains (the next hourly trigger picks it up). */
@@ -30,7 +31,7 @@ export async function invokeSweep(
     env,
     gateway: () => options.gateway ?? createStripeGateway(getStripe()),
   });
-  const result = await runSweep(db, definition, { budgetMs: sweepBudgetMs(env), ...options });
+  const result = await runSweep(db, definition, { budgetMs: invocationBudgetMs(env), ...options });
   const step = request.continuation ?? 0;
   let continued = false;
   if (result.remaining > 0 && step < MAX_CONTINUATIONS) {

@@ -1,7 +1,6 @@
 import type { Db } from "../../db/client";
 import { systemActor } from "../actor";
-import type { Env } from "../env";
-import type { SweepContext, SweepDefinition, SweepResult } from "./types";
+import type { SweepContext, SweepDefinition, SweepResult, SweepStep } from "./types";
 
 export type RunSweepOptions = {
   now?: Date;
@@ -12,9 +11,12 @@ export type RunSweepOptions = {
   maxBatches?: number;
 };
 
-/** A third of the Vercel maxDuration (300 s → 100 s), leaving room for the last batch and the answer. */
-export function sweepBudgetMs(env: Pick<Env, "PAYOUT_FUNCTION_MAX_DURATION_SECONDS">): number {
-  return Math.floor((env.PAYOUT_FUNCTION_MAX_DURATION_SECONDS * 1000) / 3);
+/** Work claimed rows one at a time, counting each as processed or failed by what `work` answers. */
+export async function workEach<T>(step: SweepStep, rows: readonly T[], work: (row: T) => Promise<boolean>): Promise<void> {
+  for (const row of rows) {
+    if (await work(row)) step.processed++;
+    else step.failed++;
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 // POST /internal/sweeps/webhook-replays (hourly): re-apply failed, pending and requested Stripe events.
 import { withInternal } from "@/lib/api/handler";
 import { json } from "@/lib/api/respond";
+import { invocationBudgetMs } from "@/lib/time";
 import { appWebhookDeps } from "@/lib/webhooks/deps";
 import { sweepWebhookReplays } from "@/lib/webhooks/sweep";
 
@@ -8,8 +9,7 @@ export const dynamic = "force-dynamic";
 
 const sweep = withInternal(async ({ db, env }) => {
   // A third of the function's time: the rest is headroom for the slowest event in flight.
-  const timeBudgetMs = (env.PAYOUT_FUNCTION_MAX_DURATION_SECONDS * 1000) / 3;
-  return json(await sweepWebhookReplays(db, { ...appWebhookDeps(env), timeBudgetMs }));
+  return json(await sweepWebhookReplays(db, { ...appWebhookDeps(env), timeBudgetMs: invocationBudgetMs(env) }));
 });
 
 // QStash schedules POST; Vercel Cron sends GET.
