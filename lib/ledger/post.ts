@@ -75,55 +75,18 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
       join ledger_accounts a on a.payee_id is null and a.kind = l.kind and a.currency = l.currency
      where l.owner_type = 'platform') la`;
 
+  // Only postings that take money from a payee account need the lock and the overdraft check; a
+  // credit (an earning, a release) is three statements.
+  const debitsPayee = inputs.some((i) => i.lines.some((l) => l.payeeId && l.amount < 0));
+
   return db.transaction(async (tx) => {
-    // Accounts exist before anyone can lock them.
+    // Accounts exist before anyone can lock them or post to them.
     await tx.execute(sql`
       insert into ledger_accounts (owner_type, payee_id, kind, currency)
       select distinct l.owner_type, l.payee_id, l.kind, l.currency from ${lineSet}
       on conflict do nothing`);
 
-    const existing = await queryRows<{ k: string; id: string }>(
-      tx,
-      sql`select lt.idempotency_key as k, lt.id from ledger_transactions lt
-          where lt.idempotency_key in (select t.k from ${txSet})`,
-    );
-    const existingKeys = new Set(existing.map((r) => r.k));
-
-    // Lock every payee account this batch takes money from, in id order.
-    await tx.execute(sql`
-      select a.id from ledger_accounts a
-      where a.id in (select la.account_id from ${lineAccounts} where la.owner_type = 'payee' and la.amount < 0)
-      order by a.id for update`);
-
-    // Under the locks: would any payee account go below zero? (available may, if the posting allows it)
-    const negative = await queryRows<{ payee_id: string; kind: string; currency: string; balance: string; delta: string }>(
-      tx,
-      sql`
-      with fresh as materialized (
-        select la.account_id, la.payee_id, la.kind, la.currency, sum(la.amount) as delta,
-               bool_and(la.allow_negative) as allow_negative
-        from ${lineAccounts}
-        where la.owner_type = 'payee'
-          and not exists (select 1 from ledger_transactions x where x.idempotency_key = la.k)
-        group by la.account_id, la.payee_id, la.kind, la.currency
-        having sum(la.amount) < 0
-      )
-      select f.payee_id, f.kind, f.currency, coalesce(b.balance, 0) as balance, f.delta
-      from fresh f
-      left join lateral (select sum(e.amount) as balance from ledger_entries e where e.account_id = f.account_id) b on true
-      where coalesce(b.balance, 0) + f.delta < 0
-        and not (f.allow_negative and f.kind = 'available')
-      limit 1`,
-    );
-    if (negative.length > 0) {
-      const n = negative[0]!;
-      throw new LedgerError(
-        "insufficient_balance",
-        `payee ${n.payee_id} ${n.kind} balance ${toCents(n.balance)} ${n.currency} cannot cover ${-toCents(n.delta)}`,
-        { payeeId: n.payee_id, kind: n.kind, currency: n.currency, balance: toCents(n.balance), debit: -toCents(n.delta) },
-      );
-    }
-
+    // Keys already posted (now or by a concurrent caller, who then wins) insert nothing here.
     const created = await queryRows<{ k: string; id: string }>(
       tx,
       sql`
@@ -133,9 +96,47 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
       on conflict (idempotency_key) do nothing
       returning idempotency_key as k, id`,
     );
+    const createdKeys = JSON.stringify(created.map((r) => r.k));
+
+    if (created.length > 0 && debitsPayee) {
+      // Lock every payee account the new postings take money from, in id order (no deadlocks).
+      await tx.execute(sql`
+        select a.id from ledger_accounts a
+        where a.id in (select la.account_id from ${lineAccounts}
+                       where la.owner_type = 'payee' and la.amount < 0
+                         and la.k in (select jsonb_array_elements_text(${createdKeys}::jsonb)))
+        order by a.id for update`);
+
+      // Under the locks: would any payee account go below zero? (available may, if the posting allows it)
+      const negative = await queryRows<{ payee_id: string; kind: string; currency: string; balance: string; delta: string }>(
+        tx,
+        sql`
+        with fresh as materialized (
+          select la.account_id, la.payee_id, la.kind, la.currency, sum(la.amount) as delta,
+                 bool_and(la.allow_negative) as allow_negative
+          from ${lineAccounts}
+          where la.owner_type = 'payee' and la.k in (select jsonb_array_elements_text(${createdKeys}::jsonb))
+          group by la.account_id, la.payee_id, la.kind, la.currency
+          having sum(la.amount) < 0
+        )
+        select f.payee_id, f.kind, f.currency, coalesce(b.balance, 0) as balance, f.delta
+        from fresh f
+        left join lateral (select sum(e.amount) as balance from ledger_entries e where e.account_id = f.account_id) b on true
+        where coalesce(b.balance, 0) + f.delta < 0
+          and not (f.allow_negative and f.kind = 'available')
+        limit 1`,
+      );
+      if (negative.length > 0) {
+        const n = negative[0]!;
+        throw new LedgerError(
+          "insufficient_balance",
+          `payee ${n.payee_id} ${n.kind} balance ${toCents(n.balance)} ${n.currency} cannot cover ${-toCents(n.delta)}`,
+          { payeeId: n.payee_id, kind: n.kind, currency: n.currency, balance: toCents(n.balance), debit: -toCents(n.delta) },
+        );
+      }
+    }
 
     if (created.length > 0) {
-      const createdKeys = JSON.stringify(created.map((r) => r.k));
       // One statement for every entry: the balance trigger checks the whole batch at once.
       await tx.execute(sql`
         insert into ledger_entries (transaction_id, account_id, amount, currency, effective_at)
@@ -146,17 +147,16 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
     }
 
     const createdIds = new Map(created.map((r) => [r.k, r.id]));
-    // Keys another transaction inserted between our check and our insert: read what it wrote.
-    const raced = inputs.filter((i) => !createdIds.has(i.idempotencyKey) && !existingKeys.has(i.idempotencyKey));
-    const racedRows =
-      raced.length === 0
+    const earlier = inputs.filter((i) => !createdIds.has(i.idempotencyKey)).map((i) => i.idempotencyKey);
+    const earlierRows =
+      earlier.length === 0
         ? []
         : await queryRows<{ k: string; id: string }>(
             tx,
             sql`select idempotency_key as k, id from ledger_transactions
-                where idempotency_key in (select jsonb_array_elements_text(${JSON.stringify(raced.map((r) => r.idempotencyKey))}::jsonb))`,
+                where idempotency_key in (select jsonb_array_elements_text(${JSON.stringify(earlier)}::jsonb))`,
           );
-    const earlierIds = new Map([...existing, ...racedRows].map((r) => [r.k, r.id]));
+    const earlierIds = new Map(earlierRows.map((r) => [r.k, r.id]));
 
     return inputs.map((input) => {
       const createdId = createdIds.get(input.idempotencyKey);
