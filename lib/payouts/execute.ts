@@ -36,6 +36,8 @@ export type ExecuteResult = {
   rateLimited: number;
   retries: number;
   runStatus?: string;
+  /** When more is left: payouts settled so far and attempts made, the continuation's progress point. */
+  progress?: { done: number; attempts: number };
 };
 
 const sharedLimiters = new Map<string, StripeRateLimiter>();
@@ -142,5 +144,6 @@ export async function executePayoutRun(db: Db, env: Env, gateway: PayoutGateway,
     left.planned > 0 || left.reclaimable > 0 || !left.nextLeaseExpiry
       ? outcomes.deferred > 0 && Date.now() < deadline ? 5 : 0
       : Math.max(1, Math.ceil((left.nextLeaseExpiry.getTime() - Date.now()) / 1000) + 1);
-  return { runId: options.runId, state: "more", retryAfterSeconds, outcomes, ...stats };
+  const progress = { done: left.done, attempts: left.attempts };
+  return { runId: options.runId, state: "more", retryAfterSeconds, outcomes, ...stats, progress };
 }

@@ -162,16 +162,11 @@ export async function continuePayoutRun(
   const deadline = options.deadline ?? Date.now() + invocationBudgetMs(env);
   const result = await executePayoutRun(db, env, gateway, { ...options, deadline });
   if (result.state === "done" || options.dispatch === false) return result;
-  const [progress] = await queryRows<{ done: string; attempts: string }>(
-    db,
-    sql`select count(*) filter (where status not in ('planned', 'processing')) as done, coalesce(sum(attempts), 0) as attempts
-        from payouts where run_id = ${options.runId}`,
-  );
   // Deterministic per progress point, so a duplicated delivery does not fork the chain; a slice that
   // could claim nothing (waiting on someone's lease) adds the minute, so the chain never stalls.
   const claimedNothing = Object.values(result.outcomes).every((n) => n === 0);
   const stall = claimedNothing ? `-w${Math.floor(Date.now() / 60_000)}` : "";
-  const dedupeId = `payout-run-${options.runId}-${progress?.done ?? 0}-${progress?.attempts ?? 0}${stall}`;
+  const dedupeId = `payout-run-${options.runId}-${result.progress?.done ?? 0}-${result.progress?.attempts ?? 0}${stall}`;
   await dispatchInternal(env, {
     path: "/internal/payouts/continue",
     body: { runId: options.runId },
