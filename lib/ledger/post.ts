@@ -43,7 +43,6 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
       source_id: input.sourceId ?? null,
       metadata: input.metadata ?? {},
       effective_at: (input.effectiveAt ?? new Date()).toISOString(),
-      allow_negative: input.allowNegative ?? false,
     });
     for (const line of input.lines) {
       lineRows.push({
@@ -61,7 +60,7 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
   const txJson = JSON.stringify(txRows);
   const linesJson = JSON.stringify(lineRows);
   const txSet = sql`jsonb_to_recordset(${txJson}::jsonb) as t(k text, kind text, description text,
-    payee_id uuid, source_type text, source_id text, metadata jsonb, effective_at timestamptz, allow_negative boolean)`;
+    payee_id uuid, source_type text, source_id text, metadata jsonb, effective_at timestamptz)`;
   const lineSet = sql`jsonb_to_recordset(${linesJson}::jsonb) as l(k text, allow_negative boolean, owner_type text,
     payee_id uuid, kind text, currency text, amount bigint)`;
   // Account of each line. Payee and platform accounts are matched separately so each side uses its
