@@ -50,13 +50,7 @@ export async function openSystemHold(
     })
     .onConflictDoNothing({ target: [escrowHolds.kind, escrowHolds.sourceRef] })
     .returning();
-  if (!inserted) {
-    const [existing] = await tx
-      .select()
-      .from(escrowHolds)
-      .where(and(eq(escrowHolds.kind, params.kind), eq(escrowHolds.sourceRef, params.sourceRef)));
-    return { hold: existing!, created: false };
-  }
+  if (!inserted) return { hold: (await findSystemHold(tx, params.kind, params.sourceRef))!, created: false };
   const holdLedgerTransactionId =
     params.fundedByTransactionId ?? (await fundHold(tx, inserted, { effectiveAt: params.effectiveAt }));
   const hold = { ...inserted, holdLedgerTransactionId };

@@ -8,7 +8,7 @@ import type { StripeGateway } from "../stripe/gateway";
 import { workEach } from "../sweeps/run";
 import type { SweepContext, SweepDefinition, SweepStep } from "../sweeps/types";
 import { deferInvoiceAfterFailure, INVOICE_LEASE_MS, invoiceKeys, invoiceStatusFromStripe } from "./invoice-state";
-import { abandonInvoices, placementEnded, voidAtStripe } from "./void-invoices";
+import { abandonInvoices, placementEnded, VOIDABLE_AT_STRIPE, voidAtStripe } from "./void-invoices";
 
 /**
  * finalize-placement-invoices: finalize and send each draft. The row moves on only from `draft`, so
@@ -48,7 +48,10 @@ export function finalizePlacementInvoicesSweep(gateway: StripeGateway): SweepDef
  */
 const workDue = (now: Date) =>
   sql`stripe_invoice_id is not null
-      and (status = 'draft' or (void_requested_at is not null and status in ('open', 'payment_failed', 'uncollectible')))
+      and (status = 'draft' or (void_requested_at is not null and status in (${sql.join(
+        VOIDABLE_AT_STRIPE.map((status) => sql`${status}`),
+        sql`, `,
+      )})))
       and (lease_expires_at is null or lease_expires_at < ${now.toISOString()}::timestamptz)`;
 
 async function claimInvoicesToFinalize(db: Db, ctx: SweepContext) {

@@ -5,8 +5,7 @@ import { readRawBody, toErrorResponse } from "@/lib/api/handler";
 import { json } from "@/lib/api/respond";
 import { getEnv } from "@/lib/env";
 import { appWebhookDeps } from "@/lib/webhooks/deps";
-import { ingestStripeEvent } from "@/lib/webhooks/ingest";
-import { verifyStripeSignature } from "@/lib/webhooks/verify";
+import { receiveStripeWebhook } from "@/lib/webhooks/ingest";
 
 export const dynamic = "force-dynamic";
 
@@ -14,14 +13,12 @@ export async function POST(req: NextRequest): Promise<Response> {
   try {
     const env = getEnv();
     const rawBody = await readRawBody(req); // 413 over 1 MB
-    // 400 on a bad, missing, stale or tampered signature, before the database is touched.
-    const { event } = verifyStripeSignature(rawBody, req.headers.get("stripe-signature"), env);
-    const result = await ingestStripeEvent(await getDb(), event, {
-      ...appWebhookDeps(env),
-      source: "webhook",
-      trigger: "webhook",
-      rawPayload: rawBody,
-    });
+    // 400 on a bad, missing, stale or tampered signature, before any query runs.
+    const result = await receiveStripeWebhook(
+      await getDb(),
+      { rawBody, signature: req.headers.get("stripe-signature") },
+      { ...appWebhookDeps(env), secrets: env },
+    );
     // 500 only when applying failed: Stripe delivers it again and the retry applies it.
     if (result.status === "failed") return json({ status: "failed", eventId: result.eventId }, 500);
     return json(result.conflict ? { status: result.status, conflict: true } : { status: result.status });

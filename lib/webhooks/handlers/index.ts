@@ -30,8 +30,6 @@ const handlers: Record<string, EventHandler> = {
   "invoice.voided": handleInvoiceVoided,
 };
 
-export const HANDLED_EVENT_TYPES = Object.keys(handlers);
-
 export function handlerFor(type: string): EventHandler | undefined {
   return Object.hasOwn(handlers, type) ? handlers[type] : undefined;
 }

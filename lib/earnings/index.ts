@@ -1,4 +1,0 @@
-export * from "./credit";
-export * from "./disputes";
-export * from "./lookup";
-export * from "./refunds";
