@@ -2,14 +2,10 @@
 
 import { redirect } from "next/navigation";
 import { z } from "zod";
+import { SAME_SITE_PATH } from "@/lib/auth/next-path";
 import { homeFor, signInAsDemoUser, signInWithPassword } from "@/lib/auth/session";
 
-// Only same-site paths: an open redirect after sign-in would hand the session page to anyone's site.
-const nextPath = z
-  .string()
-  .regex(/^\/(?!\/)[\w\-/?=&%.]*$/)
-  .optional()
-  .catch(undefined);
+const nextPath = z.string().regex(SAME_SITE_PATH).optional().catch(undefined);
 
 const demoForm = z.object({ userId: z.uuid(), next: nextPath });
 const passwordForm = z.object({ email: z.email(), password: z.string().min(1).max(200), next: nextPath });

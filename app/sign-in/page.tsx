@@ -5,6 +5,7 @@ import { getSessionUser, homeFor, localSignInAllowed } from "@/lib/auth/session"
 import { DEMO_USERS } from "@/lib/demo/users";
 import { getEnv } from "@/lib/env";
 import { redirect } from "next/navigation";
+import { safeNextPath } from "@/lib/auth/next-path";
 import { signInDemoAction, signInPasswordAction } from "./actions";
 
 export const metadata: Metadata = { title: "Sign in" };
@@ -15,7 +16,7 @@ const ROLE_LABEL = { payee: "Payee", platform_admin: "Platform admin", finance: 
 export default async function SignInPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const { next, error } = await searchParams;
   const user = await getSessionUser();
-  if (user && !error) redirect(next?.startsWith("/") && !next.startsWith("//") ? next : homeFor(user.role));
+  if (user && !error) redirect(safeNextPath(next) ?? homeFor(user.role));
   const env = getEnv();
 
   return (

@@ -37,3 +37,14 @@ describe("access tokens", () => {
     expect(await verifyAccessToken(foreign, supabase)).toBeNull();
   });
 });
+
+describe("after sign-in", () => {
+  it("only same-site paths are followed", async () => {
+    const { safeNextPath } = await import("../../lib/auth/next-path");
+    expect(safeNextPath("/ops/runs?cursor=abc")).toBe("/ops/runs?cursor=abc");
+    expect(safeNextPath("//evil.example")).toBeUndefined();
+    expect(safeNextPath("/\\evil.example")).toBeUndefined();
+    expect(safeNextPath("https://evil.example")).toBeUndefined();
+    expect(safeNextPath(undefined)).toBeUndefined();
+  });
+});
