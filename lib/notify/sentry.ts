@@ -1,18 +1,33 @@
 import * as Sentry from "@sentry/nextjs";
+import type { Env } from "../env";
+import { scheduleDefinitions } from "../scheduler/schedules";
 
-// Sentry cron monitors: a check-in per schedule firing, so a run that never starts or never ends
-// alerts in Sentry even when Payrun itself is down. Without a DSN these are no-ops.
+// Sentry cron monitors: a check-in when a scheduled job ends, so a run that never happens alerts in
+// Sentry even when Payrun itself is down. Without a DSN these are no-ops.
 
 export const PAYOUT_RUN_MONITOR = "payout-run";
 
-export function cronCheckIn(monitorSlug: string, status: "in_progress" | "ok" | "error", checkInId?: string): string | undefined {
+/**
+ * Check in for the schedule `monitorSlug` (an id from lib/scheduler/schedules.ts). The monitor's
+ * crontab and time zone come from that one definition, so Sentry expects the job when QStash fires it.
+ */
+export function cronCheckIn(
+  env: Pick<Env, "PAYOUT_TIMEZONE">,
+  monitorSlug: string,
+  status: "ok" | "error",
+): void {
+  const schedule = scheduleDefinitions(env).find((d) => d.id === monitorSlug);
   try {
-    const checkIn =
-      status === "in_progress" ? { monitorSlug, status } : { monitorSlug, status, ...(checkInId ? { checkInId } : {}) };
-    return Sentry.captureCheckIn(checkIn as Parameters<typeof Sentry.captureCheckIn>[0],
-      { schedule: { type: "crontab", value: "0 6 1,15 * *" }, checkinMargin: 30, maxRuntime: 120 },
+    Sentry.captureCheckIn(
+      { monitorSlug, status },
+      {
+        schedule: { type: "crontab", value: schedule?.cron ?? "0 6 1,15 * *" },
+        timezone: schedule?.timeZone ?? env.PAYOUT_TIMEZONE,
+        checkinMargin: 30,
+        maxRuntime: 120,
+      },
     );
   } catch {
-    return undefined;
+    // Monitoring must never fail a payout run.
   }
 }

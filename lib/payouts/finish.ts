@@ -16,7 +16,13 @@ export type RunTotals = {
 
 /** Counts and amounts of a run's payouts by status (and currency), failures by code, skips by reason. */
 export async function runTotals(db: Db, runId: string): Promise<RunTotals> {
-  const rows = await queryRows<{ status: string; currency: string; reason: string | null; n: string; amount: string }>(
+  const rows = await queryRows<{
+    status: string;
+    currency: string;
+    reason: string | null;
+    n: string;
+    amount: string;
+  }>(
     db,
     sql`select status, currency, coalesce(failure_code, skip_reason) as reason, count(*) as n, coalesce(sum(amount_cents), 0) as amount
         from payouts where run_id = ${runId} group by status, currency, coalesce(failure_code, skip_reason)`,
@@ -29,8 +35,11 @@ export async function runTotals(db: Db, runId: string): Promise<RunTotals> {
     totals.amountsByCurrency[r.currency] ??= {};
     const byStatus = totals.amountsByCurrency[r.currency]!;
     byStatus[r.status] = (byStatus[r.status] ?? 0) + toCents(r.amount);
-    if (r.status === "failed") totals.failuresByCode[r.reason ?? "unknown"] = (totals.failuresByCode[r.reason ?? "unknown"] ?? 0) + n;
-    if (r.status === "skipped") totals.skippedByReason[r.reason ?? "unknown"] = (totals.skippedByReason[r.reason ?? "unknown"] ?? 0) + n;
+    if (r.status === "failed")
+      totals.failuresByCode[r.reason ?? "unknown"] = (totals.failuresByCode[r.reason ?? "unknown"] ?? 0) + n;
+    if (r.status === "skipped")
+      totals.skippedByReason[r.reason ?? "unknown"] =
+        (totals.skippedByReason[r.reason ?? "unknown"] ?? 0) + n;
   }
   return totals;
 }
@@ -40,7 +49,12 @@ export async function runTotals(db: Db, runId: string): Promise<RunTotals> {
  * (with failures if any), and enqueue the Slack summary and one alert per failure class, all in one
  * transaction. Returns the run's status.
  */
-export async function finalizeRunIfDone(db: Db, env: Pick<Env, "APP_BASE_URL">, runId: string, actor: Actor): Promise<string> {
+export async function finalizeRunIfDone(
+  db: Db,
+  env: Pick<Env, "APP_BASE_URL" | "PAYOUT_TIMEZONE">,
+  runId: string,
+  actor: Actor,
+): Promise<string> {
   const status = await db.transaction(async (tx) => {
     const [run] = await queryRows<{ status: string; cycle_key: string; started_at: string }>(
       tx,
@@ -92,13 +106,18 @@ export async function finalizeRunIfDone(db: Db, env: Pick<Env, "APP_BASE_URL">, 
         aggregateType: "payout_run",
         aggregateId: runId,
         dedupeKey: `run_failures:${runId}:${code}`,
-        payload: { text: `Payout run ${run.cycle_key}: ${n} payout(s) failed with ${code}. ${statusUrl}`, runId, code, count: n },
+        payload: {
+          text: `Payout run ${run.cycle_key}: ${n} payout(s) failed with ${code}. ${statusUrl}`,
+          runId,
+          code,
+          count: n,
+        },
       });
     }
     return next;
   });
   if (status === "completed" || status === "completed_with_failures") {
-    cronCheckIn(PAYOUT_RUN_MONITOR, status === "completed" ? "ok" : "error");
+    cronCheckIn(env, PAYOUT_RUN_MONITOR, status === "completed" ? "ok" : "error");
   }
   return status;
 }
