@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import type { Env } from "../env";
 import { toCents } from "../money";
+import { CursorError, decodeCursor, encodeCursor, isUuid } from "../schemas/common";
 import { latestCycle } from "./cycle";
 import { runTotals } from "./finish";
 import { isPayoutsPaused } from "./pause";
@@ -11,27 +12,22 @@ import { planRowsSql } from "./plan-sql";
 
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 
-// Keyset cursors: (timestamp as Postgres prints it, id). The text form keeps microseconds, which an
-// ISO string would drop, and the id breaks ties between rows written in one transaction.
-function encodeCursor(at: unknown, id: unknown): string {
-  return Buffer.from(JSON.stringify([String(at), String(id)])).toString("base64url");
-}
-function decodeCursor(cursor: string | null | undefined): [string, string] | null {
-  if (!cursor) return null;
+// Keyset cursors (lib/schemas/common.ts) carry the timestamp as Postgres prints it: the text form
+// keeps microseconds, which a JS Date would drop, and the id breaks ties within one transaction.
+// A cursor this module did not hand out reads as the first page.
+function afterCursor(cursor: string | null | undefined): [string, string] | null {
   try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(value) && value.length === 2 && !Number.isNaN(Date.parse(value[0])) && /^[0-9a-f-]{36}$/i.test(value[1])) {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // fall through: a malformed cursor reads as the first page
+    const c = decodeCursor(cursor ?? undefined);
+    return c ? [c.createdAt, c.id] : null;
+  } catch (error) {
+    if (error instanceof CursorError) return null;
+    throw error;
   }
-  return null;
 }
 
 /** The status endpoint's body, or null for an unknown run. */
 export async function getRunStatus(db: Db, runId: string) {
-  if (!/^[0-9a-f-]{36}$/i.test(runId)) return null;
+  if (!isUuid(runId)) return null;
   const [run] = await queryRows<Record<string, unknown>>(db, sql`select * from payout_runs where id = ${runId}`);
   if (!run) return null;
   const totals = await runTotals(db, runId);
@@ -75,7 +71,7 @@ export async function getRunStatus(db: Db, runId: string) {
 /** Newest runs first; `cursor` is the previous page's `nextCursor`. */
 export async function listRuns(db: Db, input: { limit?: number; cursor?: string | null } = {}) {
   const limit = Math.min(input.limit ?? 20, 100);
-  const after = decodeCursor(input.cursor);
+  const after = afterCursor(input.cursor);
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`select id, cycle_key, status, dry_run, trigger, started_at, started_at::text as cursor_at, finished_at, totals
@@ -94,13 +90,13 @@ export async function listRuns(db: Db, input: { limit?: number; cursor?: string 
     totals: r.totals,
   }));
   const last = rows[limit - 1];
-  return { runs: page, nextCursor: rows.length > limit && last ? encodeCursor(last.cursor_at, last.id) : null };
+  return { runs: page, nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: String(last.cursor_at), id: String(last.id) }) : null };
 }
 
 /** A payee's payouts, newest first; `cursor` is the previous page's `nextCursor`. */
 export async function listPayeePayouts(db: Db, payeeId: string, input: { limit?: number; cursor?: string | null } = {}) {
   const limit = Math.min(input.limit ?? 20, 100);
-  const after = decodeCursor(input.cursor);
+  const after = afterCursor(input.cursor);
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`select p.id, p.run_id, r.cycle_key, p.status, p.amount_cents, p.currency, p.skip_reason, p.failure_code,
@@ -125,7 +121,7 @@ export async function listPayeePayouts(db: Db, payeeId: string, input: { limit?:
     createdAt: iso(r.created_at),
   }));
   const last = rows[limit - 1];
-  return { payouts: page, nextCursor: rows.length > limit && last ? encodeCursor(last.cursor_at, last.id) : null };
+  return { payouts: page, nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: String(last.cursor_at), id: String(last.id) }) : null };
 }
 
 /** Success rate, failures, totals paid, time from run start to paid, onboarding rate over `days`. */
