@@ -8,3 +8,9 @@ export type Actor =
 
 export const systemActor = (job: string): Actor => ({ type: "system", id: job, role: "system" });
 export const webhookActor = (eventId: string): Actor => ({ type: "webhook", id: eventId, role: "system" });
+export const userActor = (user: { id: string; role: Role; payeeId?: string | null }): Actor => ({
+  type: "user",
+  id: user.id,
+  role: user.role,
+  payeeId: user.payeeId ?? null,
+});

@@ -5,6 +5,7 @@ import { type Actor, systemActor } from "../actor";
 import { authenticateInternal, type InternalCaller, publicUrl } from "../auth/internal";
 import { type Env, getEnv } from "../env";
 import { LedgerError } from "../ledger/errors";
+import { CursorError } from "../schemas/common";
 import { log, reportError } from "../observability/log";
 import { ApiError } from "./errors";
 import { errorResponse } from "./respond";
@@ -56,6 +57,7 @@ export function toErrorResponse(error: unknown, where: string) {
   if (error instanceof ZodError) {
     return errorResponse(new ApiError("bad_request", error.issues.map((i) => i.message).join("; "), error.issues));
   }
+  if (error instanceof CursorError) return errorResponse(new ApiError("bad_request", error.message));
   if (error instanceof LedgerError) {
     return errorResponse(new ApiError("conflict", error.message, { ledger: error.code, ...error.details }));
   }

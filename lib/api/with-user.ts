@@ -1,10 +1,9 @@
 import type { NextRequest } from "next/server";
 import { type Db, getDb } from "../../db/client";
-import type { Actor } from "../actor";
+import { type Actor, userActor } from "../actor";
 import { boundPayeeId } from "../auth/payee-binding";
 import { type AuthUser, type UserRole, verifyAccessToken } from "../auth/user";
 import { getEnv } from "../env";
-import { CursorError } from "../schemas/common";
 import { ApiError } from "./errors";
 import { type RequestContext, type RouteContext, type RouteParams, readRawBody, toErrorResponse } from "./handler";
 import { errorResponse } from "./respond";
@@ -41,7 +40,6 @@ export function withUser<P extends RouteParams = Record<string, never>>(
       const db = await getDb();
       const user = verified.role === "payee" ? await bindPayee(db, verified) : verified;
       const rawBody = await readRawBody(req);
-      const actor: Actor = { type: "user", id: user.id, role: user.role, payeeId: user.payeeId };
       return await handler({
         req,
         url: new URL(req.url),
@@ -50,10 +48,9 @@ export function withUser<P extends RouteParams = Record<string, never>>(
         db,
         env,
         user,
-        actor,
+        actor: userActor(user),
       });
     } catch (error) {
-      if (error instanceof CursorError) return errorResponse(new ApiError("bad_request", error.message));
       return toErrorResponse(error, where);
     }
   };

@@ -3,7 +3,7 @@ import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { WebSocket } from "ws";
 import { getDb } from "../../db/client";
-import type { Actor } from "../actor";
+import { type Actor, userActor } from "../actor";
 import { findDemoUser } from "../demo/users";
 import { type Env, getEnv } from "../env";
 import { boundPayeeId } from "./payee-binding";
@@ -67,7 +67,7 @@ export async function getSessionUser(): Promise<SessionUser | null> {
     verified.role === "payee" && !verified.payeeId
       ? { ...verified, payeeId: await boundPayeeId(await getDb(), verified) }
       : verified;
-  return { ...user, actor: { type: "user", id: user.id, role: user.role, payeeId: user.payeeId } };
+  return { ...user, actor: userActor(user) };
 }
 
 /** Where a signed-in user lands by default. */
@@ -113,7 +113,7 @@ export async function signInAsDemoUser(userId: string): Promise<SessionUser> {
     maxAge: LOCAL_SESSION_SECONDS,
   });
   const user: AuthUser = { id: demo.id, role: demo.role as UserRole, payeeId: demo.payeeId, email: demo.email };
-  return { ...user, actor: { type: "user", id: user.id, role: user.role, payeeId: user.payeeId } };
+  return { ...user, actor: userActor(user) };
 }
 
 export async function signOut(): Promise<void> {
@@ -135,5 +135,5 @@ export async function signInWithPassword(email: string, password: string): Promi
   if (error || !data.session) throw new Error("Email or password is wrong.");
   const verified = await verifyAccessToken(data.session.access_token, env);
   if (!verified) throw new Error("This account has no Payrun role yet; ask an admin to grant one.");
-  return { ...verified, actor: { type: "user", id: verified.id, role: verified.role, payeeId: verified.payeeId } };
+  return { ...verified, actor: userActor(verified) };
 }
