@@ -1,6 +1,7 @@
 import { createServerClient } from "@supabase/ssr";
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
+import { cache } from "react";
 import { WebSocket } from "ws";
 import { getDb } from "../../db/client";
 import { type Actor, userActor } from "../actor";
@@ -50,8 +51,11 @@ async function supabaseAccessToken(env: Env): Promise<string | null> {
   return data.session?.access_token ?? null;
 }
 
-/** The signed-in user, verified, or null. A payee is bound to its payees row. */
-export async function getSessionUser(): Promise<SessionUser | null> {
+/**
+ * The signed-in user, verified, or null. A payee is bound to its payees row. Cached per request
+ * (React `cache`): a layout and its page both ask, and the token is verified once.
+ */
+export const getSessionUser = cache(async (): Promise<SessionUser | null> => {
   const env = getEnv();
   let token: string | null;
   if (env.authMode === "supabase") {
@@ -68,7 +72,7 @@ export async function getSessionUser(): Promise<SessionUser | null> {
       ? { ...verified, payeeId: await boundPayeeId(await getDb(), verified) }
       : verified;
   return { ...user, actor: userActor(user) };
-}
+});
 
 /** Where a signed-in user lands by default. */
 export function homeFor(role: UserRole): string {

@@ -3,7 +3,6 @@ import type { ConnectedAccount } from "../../db/schema";
 import { findConnectedAccount } from "../accounts";
 import type { Env } from "../env";
 import { payeeBalances } from "../ledger";
-import { isPayoutsPaused } from "../payouts/pause";
 import { listPayeePayouts, previewPayeePayout } from "../payouts/queries";
 import { listPayeeLedgerHistory } from "./ledger-history";
 import { nextCycleAt } from "./next-payout";
@@ -28,10 +27,10 @@ export async function loadPayeeDashboard(
   options: { historyCursor?: string | null; payoutsCursor?: string | null; now?: Date } = {},
 ) {
   const now = options.now ?? new Date();
-  const [balances, account, paused, preview, payouts, history] = await Promise.all([
+  // The preview says "paused" itself when payouts are paused; no separate read of the flag.
+  const [balances, account, preview, payouts, history] = await Promise.all([
     section("balances", () => payeeBalances(db, payeeId)),
     section("account", () => findConnectedAccount(db, payeeId)),
-    section("paused", () => isPayoutsPaused(db, env)),
     section("preview", () => previewPayeePayout(db, env, payeeId)),
     section("payouts", () => listPayeePayouts(db, payeeId, { limit: 10, cursor: options.payoutsCursor ?? undefined })),
     section("history", () => listPayeeLedgerHistory(db, payeeId, { limit: 25, cursor: options.historyCursor })),
@@ -40,7 +39,6 @@ export async function loadPayeeDashboard(
     balances,
     account,
     onboarding: account.ok ? onboardingStatus(account.data) : null,
-    paused,
     preview,
     payouts,
     history,
