@@ -48,14 +48,24 @@ const zeroDecimal = new Set([
   "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
 ]);
 
-/** "$1,234.50" for display. Zero-decimal currencies (JPY, ...) have no minor unit. */
+/**
+ * "$1,234.50" for display. Zero-decimal currencies (JPY, ...) have no minor unit. The decimal string
+ * is built from integers and handed to Intl as a string, so no amount passes through a float.
+ */
 export function formatMoney(amountCents: number, currency: string, locale = "en-US"): string {
-  const digits = zeroDecimal.has(currency.toLowerCase()) ? 0 : 2;
-  const major = digits === 0 ? amountCents : amountCents / 100;
-  return new Intl.NumberFormat(locale, {
-    style: "currency",
-    currency: currency.toUpperCase(),
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  }).format(major);
+  const code = currency.toUpperCase();
+  const negative = amountCents < 0;
+  const abs = Math.abs(amountCents);
+  const decimal = zeroDecimal.has(currency.toLowerCase())
+    ? String(abs)
+    : `${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
+  try {
+    // Intl accepts a decimal string exactly (no conversion through a float).
+    const text = new Intl.NumberFormat(locale, { style: "currency", currency: code }).format(
+      decimal as unknown as number,
+    );
+    return negative ? `-${text}` : text;
+  } catch {
+    return `${negative ? "-" : ""}${decimal} ${code}`;
+  }
 }

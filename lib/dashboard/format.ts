@@ -1,23 +1,9 @@
-// Display helpers shared by the pages. Money stays integer cents until the last moment: the
-// decimal string is built from integers and handed to Intl as a string (no float rounding).
-
-const ZERO_DECIMAL = new Set(["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"]);
+// Display helpers shared by the pages. Money goes through lib/money.ts formatMoney (integer cents to
+// a decimal string, never a float).
+import { formatMoney } from "../money";
 
 export function formatCents(cents: number, currency: string): string {
-  const code = currency.toUpperCase();
-  const negative = cents < 0;
-  const abs = Math.abs(cents);
-  const decimal = ZERO_DECIMAL.has(currency.toLowerCase())
-    ? String(abs)
-    : `${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
-  try {
-    const format = new Intl.NumberFormat("en-US", { style: "currency", currency: code });
-    // Intl accepts a decimal string exactly (no conversion through a float).
-    const text = format.format(decimal as unknown as number);
-    return negative ? `-${text}` : text;
-  } catch {
-    return `${negative ? "-" : ""}${decimal} ${code}`;
-  }
+  return formatMoney(cents, currency);
 }
 
 export function formatDate(value: Date | string | null | undefined, timeZone = "UTC"): string {
