@@ -7,7 +7,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -18,13 +17,14 @@ import { issueLocalToken } from "../auth/user";
 import { loadPayeeDashboard } from "../dashboard/payee";
 import { DEMO_USERS } from "../demo/users";
 import { loadEnv } from "../env";
+import { freePort, waitForHttp } from "./dev-server";
 import { postLedgerTransactions } from "../ledger";
 import type { PostingInput } from "../ledger/types";
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
 const TARGET_MS = 200;
-const ROOT = path.resolve(import.meta.dirname, "..");
+const ROOT = path.resolve(import.meta.dirname, "../..");
 
 type Scratch = { handle: DbHandle; appEnv: Record<string, string>; drop(): Promise<void> };
 
@@ -121,17 +121,6 @@ function stats(samples: number[]) {
 
 const fmt = (s: ReturnType<typeof stats>) => `p50 ${s.p50.toFixed(1)} ms  p95 ${s.p95.toFixed(1)} ms  max ${s.max.toFixed(1)} ms`;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
-
 async function measureHttp(appEnv: Record<string, string>, token: string): Promise<ReturnType<typeof stats> | null> {
   if (!existsSync(path.join(ROOT, ".next", "BUILD_ID"))) {
     console.log("next start: skipped (no build; run `npm run build` first)");
@@ -146,14 +135,7 @@ async function measureHttp(appEnv: Record<string, string>, token: string): Promi
   try {
     const url = `http://127.0.0.1:${port}/dashboard`;
     const get = () => fetch(url, { headers: { cookie: `payrun_session=${token}` }, redirect: "manual" });
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/sign-in`)).ok) break;
-      } catch {}
-      if (Date.now() > deadline) throw new Error("next start did not come up");
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    await waitForHttp(`http://127.0.0.1:${port}/sign-in`, { timeoutMs: 60_000, child, ready: (res) => res.ok });
     const warm = await get();
     if (warm.status !== 200) throw new Error(`GET /dashboard answered ${warm.status}`);
     await warm.text();

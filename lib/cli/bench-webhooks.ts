@@ -3,10 +3,8 @@
 // with autocannon; in the same run, the same load at a bare handler that only verifies the signature and
 // stores the event (the floor). Prints events/s, p50 and p99 of both and the ratio.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import Stripe from "stripe";
@@ -15,6 +13,7 @@ import { connectPostgres, migrateDb, queryRows } from "../../db/client";
 import { connectedAccounts, payees } from "../../db/schema";
 import { storeStripeEvent } from "../webhooks/store";
 import { verifyStripeSignature } from "../webhooks/verify";
+import { buildIsStale, waitForHttp } from "./dev-server";
 
 type AutocannonResult = {
   requests: { average: number; total: number };
@@ -141,40 +140,11 @@ async function load(url: string, types: string[], seconds: number, connections: 
   });
 }
 
-async function waitFor(url: string, timeoutMs: number) {
-  const start = Date.now();
-  while (Date.now() - start < timeoutMs) {
-    try {
-      const res = await fetch(url, { method: "POST", body: "{}" });
-      if (res.status === 400) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-function newestMtime(dirs: string[]): number {
-  let newest = 0;
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else newest = Math.max(newest, statSync(full).mtimeMs);
-    }
-  };
-  for (const d of dirs) walk(d);
-  return newest;
-}
-
 async function main() {
   if (args["floor-server"]) return runFloorServer(Number(args.port), process.env.DATABASE_URL!);
 
   const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
-  const buildId = ".next/BUILD_ID";
-  if (!existsSync(buildId) || statSync(buildId).mtimeMs < newestMtime(["app", "lib", "db"])) {
+  if (buildIsStale()) {
     console.info("building (next build)...");
     const build = (...extra: string[]) =>
       spawnSync("flock", ["/tmp/payrun-next-build.lock", "npx", "next", "build", ...extra], { stdio: "inherit", env });
@@ -222,7 +192,9 @@ async function main() {
     );
     const appUrl = `http://127.0.0.1:${appPort}/webhooks/stripe`;
     const floorUrl = `http://127.0.0.1:${floorPort}/webhooks/stripe`;
-    await Promise.all([waitFor(appUrl, 120_000), waitFor(floorUrl, 60_000)]);
+    // Both servers answer an unsigned POST with 400 once they are up.
+    const up = { init: { method: "POST", body: "{}" }, ready: (res: Response) => res.status === 400 };
+    await Promise.all([waitForHttp(appUrl, { timeoutMs: 120_000, ...up }), waitForHttp(floorUrl, { timeoutMs: 60_000, ...up })]);
 
     const types = args.mix!.split(",").map((t) => t.trim());
     const seconds = Number(args.duration);

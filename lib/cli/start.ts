@@ -6,9 +6,9 @@
 // Pass --dev to run `next dev` instead of building.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import path from "node:path";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { EnvError, loadEnv } from "../env";
+import { buildIsStale, waitForHttp } from "./dev-server";
 
 const dev = process.argv.includes("--dev");
 const port = Number(process.env.PORT ?? 3000);
@@ -66,25 +66,8 @@ async function shutdown(code = 0) {
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
-function newestSourceMtime(dirs: string[]): number {
-  let newest = 0;
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else newest = Math.max(newest, statSync(full).mtimeMs);
-    }
-  };
-  for (const dir of dirs) walk(dir);
-  for (const file of ["package.json", "next.config.ts"]) if (existsSync(file)) newest = Math.max(newest, statSync(file).mtimeMs);
-  return newest;
-}
-
 if (!dev) {
-  const buildId = ".next/BUILD_ID";
-  const stale = !existsSync(buildId) || statSync(buildId).mtimeMs < newestSourceMtime(["app", "lib", "db"]);
-  if (stale) {
+  if (buildIsStale()) {
     console.info("[payrun] building (next build)...");
     const build = spawnSync("npx", ["next", "build"], { stdio: "inherit", env: childEnv });
     if (build.status !== 0) process.exit(build.status ?? 1);
@@ -117,7 +100,7 @@ const next = spawn("npx", ["next", dev ? "dev" : "start", "-p", String(port)], {
 children.push(next);
 next.on("exit", (code) => void shutdown(code ?? 0));
 
-await waitForHttp(`${appUrl}/`, 120_000);
+await waitForHttp(`${appUrl}/`, { timeoutMs: 120_000, child: next });
 
 if (env.schedulerMode === "local") {
   const { scheduleDefinitions, startLocalScheduler } = await import("../scheduler");
@@ -139,17 +122,3 @@ Payrun is running on ${appUrl}
   curl -s -X POST -H "X-Cron-Secret: ${env.CRON_SECRET_KEY}" -H "content-type: application/json" \\
        -d '{"dryRun":true}' ${appUrl}/internal/payouts/run
 `);
-
-async function waitForHttp(url: string, timeoutMs: number) {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    try {
-      const res = await fetch(url);
-      if (res.status < 500) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs / 1000}s`);
-}

@@ -1,13 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
 import { connectPostgres, type DbHandle, migrateDb, openPglite } from "../../../db/client";
 import { seedDemo } from "../../../lib/demo/seed";
+import { buildIsStale, freePort, waitForHttp } from "../../../lib/cli/dev-server";
 import { loadEnv } from "../../../lib/env";
 import { createStripeClient } from "../../../lib/stripe/client";
 import { createStripeGateway } from "../../../lib/stripe/gateway";
@@ -44,25 +44,8 @@ function ensureChromium() {
   });
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
 function ensureBuild() {
-  const buildId = path.join(ROOT, ".next", "BUILD_ID");
-  const sources = Math.max(
-    ...["app", "lib", "db"].map((d) => newestMtime(path.join(ROOT, d))),
-    ...["next.config.ts", "package.json", "instrumentation.ts"].map((f) =>
-      existsSync(path.join(ROOT, f)) ? statSync(path.join(ROOT, f)).mtimeMs : 0,
-    ),
-  );
-  if (existsSync(buildId) && statSync(buildId).mtimeMs >= sources) {
+  if (!buildIsStale(ROOT)) {
     log("production build is up to date");
     return;
   }
@@ -71,17 +54,6 @@ function ensureBuild() {
     cwd: ROOT,
     stdio: "inherit",
     env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
   });
 }
 
@@ -126,19 +98,6 @@ async function scratchDatabase(): Promise<ScratchDb> {
       },
     };
   }
-}
-
-async function waitForServer(url: string, child: ChildProcess, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}`);
-    try {
-      const res = await fetch(url, { redirect: "manual" });
-      if (res.status < 500) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`next start did not answer at ${url} within ${timeoutMs} ms`);
 }
 
 export default async function setup(project: TestProject) {
@@ -209,7 +168,7 @@ export default async function setup(project: TestProject) {
       if (process.env.E2E_VERBOSE) process.stdout.write(`[next] ${d}`);
     });
     child.stderr?.on("data", (d: Buffer) => process.stderr.write(`[next] ${d}`));
-    await waitForServer(`${baseUrl}/sign-in`, child);
+    await waitForHttp(`${baseUrl}/sign-in`, { timeoutMs: 60_000, child });
     log("app is up");
   } catch (error) {
     await teardown();
