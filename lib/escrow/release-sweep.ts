@@ -14,6 +14,11 @@ export const HOLD_RETRY_DELAY_MS = 60 * 60_000;
  * and are ended by the dispute webhooks. One transaction per batch, rows claimed FOR UPDATE SKIP
  * LOCKED; each hold in its own savepoint so one bad hold cannot block the rest.
  */
+/** Holds the sweep may release now: the one condition both the claim and the count use. */
+const dueHolds = (now: Date) =>
+  sql`status = 'active' and release_at <= ${now.toISOString()}::timestamptz
+      and (lease_expires_at is null or lease_expires_at < ${now.toISOString()}::timestamptz)`;
+
 export const escrowReleasesSweep: SweepDefinition = {
   name: "escrow-releases",
   async step(db, ctx) {
@@ -23,9 +28,7 @@ export const escrowReleasesSweep: SweepDefinition = {
         .from(escrowHolds)
         .where(
           sql`${escrowHolds.id} in (
-            select id from escrow_holds
-            where status = 'active' and release_at <= ${ctx.now.toISOString()}::timestamptz
-              and (lease_expires_at is null or lease_expires_at < ${ctx.now.toISOString()}::timestamptz)
+            select id from escrow_holds where ${dueHolds(ctx.now)}
             order by release_at, id limit ${ctx.batchSize} for update skip locked)`,
         );
       const step: SweepStep = { claimed: due.length, processed: 0, skipped: 0, failed: 0 };
@@ -54,12 +57,9 @@ export const escrowReleasesSweep: SweepDefinition = {
     });
   },
   async remaining(db, ctx) {
-    const now = ctx.now.toISOString();
     const [row] = await queryRows<{ n: string | number }>(
       db,
-      sql`select count(*) as n from escrow_holds
-          where status = 'active' and release_at <= ${now}::timestamptz
-            and (lease_expires_at is null or lease_expires_at < ${now}::timestamptz)`,
+      sql`select count(*) as n from escrow_holds where ${dueHolds(ctx.now)}`,
     );
     return Number(row?.n ?? 0);
   },

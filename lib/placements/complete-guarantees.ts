@@ -6,6 +6,10 @@ import { enqueueOutbox } from "../outbox";
 import type { SweepDefinition } from "../sweeps/types";
 import { placementStatusChanged } from "./events";
 
+/** Active placements whose guarantee has passed: the one condition both the claim and the count use. */
+const expiredGuarantees = (now: Date) =>
+  sql`status = 'active' and guarantee_expires_at <= ${now.toISOString()}::timestamptz`;
+
 /**
  * complete-expired-guarantees: active placements whose guarantee has ended become
  * `guarantee_completed`. One transaction per batch: the claim (FOR UPDATE SKIP LOCKED, so a second
@@ -16,14 +20,12 @@ export const completeExpiredGuarantees: SweepDefinition = {
   name: "complete-expired-guarantees",
   async step(db, ctx) {
     return db.transaction(async (tx) => {
-      const now = ctx.now.toISOString();
       const completed = await tx
         .update(placements)
         .set({ status: "guarantee_completed", statusChangedAt: ctx.now, updatedAt: ctx.now })
         .where(
           sql`${placements.id} in (
-            select id from placements
-            where status = 'active' and guarantee_expires_at <= ${now}::timestamptz
+            select id from placements where ${expiredGuarantees(ctx.now)}
             order by guarantee_expires_at, id
             limit ${ctx.batchSize}
             for update skip locked)`,
@@ -73,8 +75,7 @@ export const completeExpiredGuarantees: SweepDefinition = {
   async remaining(db, ctx) {
     const [row] = await queryRows<{ n: string | number }>(
       db,
-      sql`select count(*) as n from placements
-          where status = 'active' and guarantee_expires_at <= ${ctx.now.toISOString()}::timestamptz`,
+      sql`select count(*) as n from placements where ${expiredGuarantees(ctx.now)}`,
     );
     return Number(row?.n ?? 0);
   },

@@ -36,15 +36,21 @@ export function createPlacementInvoicesSweep(gateway: StripeGateway): SweepDefin
     async remaining(db, ctx) {
       const [row] = await queryRows<{ n: string | number }>(
         db,
-        sql`select (select count(*) from placements p where p.status = 'guarantee_completed'
-                      and not exists (select 1 from placement_invoices i where i.placement_id = p.id))
-                 + (select count(*) from placement_invoices where status = 'creating'
-                      and (lease_expires_at is null or lease_expires_at < ${ctx.now.toISOString()}::timestamptz)) as n`,
+        sql`select (select count(*) from placements p where ${placementsWithoutInvoice})
+                 + (select count(*) from placement_invoices where ${unfinishedRows(ctx.now.toISOString())}) as n`,
       );
       return Number(row?.n ?? 0);
     },
   };
 }
+
+// What the sweep has to do, each written once and used by both the claim and the count:
+// rows whose Stripe calls are unfinished (a crash or a failure left them "creating", lease over) ...
+const unfinishedRows = (nowIso: string) =>
+  sql`status = 'creating' and (lease_expires_at is null or lease_expires_at < ${nowIso}::timestamptz)`;
+// ... and completed placements that have no invoice row yet.
+const placementsWithoutInvoice = sql`p.status = 'guarantee_completed'
+  and not exists (select 1 from placement_invoices i where i.placement_id = p.id)`;
 
 /** The invoice description, from the placement at the moment the row is made (then frozen on the row). */
 const descriptionSql = sql`'Placement fee' || coalesce(': ' || nullif(p.candidate_name, ''), '') || ' (placement ' || p.id || ')'`;
@@ -74,8 +80,7 @@ async function claimInvoicesToCreate(
             updated_at = ${nowIso}::timestamptz
           from placements p
           where p.id = i.placement_id and i.id in (
-            select id from placement_invoices
-            where status = 'creating' and (lease_expires_at is null or lease_expires_at < ${nowIso}::timestamptz)
+            select id from placement_invoices where ${unfinishedRows(nowIso)}
             order by created_at limit ${limit} for update skip locked)
           returning i.id`,
     );
@@ -93,8 +98,7 @@ async function claimInvoicesToCreate(
                 from (select gen_random_uuid() as id, p.id as placement_id, p.fee_cents, p.currency,
                         p.client_stripe_customer_id as customer, ${descriptionSql} as description
                       from placements p
-                      where p.status = 'guarantee_completed'
-                        and not exists (select 1 from placement_invoices i where i.placement_id = p.id)
+                      where ${placementsWithoutInvoice}
                       order by p.status_changed_at, p.id
                       limit ${room}) x
                 on conflict (placement_id) do nothing
