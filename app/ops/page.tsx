@@ -19,7 +19,7 @@ export default async function OpsOverviewPage({ searchParams }: { searchParams: 
   const user = await requirePageUser(["platform_admin", "finance"], "/ops");
   const canAct = user.role === "platform_admin";
   const data = await loadOpsOverview(await getDb(), getEnv());
-  const stuck = data.health.ok && "stuckRuns" in data.health.data ? data.health.data.stuckRuns : [];
+  const stuck = data.stuckRuns.ok ? data.stuckRuns.data : [];
 
   return (
     <>
@@ -41,7 +41,7 @@ export default async function OpsOverviewPage({ searchParams }: { searchParams: 
           </ul>
         </div>
       ) : null}
-      {!data.health.ok ? <ErrorState title="Health check failed." error={data.health.error} /> : null}
+      {!data.stuckRuns.ok ? <ErrorState title="Stuck runs could not be read." error={data.stuckRuns.error} /> : null}
       <div className="grid-2">
         <PausePanel pause={data.pause} canAct={canAct} />
         {canAct ? <TriggerRunPanel /> : null}
