@@ -5,8 +5,7 @@ import { getDb } from "@/db/client";
 import { createConnectedAccountForPayee, createDashboardLoginLink, createOnboardingLink } from "@/lib/accounts";
 import { requireActionUser } from "@/lib/auth/session";
 import { getEnv } from "@/lib/env";
-import { getStripe } from "@/lib/stripe/client";
-import { createStripeGateway } from "@/lib/stripe/gateway";
+import { getStripeGateway } from "@/lib/stripe/client";
 
 // Payee actions. Each re-checks the session on the server and acts only on the caller's own payee:
 // the payee id never comes from the form.
@@ -24,7 +23,7 @@ export async function setUpPayoutsAction(): Promise<void> {
   const db = await getDb();
   let url: string;
   try {
-    const gateway = createStripeGateway(getStripe());
+    const gateway = getStripeGateway();
     await createConnectedAccountForPayee(db, gateway, payeeId);
     const base = env.APP_BASE_URL;
     ({ url } = await createOnboardingLink(db, gateway, payeeId, {
@@ -43,7 +42,7 @@ export async function updateBankDetailsAction(): Promise<void> {
   const db = await getDb();
   let url: string;
   try {
-    ({ url } = await createDashboardLoginLink(db, createStripeGateway(getStripe()), payeeId));
+    ({ url } = await createDashboardLoginLink(db, getStripeGateway(), payeeId));
   } catch (error) {
     redirect(`/dashboard?error=${encodeURIComponent(`Could not open your Stripe dashboard: ${(error as Error).message}`)}`);
   }

@@ -4,8 +4,7 @@
 import { parseArgs } from "node:util";
 import { closeAppDb, getDb } from "../../db/client";
 import { getEnv } from "../env";
-import { getStripe } from "../stripe/client";
-import { createStripeGateway } from "../stripe/gateway";
+import { getStripeGateway } from "../stripe/client";
 import { backfillStripeEvents } from "../webhooks/backfill";
 import { appWebhookDeps } from "../webhooks/deps";
 
@@ -31,7 +30,7 @@ async function main() {
   const until = parseDate("until", values.until, new Date());
   const env = getEnv();
   const db = await getDb();
-  const gateway = createStripeGateway(getStripe());
+  const gateway = getStripeGateway();
   try {
     const result = await backfillStripeEvents(db, gateway, {
       since,

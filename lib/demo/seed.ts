@@ -12,8 +12,8 @@ import { percentOf } from "../money";
 import { cycleFor, latestCycle } from "../payouts/cycle";
 import { continuePayoutRun, triggerPayoutRun } from "../payouts/run";
 import { createPlacement } from "../placements/crud";
-import { getStripe } from "../stripe/client";
-import { createStripeGateway, type StripeGateway } from "../stripe/gateway";
+import { getStripeGateway } from "../stripe/client";
+import type { StripeGateway } from "../stripe/gateway";
 import type { StripeSimulator } from "../stripe/simulator";
 import { backfillStripeEvents } from "../webhooks/backfill";
 import { DEMO_PAYEE_ID, DEMO_USERS } from "./users";
@@ -97,7 +97,7 @@ export async function seedDemoIfEmpty(env: Env, options: { simulator?: DemoSimul
       return false;
     }
     console.info("[payrun] seeding demo data (payees, earnings, one completed payout run)...");
-    const summary = await seedDemo(db, env, createStripeGateway(getStripe()), options.simulator);
+    const summary = await seedDemo(db, env, getStripeGateway(), options.simulator);
     console.info(`[payrun] demo data ready: ${summary}`);
     return true;
   } finally {

@@ -1,6 +1,5 @@
 import { classifyStripeError, StripeGatewayError } from "../stripe/errors";
-import { createStripeGateway } from "../stripe/gateway";
-import { getStripe } from "../stripe/client";
+import { getStripeGateway } from "../stripe/client";
 
 // The part of the Stripe gateway (lib/stripe/gateway.ts) the payout run uses. A structural type, so
 // the real gateway fits it and the run does not depend on the rest of the gateway.
@@ -54,5 +53,5 @@ export function classifyPayoutError(error: unknown): ClassifiedError {
 
 /** The app's gateway (real Stripe, test mode or the simulator, from configuration). */
 export function getPayoutGateway(): PayoutGateway {
-  return createStripeGateway(getStripe());
+  return getStripeGateway();
 }

@@ -1,5 +1,6 @@
 import Stripe from "stripe";
 import { getEnv } from "../env";
+import { createStripeGateway, type StripeGateway } from "./gateway";
 
 /** The API version the stripe 23.1.0 SDK is built for; pinned so an SDK upgrade never changes it silently. */
 export const STRIPE_API_VERSION = "2026-10-28.endive" satisfies Stripe.LatestApiVersion;
@@ -46,6 +47,7 @@ export function resolveStripeTarget(): { secretKey: string; apiBaseUrl: string |
 }
 
 let memoized: Stripe | undefined;
+let memoizedGateway: StripeGateway | undefined;
 
 /** The process's SDK client, built once from configuration. */
 export function getStripe(): Stripe {
@@ -53,7 +55,14 @@ export function getStripe(): Stripe {
   return memoized;
 }
 
-/** Tests that change configuration call this so the next getStripe() rebuilds the client. */
+/** The process's gateway over that client: what the app's routes, sweeps, actions and scripts use. */
+export function getStripeGateway(): StripeGateway {
+  if (!memoizedGateway) memoizedGateway = createStripeGateway(getStripe());
+  return memoizedGateway;
+}
+
+/** Tests that change configuration call this so the next getStripe()/getStripeGateway() rebuild. */
 export function resetStripeClient(): void {
   memoized = undefined;
+  memoizedGateway = undefined;
 }

@@ -4,8 +4,8 @@ import type { Env } from "../env";
 import { log } from "../observability/log";
 import { dispatchInternal } from "../scheduler/dispatch";
 import type { SweepRequest } from "../schemas/sweeps";
-import { getStripe } from "../stripe/client";
-import { createStripeGateway, type StripeGateway } from "../stripe/gateway";
+import { getStripeGateway } from "../stripe/client";
+import type { StripeGateway } from "../stripe/gateway";
 import { invocationBudgetMs } from "../time";
 import { sweepDefinition } from "./registry";
 import { type RunSweepOptions, runSweep } from "./run";
@@ -29,7 +29,7 @@ export async function invokeSweep(
 ): Promise<SweepResult & { continued: boolean }> {
   const definition = sweepDefinition(name, {
     env,
-    gateway: () => options.gateway ?? createStripeGateway(getStripe()),
+    gateway: () => options.gateway ?? getStripeGateway(),
   });
   const result = await runSweep(db, definition, { budgetMs: invocationBudgetMs(env), ...options });
   const step = request.continuation ?? 0;
