@@ -150,6 +150,23 @@ export async function triggerPayoutRun(db: Db, env: Env, input: TriggerInput): P
 }
 
 /**
+ * The run endpoint's work: trigger the cycle's run and, when this caller should execute it, work one
+ * time-budgeted slice (the rest goes to a continuation). The status is the run's after the slice;
+ * `finished` still says whether the run had finished before this call.
+ */
+export async function triggerAndExecutePayoutRun(
+  db: Db,
+  env: Env,
+  gateway: PayoutGateway,
+  input: TriggerInput,
+): Promise<TriggerResult> {
+  const result = await triggerPayoutRun(db, env, input);
+  if (result.kind !== "run" || !result.shouldExecute) return result;
+  const slice = await continuePayoutRun(db, env, gateway, { runId: result.runId, actor: input.actor });
+  return { ...result, status: slice.runStatus ?? result.status };
+}
+
+/**
  * One invocation's share of a run: execute until the time budget, then hand the rest to a
  * continuation (QStash message or local dispatch), deduplicated per run and progress point.
  */

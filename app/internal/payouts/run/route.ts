@@ -3,7 +3,7 @@ import { z } from "zod";
 import { withInternal } from "@/lib/api/handler";
 import { json, parseJsonBody } from "@/lib/api/respond";
 import { getPayoutGateway } from "@/lib/payouts/gateway";
-import { continuePayoutRun, triggerPayoutRun } from "@/lib/payouts/run";
+import { triggerAndExecutePayoutRun } from "@/lib/payouts/run";
 
 export const dynamic = "force-dynamic";
 export const maxDuration = 300;
@@ -18,7 +18,7 @@ const bodySchema = z
 
 export const POST = withInternal(async ({ rawBody, db, env, caller, actor }) => {
   const body = parseJsonBody(bodySchema, rawBody);
-  const result = await triggerPayoutRun(db, env, {
+  const result = await triggerAndExecutePayoutRun(db, env, getPayoutGateway(), {
     ...body,
     trigger: caller.kind === "qstash" ? "schedule" : "manual",
     actor,
@@ -28,12 +28,8 @@ export const POST = withInternal(async ({ rawBody, db, env, caller, actor }) => 
   if (result.kind === "dry_run") {
     return json({ runId: result.runId, cycleKey: result.cycleKey, status: "dry_run", dryRun: true, statusUrl, report: result.report }, 200);
   }
-  let status = result.status;
-  if (result.shouldExecute) {
-    const slice = await continuePayoutRun(db, env, getPayoutGateway(), { runId: result.runId, actor });
-    status = slice.runStatus ?? status;
-  }
   // 200 only when this cycle's run had already finished before this call; a run this call started or
   // went on with is 202, even if it finished within the call (the body's status says so).
-  return json({ runId: result.runId, cycleKey: result.cycleKey, status, statusUrl }, result.finished ? 200 : 202);
+  const { runId, cycleKey, status } = result;
+  return json({ runId, cycleKey, status, statusUrl }, result.finished ? 200 : 202);
 });
