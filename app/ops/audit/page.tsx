@@ -35,13 +35,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const { invalidFilters, result } = await readFilteredList(
     "audit",
     parseFilters(params),
-    (db, query) =>
-      queryAudit(db, {
-        ...query,
-        from: query.from ? new Date(query.from) : undefined,
-        to: query.to ? new Date(query.to) : undefined,
-        before: query.cursor,
-      }),
+    (db, query) => queryAudit(db, query),
     { issuePaths: true },
   );
   const kept = Object.fromEntries(FILTERS.map((f) => [f, params[f]]));

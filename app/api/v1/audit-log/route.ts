@@ -7,12 +7,6 @@ import { auditPageResponse, auditQuery } from "@/lib/schemas/audit";
 export const dynamic = "force-dynamic";
 
 export const GET = withUser({ roles: ["platform_admin", "finance"] }, async ({ db, url }) => {
-  const q = parseQuery(auditQuery, url);
-  const page = await queryAudit(db, {
-    ...q,
-    before: q.cursor,
-    from: q.from ? new Date(q.from) : undefined,
-    to: q.to ? new Date(q.to) : undefined,
-  });
+  const page = await queryAudit(db, parseQuery(auditQuery, url));
   return json(auditPageResponse.parse({ data: page.rows, nextCursor: page.nextCursor }));
 });
