@@ -4,6 +4,7 @@ import path from "node:path";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { inject } from "vitest";
 import { DEMO_USERS } from "../../../lib/demo/users";
+import { CHROMIUM } from "./chromium";
 
 // Debian's chromium driven by playwright-core (never a downloaded browser), a fresh profile per file.
 
@@ -15,7 +16,7 @@ export async function openBrowser(options: { mobile?: boolean } = {}): Promise<S
   // A fresh profile (user data dir) per browser, removed on close.
   const profile = mkdtempSync(path.join(os.tmpdir(), "payrun-e2e-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
+    executablePath: CHROMIUM,
     headless: true,
     args: [
       "--headless",

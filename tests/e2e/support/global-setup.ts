@@ -9,9 +9,11 @@ import { connectPostgres, type DbHandle, migrateDb, openPglite } from "../../../
 import { seedDemo } from "../../../lib/demo/seed";
 import { buildIsStale, freePort, waitForHttp } from "../../../lib/cli/dev-server";
 import { loadEnv } from "../../../lib/env";
-import { createStripeClient } from "../../../lib/stripe/client";
-import { createStripeGateway } from "../../../lib/stripe/gateway";
-import { type StripeSimulator, startStripeSimulator } from "../../../lib/stripe/simulator";
+import { SIMULATOR_SECRET_KEY } from "../../../lib/stripe/client";
+import type { StripeSimulator } from "../../../lib/stripe/simulator";
+import { TEST_DATABASE_URL } from "../../support/pg-urls";
+import { CHROMIUM } from "./chromium";
+import { startTestStripe } from "../../support/stripe";
 
 // One app for the whole e2e project: Debian's chromium (installed here if missing), a production
 // build of the app (rebuilt when sources are newer), the Stripe simulator in this process, a scratch
@@ -19,7 +21,6 @@ import { type StripeSimulator, startStripeSimulator } from "../../../lib/stripe/
 // `next start` on a free port. Tests get the URLs through inject().
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
-export const CHROMIUM = "/usr/bin/chromium";
 const WEBHOOK_SECRET = "whsec_e2e_platform_secret";
 const CONNECT_WEBHOOK_SECRET = "whsec_e2e_connect_secret";
 const CRON_SECRET = `e2e-cron-${randomBytes(12).toString("hex")}`;
@@ -61,7 +62,7 @@ type ScratchDb = { handle: DbHandle; env: Record<string, string>; databaseUrl: s
 
 /** A fresh database on the real Postgres if it answers, else a temp PGlite data dir. */
 async function scratchDatabase(): Promise<ScratchDb> {
-  const serverUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  const serverUrl = TEST_DATABASE_URL;
   const name = `payrun_e2e_${Date.now()}_${randomBytes(3).toString("hex")}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {}, connect_timeout: 3 });
   try {
@@ -122,18 +123,17 @@ export default async function setup(project: TestProject) {
   };
 
   try {
-    simulator = await startStripeSimulator({
-      port: 0,
+    const stripe = await startTestStripe({
       webhookUrl: `${baseUrl}/webhooks/stripe`,
       webhookSecret: WEBHOOK_SECRET,
       connectWebhookSecret: CONNECT_WEBHOOK_SECRET,
       webhookRetryBaseMs: 200,
+      maxNetworkRetries: 2,
     });
+    simulator = stripe.simulator;
+    const gateway = stripe.gateway;
     log(`Stripe simulator at ${simulator.url}`);
     db = await scratchDatabase();
-    const gateway = createStripeGateway(
-      createStripeClient({ secretKey: "sk_test_simulator", apiBaseUrl: simulator.url, maxNetworkRetries: 2 }),
-    );
     // The same demo data a new install gets (lib/demo/seed.ts): five payees, earnings, and a run for
     // the previous cycle in which one payout failed at the bank (account_closed).
     const seedEnv = loadEnv({ NODE_ENV: "test", STRIPE_API_BASE_URL: simulator.url, PAYOUT_TIMEZONE: "UTC" });
@@ -150,7 +150,7 @@ export default async function setup(project: TestProject) {
       NEXT_TELEMETRY_DISABLED: "1",
       ...db.env,
       CRON_SECRET_KEY: CRON_SECRET,
-      STRIPE_SECRET_KEY: "sk_test_simulator",
+      STRIPE_SECRET_KEY: SIMULATOR_SECRET_KEY,
       STRIPE_API_BASE_URL: simulator.url,
       STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       STRIPE_CONNECT_WEBHOOK_SECRET: CONNECT_WEBHOOK_SECRET,
