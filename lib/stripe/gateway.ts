@@ -238,9 +238,6 @@ export function createStripeGateway(stripe: Stripe) {
         ),
       ),
 
-    retrieveTransfer: (id: string): Promise<Stripe.Transfer> =>
-      callStripe("transfers.retrieve", () => stripe.transfers.retrieve(id)),
-
     listTransfers: (input: ListTransfersInput = {}): Promise<Stripe.ApiList<Stripe.Transfer>> =>
       callStripe("transfers.list", () =>
         stripe.transfers.list(
