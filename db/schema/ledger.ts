@@ -63,7 +63,8 @@ export const ledgerTransactions = pgTable(
     // What happened, machine-readable: earning, payout_planned, payout_paid, refund, ...
     kind: text().notNull(),
     description: text().notNull(),
-    payeeId: uuid().references(() => payees.id),
+    // References payees(id), checked per INSERT statement by a trigger (0005_set_based_reference_checks.sql).
+    payeeId: uuid(),
     // Where it came from: a payout, a processor event, a placement, a hold, a user action.
     sourceType: text(),
     sourceId: text(),
@@ -74,11 +75,13 @@ export const ledgerTransactions = pgTable(
   },
   (t) => [
     uniqueIndex("ledger_transactions_idempotency_key_key").on(t.idempotencyKey),
-    // payee history pages: newest first
-    index("ledger_transactions_payee_created_idx").on(t.payeeId, t.createdAt),
     // payee dashboard "earnings and deductions": newest by when the money moved, keyset on (effective_at, id)
     index("ledger_transactions_payee_effective_idx").on(t.payeeId, t.effectiveAt, t.id),
-    index("ledger_transactions_source_idx").on(t.sourceType, t.sourceId),
+    // postings by what caused them (refunds of a charge, ...). Payout postings stay out: they are
+    // found by their idempotency keys (lib/payouts/keys.ts), and planning writes thousands at once.
+    index("ledger_transactions_source_idx")
+      .on(t.sourceType, t.sourceId)
+      .where(sql`${t.sourceType} <> 'payout'`),
     // refunds and disputes find their earning by charge id when the event has no payment intent
     index("ledger_transactions_earning_charge_idx")
       .on(sql`(${t.metadata}->>'charge')`)
@@ -88,19 +91,19 @@ export const ledgerTransactions = pgTable(
 export type LedgerTransaction = typeof ledgerTransactions.$inferSelect;
 
 // Append-only; a trigger refuses UPDATE/DELETE and any statement that leaves a transaction
-// unbalanced per currency (db/migrations/0001_ledger_guards.sql).
+// unbalanced per currency or refers to a missing transaction or account
+// (db/migrations/0001_ledger_guards.sql, 0005_set_based_reference_checks.sql).
 // Sign convention: balance(account) = sum(amount). Money arriving in a bucket is positive, the
 // bucket it came from gets the negative twin, so every transaction sums to zero per currency.
 export const ledgerEntries = pgTable(
   "ledger_entries",
   {
     id: bigserial({ mode: "number" }).primaryKey(),
-    transactionId: uuid()
-      .notNull()
-      .references(() => ledgerTransactions.id),
-    accountId: uuid()
-      .notNull()
-      .references(() => ledgerAccounts.id),
+    // References ledger_transactions(id) and ledger_accounts(id), checked once per INSERT statement
+    // by the guard trigger rather than per row by a FOREIGN KEY (see docs/ARCHITECTURE.md, "Set-based
+    // reference checks"); neither referenced table allows UPDATE or DELETE.
+    transactionId: uuid().notNull(),
+    accountId: uuid().notNull(),
     amount: bigint({ mode: "number" }).notNull(),
     currency: text().notNull(),
     // Denormalised from the transaction so balance-at-cutoff is one index range scan.
@@ -110,7 +113,7 @@ export const ledgerEntries = pgTable(
   (t) => [
     // balance queries: sum(amount) per account, optionally up to a cutoff
     index("ledger_entries_account_effective_idx").on(t.accountId, t.effectiveAt, t.amount),
-    // balance check per transaction in the guard trigger
+    // the entries of a page of transactions (payee ledger history)
     index("ledger_entries_transaction_idx").on(t.transactionId),
     check("ledger_entries_amount_nonzero", sql`${t.amount} <> 0`),
   ],

@@ -13,8 +13,6 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import { createdAt, id, tstz, updatedAt } from "./columns";
-import { ledgerTransactions } from "./ledger";
-import { connectedAccounts, payees } from "./payees";
 
 export const payoutRunStatuses = [
   "planning",
@@ -72,11 +70,13 @@ export const payouts = pgTable(
   "payouts",
   {
     id: id(),
-    runId: uuid().references(() => payoutRuns.id),
-    payeeId: uuid()
-      .notNull()
-      .references(() => payees.id),
-    connectedAccountId: uuid().references(() => connectedAccounts.id),
+    // run_id, payee_id, connected_account_id and ledger_transaction_id reference payout_runs,
+    // payees, connected_accounts and ledger_transactions. Planning inserts thousands of payouts in
+    // one statement, so a trigger checks them once per statement instead of FOREIGN KEYs once per
+    // row (0005_set_based_reference_checks.sql); the referenced rows can never be deleted.
+    runId: uuid(),
+    payeeId: uuid().notNull(),
+    connectedAccountId: uuid(),
     stripeAccountId: text(),
     amountCents: bigint({ mode: "number" }).notNull(),
     currency: text().notNull(),
@@ -97,10 +97,14 @@ export const payouts = pgTable(
     // so a retry must look the object up first instead of sending again.
     firstAttemptAt: tstz(),
     attempts: integer().notNull().default(0),
+    // How many times ops retried this payout after it failed. Each retry is a new generation whose
+    // ledger postings and Stripe idempotency keys carry the number, so a second failure is reversed
+    // again and a second payout is really sent (not answered from Stripe's idempotency cache).
+    retries: integer().notNull().default(0),
     leaseOwner: text(),
     leaseExpiresAt: tstz(),
     // Posting that moved available -> in_transit for this payout.
-    ledgerTransactionId: uuid().references(() => ledgerTransactions.id),
+    ledgerTransactionId: uuid(),
     // Manual / emergency payouts made outside a run say why here.
     note: text(),
     arrivalDate: tstz(),
@@ -113,8 +117,12 @@ export const payouts = pgTable(
     // one payout per payee, currency and run
     uniqueIndex("payouts_run_payee_currency_key").on(t.runId, t.payeeId, t.currency),
     // webhook lookups
-    uniqueIndex("payouts_stripe_payout_id_key").on(t.stripePayoutId),
-    uniqueIndex("payouts_stripe_transfer_id_key").on(t.stripeTransferId),
+    uniqueIndex("payouts_stripe_payout_id_key")
+      .on(t.stripePayoutId)
+      .where(sql`${t.stripePayoutId} is not null`),
+    uniqueIndex("payouts_stripe_transfer_id_key")
+      .on(t.stripeTransferId)
+      .where(sql`${t.stripeTransferId} is not null`),
     // execution claims: planned or lease-expired processing payouts of a run
     index("payouts_run_status_idx").on(t.runId, t.status),
     // payee history

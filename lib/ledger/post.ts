@@ -6,6 +6,7 @@ import { LedgerError } from "./errors";
 import type { PostingInput, PostingResult } from "./types";
 
 const payeeKinds = new Set<string>(payeeAccountKinds);
+const PAYEE_KINDS_SQL_ARRAY = `{${payeeAccountKinds.join(",")}}`;
 const platformKinds = new Set<string>(platformAccountKinds);
 
 /** Post one balanced transaction. See postLedgerTransactions. */
@@ -79,10 +80,13 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
   const debitsPayee = inputs.some((i) => i.lines.some((l) => l.payeeId && l.amount < 0));
 
   return db.transaction(async (tx) => {
-    // Accounts exist before anyone can lock them or post to them.
+    // Accounts exist before anyone can lock them or post to them. A payee gets all its accounts in a
+    // currency at once, so later set-based postings (planning moves thousands of available balances
+    // to in_transit) never have to create any.
     await tx.execute(sql`
       insert into ledger_accounts (owner_type, payee_id, kind, currency)
-      select distinct l.owner_type, l.payee_id, l.kind, l.currency from ${lineSet}
+      select distinct l.owner_type, l.payee_id, k.kind, l.currency from ${lineSet}
+      cross join lateral unnest(case when l.owner_type = 'payee' then ${PAYEE_KINDS_SQL_ARRAY}::text[] else array[l.kind] end) k(kind)
       on conflict do nothing`);
 
     // Keys already posted (now or by a concurrent caller, who then wins) insert nothing here.

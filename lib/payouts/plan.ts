@@ -35,8 +35,10 @@ export async function planRun(
       sql`select id from ledger_accounts where owner_type = 'payee' and kind = 'available' ${filter} order by id for update`,
     );
     // Decide once into a temporary table (with statistics, so the joins below plan well), then write
-    // the ledger transactions, payouts, entries and audit rows from it: five statements in all,
-    // whatever the number of payees. The ledger trigger checks every transaction balances.
+    // the ledger transactions, payouts and entries from it: three inserts in all, whatever
+    // the number of payees. Every payee already has its in_transit account (the poster creates all
+    // five at a payee's first posting); the ledger trigger checks every transaction balances, so a
+    // missing account would fail the plan, never post half of it.
     await tx.execute(sql`drop table if exists payout_plan_tmp`);
     await tx.execute(sql`
       create temp table payout_plan_tmp on commit drop as
@@ -44,14 +46,6 @@ export async function planRun(
              case when r.skip_reason is null then gen_random_uuid() end as tx_id, now() as at
       from (${planRowsSql({ runId, cutoffAt: new Date(run.cutoff_at), payeeIds, env })}) r`);
     await tx.execute(sql`analyze payout_plan_tmp`);
-    // Every in_transit account exists before the entries join to it.
-    await tx.execute(sql`
-      insert into ledger_accounts (owner_type, payee_id, kind, currency)
-      select distinct 'payee', t.payee_id, 'in_transit', t.currency from payout_plan_tmp t
-      where t.tx_id is not null
-        and not exists (select 1 from ledger_accounts b where b.owner_type = 'payee' and b.payee_id = t.payee_id
-                          and b.kind = 'in_transit' and b.currency = t.currency)
-      on conflict do nothing`);
     await tx.execute(sql`
       insert into ledger_transactions (id, idempotency_key, kind, description, payee_id, source_type, source_id, metadata, effective_at)
       select tx_id, 'payout:' || payout_id || ':planned', 'payout_planned', 'payout planned: available -> in transit', payee_id,
@@ -70,21 +64,26 @@ export async function planRun(
       cross join lateral (values ('available', -p.amount_cents), ('in_transit', p.amount_cents)) v(kind, amount)
       join ledger_accounts a on a.owner_type = 'payee' and a.payee_id = p.payee_id and a.kind = v.kind and a.currency = p.currency
       where p.tx_id is not null`);
-    await tx.execute(sql`
-      insert into audit_log (actor_type, actor_id, actor_role, action, entity_type, entity_id, after)
-      select ${actor.type}, ${actor.id}, ${actor.role ?? null},
-             case when skip_reason is null then 'payout.planned' else 'payout.skipped' end, 'payout', payout_id::text,
-             jsonb_build_object('status', case when skip_reason is null then 'planned' else 'skipped' end,
-                                'amountCents', amount_cents, 'currency', currency,
-                                'transferAmountCents', transfer_amount_cents, 'skipReason', skip_reason)
-      from payout_plan_tmp`);
-    const [counts] = await queryRows<{ planned: string; skipped: string }>(
+    // One audit entry for the plan as a whole: who planned it and what came out, by outcome, skip
+    // reason and currency. Each payout row is itself the record of what was planned for whom and why
+    // (amount, status, skip_reason, run_id); every later change to a payout is audited one by one.
+    const [summary] = await queryRows<{
+      planned: string;
+      skipped: string;
+      skipped_by_reason: Record<string, number> | null;
+      amounts: Record<string, number> | null;
+    }>(
       tx,
-      sql`select count(*) filter (where skip_reason is null) as planned, count(*) filter (where skip_reason is not null) as skipped
+      sql`select count(*) filter (where skip_reason is null) as planned,
+                 count(*) filter (where skip_reason is not null) as skipped,
+                 (select jsonb_object_agg(skip_reason, n) from (select skip_reason, count(*) as n from payout_plan_tmp
+                   where skip_reason is not null group by skip_reason) r) as skipped_by_reason,
+                 (select jsonb_object_agg(currency, total) from (select currency, sum(amount_cents) as total from payout_plan_tmp
+                   where skip_reason is null group by currency) c) as amounts
           from payout_plan_tmp`,
     );
-    const planned = { length: Number(counts?.planned ?? 0) };
-    const rows = { length: planned.length + Number(counts?.skipped ?? 0) };
+    const planned = Number(summary?.planned ?? 0);
+    const skipped = Number(summary?.skipped ?? 0);
     await tx.execute(sql`
       update payout_runs set status = 'executing', planned_at = now(), heartbeat_at = now(), updated_at = now()
       where id = ${runId}`);
@@ -94,9 +93,15 @@ export async function planRun(
       entityType: "payout_run",
       entityId: runId,
       before: { status: "planning" },
-      after: { status: "executing", planned: planned.length, skipped: rows.length - planned.length },
+      after: {
+        status: "executing",
+        planned,
+        skipped,
+        skippedByReason: summary?.skipped_by_reason ?? {},
+        amountsByCurrency: summary?.amounts ?? {},
+      },
     });
-    return { planned: planned.length, skipped: rows.length - planned.length, alreadyPlanned: false };
+    return { planned, skipped, alreadyPlanned: false };
   });
 }
 
@@ -137,4 +142,3 @@ export async function previewPlan(
     })),
   };
 }
-

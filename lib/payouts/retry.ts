@@ -2,11 +2,12 @@ import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { payouts } from "../../db/schema";
 import type { Actor } from "../actor";
-import { recordAudit } from "../audit";
 import { ApiError } from "../api/errors";
+import { recordAudit } from "../audit";
 import type { Env } from "../env";
 import { postLedgerTransaction } from "../ledger";
 import { dispatchInternal } from "../scheduler/dispatch";
+import { payoutKey } from "./keys";
 
 /**
  * Put a failed payout back to planned, moving its amount from available to in_transit again (the
@@ -18,9 +19,9 @@ export async function retryFailedPayout(db: Db, payoutId: string, actor: Actor, 
     const [p] = await tx.select().from(payouts).where(eq(payouts.id, payoutId)).for("update");
     if (!p) throw new ApiError("not_found", "payout not found");
     if (p.status !== "failed") throw new ApiError("conflict", `payout is ${p.status}; only failed payouts can be retried`);
-    const attempt = p.attempts + 1;
+    const next = { id: p.id, retries: p.retries + 1 };
     await postLedgerTransaction(tx, {
-      idempotencyKey: `payout:${p.id}:retry:${attempt}`,
+      idempotencyKey: payoutKey(next, "planned"),
       kind: "payout_planned",
       description: "failed payout retried: available -> in transit",
       currency: p.currency,
@@ -41,8 +42,9 @@ export async function retryFailedPayout(db: Db, payoutId: string, actor: Actor, 
         failureMessage: null,
         failedAt: null,
         stripePayoutId: null,
-        payoutIdempotencyKey: `payout:${p.id}:payout:retry${attempt}`,
-        transferIdempotencyKey: p.stripeTransferId ? p.transferIdempotencyKey : p.transferIdempotencyKey ? `payout:${p.id}:transfer:retry${attempt}` : null,
+        payoutIdempotencyKey: payoutKey(next, "payout"),
+        transferIdempotencyKey: p.stripeTransferId ? p.transferIdempotencyKey : p.transferIdempotencyKey ? payoutKey(next, "transfer") : null,
+        retries: next.retries,
         firstAttemptAt: null,
         attempts: 0,
         updatedAt: sql`now()`,

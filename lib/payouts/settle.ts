@@ -6,6 +6,7 @@ import { recordAudit } from "../audit";
 import { postLedgerTransaction } from "../ledger";
 import { enqueueOutbox } from "../outbox";
 import { isUuid } from "../schemas/common";
+import { payoutKey } from "./keys";
 
 // What Stripe's payout and transfer events do to our payouts. The webhook handler calls these inside
 // its own transaction; the executor calls failPayout for final Stripe errors.
@@ -57,7 +58,7 @@ export async function applyPayoutEvent(db: Db, input: PayoutEventInput): Promise
     if (input.outcome === "paid") {
       if (payout.status === "paid" || payout.status === "failed") return { result: "already_applied" as const, payoutId: payout.id };
       await postLedgerTransaction(tx, {
-        idempotencyKey: `payout:${payout.id}:paid`,
+        idempotencyKey: payoutKey(payout, "paid"),
         kind: "payout_paid",
         description: `payout ${input.stripePayoutId} paid`,
         currency: payout.currency,
@@ -121,7 +122,7 @@ export async function failPayout(
   // planned/processing/in_transit/paid payouts hold their amount outside available; skipped ones never did.
   if (payout.status !== "skipped" && payout.amountCents > 0) {
     await postLedgerTransaction(tx, {
-      idempotencyKey: `payout:${payout.id}:reversed`,
+      idempotencyKey: payoutKey(payout, "reversed"),
       kind: "payout_reversed",
       description: `payout failed (${input.code}): funds back to available`,
       currency: payout.currency,

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../../../db/client";
 import { payees } from "../../../db/schema";
 import {
-  LedgerError,
   availableBalance,
+  LedgerError,
   payeeBalances,
   postLedgerTransaction,
   postLedgerTransactions,
@@ -103,7 +103,10 @@ describe("ledger postings", () => {
     const cutoff = new Date(Date.now() - 60_000);
     const results = await postLedgerTransactions(
       t.db,
-      [1, 2, 3].map((i) => ({ ...earning(`batch-${i}`, 1000), effectiveAt: new Date(cutoff.getTime() - i * 1000) })),
+      [1, 2, 3].map((i) => ({
+        ...earning(`batch-${i}`, 1000),
+        effectiveAt: new Date(cutoff.getTime() - i * 1000),
+      })),
     );
     expect(results.every((r) => r.created)).toBe(true);
     const atCutoff = await payeeBalances(t.db, payeeId, { at: cutoff });
@@ -124,6 +127,79 @@ describe("database guards (not just application code)", () => {
         sql`insert into ledger_entries (transaction_id, account_id, amount, currency) values (${tx!.id}, ${acct!.id}, 100, 'usd')`,
       ),
     ).rejects.toThrow();
+  });
+
+  it("refuses entries, transactions and payouts that point at rows that do not exist", async () => {
+    const [acct] = await queryRows<{ id: string; payee_id: string }>(
+      t.db,
+      sql`select id, payee_id from ledger_accounts where payee_id is not null and currency = 'usd' limit 1`,
+    );
+    const [tx] = await queryRows<{ id: string }>(
+      t.db,
+      sql`insert into ledger_transactions (idempotency_key, kind, description) values ('raw-refs', 'x', 'x') returning id`,
+    );
+    const missing = "00000000-0000-4000-8000-000000000000";
+    // Drizzle wraps the database's error; the guard's own message is its cause.
+    const refusal = (q: Promise<unknown>) =>
+      q.then(
+        () => "accepted",
+        (e: Error & { cause?: Error }) => e.cause?.message ?? e.message,
+      );
+    expect(
+      await refusal(
+        t.db.execute(sql`insert into ledger_entries (transaction_id, account_id, amount, currency)
+        values (${tx!.id}, ${acct!.id}, 100, 'usd'), (${tx!.id}, ${missing}, -100, 'usd')`),
+      ),
+    ).toMatch(/does not exist/);
+    expect(
+      await refusal(
+        t.db.execute(sql`insert into ledger_entries (transaction_id, account_id, amount, currency)
+        values (${missing}, ${acct!.id}, 100, 'usd'), (${missing}, ${acct!.id}, -100, 'usd')`),
+      ),
+    ).toMatch(/does not exist/);
+    expect(
+      await refusal(
+        t.db.execute(
+          sql`insert into ledger_transactions (idempotency_key, kind, description, payee_id) values ('raw-refs-2', 'x', 'x', ${missing})`,
+        ),
+      ),
+    ).toMatch(/does not exist/);
+    expect(
+      await refusal(
+        t.db.execute(
+          sql`insert into payouts (payee_id, amount_cents, currency) values (${missing}, 100, 'usd')`,
+        ),
+      ),
+    ).toMatch(/does not exist/);
+    expect(
+      await refusal(
+        t.db.execute(
+          sql`insert into payouts (payee_id, run_id, amount_cents, currency) values (${acct!.payee_id}, ${missing}, 100, 'usd')`,
+        ),
+      ),
+    ).toMatch(/does not exist/);
+    // and the rows they point at cannot go away
+    expect(await refusal(t.db.execute(sql`delete from payees where id = ${acct!.payee_id}`))).toMatch(
+      /never removed/,
+    );
+    expect(await refusal(t.db.execute(sql`delete from ledger_accounts where id = ${acct!.id}`))).toMatch(
+      /append-only/,
+    );
+    expect(
+      await refusal(t.db.execute(sql`update ledger_accounts set currency = 'eur' where id = ${acct!.id}`)),
+    ).toMatch(/append-only/);
+  });
+
+  it("a payee's first posting opens all five of its accounts in that currency", async () => {
+    const [acct] = await queryRows<{ payee_id: string }>(
+      t.db,
+      sql`select payee_id from ledger_accounts where payee_id is not null limit 1`,
+    );
+    const kinds = await queryRows<{ kind: string }>(
+      t.db,
+      sql`select kind from ledger_accounts where payee_id = ${acct!.payee_id} and currency = 'usd' order by kind`,
+    );
+    expect(kinds.map((k) => k.kind)).toEqual(["available", "held", "in_transit", "paid", "pending"]);
   });
 
   it("refuses UPDATE and DELETE of entries and transactions", async () => {

@@ -112,16 +112,20 @@ describe("go-live smoke", () => {
     });
 
     // payout.failed keeps the reason and returns the funds
-    ts.simulator.settlePayout(placerRow.stripe_payout_id as string, "failed", "account_closed");
-    const failed = await applyPayoutEvent(t.db, {
-      outcome: "failed",
-      stripePayoutId: placerRow.stripe_payout_id as string,
-      payoutId: placerRow.id as string,
-      failureCode: "account_closed",
-      failureMessage: "The bank account has been closed",
-      eventId: "evt_failed_1",
-      occurredAt: new Date(),
-    });
+    // the bank account is closed: Stripe fails the payout and says so by webhook
+    const bankRejects = (stripePayoutId: string, eventId: string) => {
+      ts.simulator.settlePayout(stripePayoutId, "failed", "account_closed");
+      return applyPayoutEvent(t.db, {
+        outcome: "failed",
+        stripePayoutId,
+        payoutId: placerRow.id as string,
+        failureCode: "account_closed",
+        failureMessage: "The bank account has been closed",
+        eventId,
+        occurredAt: new Date(),
+      });
+    };
+    const failed = await bankRejects(placerRow.stripe_payout_id as string, "evt_failed_1");
     expect(failed.result).toBe("applied");
     expect(await availableBalance(t.db, placer.payeeId, "usd")).toBe(5000);
     const after = await status(runId);
@@ -149,6 +153,30 @@ describe("go-live smoke", () => {
     expect(resumed.body.runId).toBe(runId);
     expect(stripeWrites(ts)).toMatchObject({ transfersCreated: 1, payoutsCreated: 3 });
     expect((await payeeBalances(t.db, placer.payeeId)).usd).toMatchObject({ available: 0, in_transit: 5000 });
+
+    // the retried payout fails too: its funds come back again, not swallowed as a replay of the
+    // first reversal
+    const retryAgain = async () => {
+      const res = await retryRoute(
+        internalRequest("POST", `/internal/payouts/${placerRow.id}/retry`, {}),
+        routeCtx({ payoutId: placerRow.id as string }),
+      );
+      expect(res.status).toBe(202);
+      await run({ cycleDate: CYCLE });
+    };
+    const [second] = await queryRows<{ stripe_payout_id: string; retries: number }>(
+      t.db,
+      sql`select stripe_payout_id, retries from payouts where id = ${placerRow.id}`,
+    );
+    expect(second).toMatchObject({ retries: 1 });
+    const failedAgain = await bankRejects(second!.stripe_payout_id, "evt_failed_2");
+    expect(failedAgain.result).toBe("applied");
+    expect((await payeeBalances(t.db, placer.payeeId)).usd).toMatchObject({ available: 5000, in_transit: 0 });
+    // a second retry really sends a new payout (a new idempotency key, not Stripe's cached failure)
+    await retryAgain();
+    expect(stripeWrites(ts)).toMatchObject({ transfersCreated: 1, payoutsCreated: 4 });
+    expect((await payeeBalances(t.db, placer.payeeId)).usd).toMatchObject({ available: 0, in_transit: 5000 });
+    expect(await unbalancedTransactions(t.db)).toEqual([]);
   });
 
   it("dry run reports without writing payouts or calling Stripe writes", async () => {
