@@ -41,7 +41,7 @@ export function PayoutHistoryTable({
           caption: "Your payouts, newest first",
           rowKey: (p) => String(p.payoutId),
           columns: [
-            { label: "Cycle", cell: (p) => (p.cycleKey ? formatDate(`${String(p.cycleKey)}T12:00:00Z`) : "Manual") },
+            { label: "Cycle", cell: (p) => (p.cycleDate ? formatDate(`${String(p.cycleDate)}T12:00:00Z`) : "Manual") },
             {
               label: "Status",
               cell: (p) => (

@@ -99,8 +99,8 @@ export async function listPayeePayouts(db: Db, payeeId: string, input: { limit?:
   const after = afterCursor(input.cursor);
   const rows = await queryRows<Record<string, unknown>>(
     db,
-    sql`select p.id, p.run_id, r.cycle_key, p.status, p.amount_cents, p.currency, p.skip_reason, p.failure_code,
-               p.failure_message, p.arrival_date, p.paid_at, p.created_at, p.created_at::text as cursor_at
+    sql`select p.id, p.run_id, r.cycle_key, r.cycle_date::text as cycle_date, p.status, p.amount_cents, p.currency,
+               p.skip_reason, p.failure_code, p.failure_message, p.arrival_date, p.paid_at, p.created_at, p.created_at::text as cursor_at
         from payouts p left join payout_runs r on r.id = p.run_id
         where p.payee_id = ${payeeId}
           ${after ? sql`and (p.created_at, p.id) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
@@ -110,6 +110,7 @@ export async function listPayeePayouts(db: Db, payeeId: string, input: { limit?:
     payoutId: r.id,
     runId: r.run_id,
     cycleKey: r.cycle_key,
+    cycleDate: r.cycle_date,
     status: r.status,
     amountCents: toCents(r.amount_cents),
     currency: r.currency,

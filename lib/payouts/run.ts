@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import type { Actor } from "../actor";
@@ -40,30 +41,45 @@ type RunRow = { id: string; cycle_key: string; status: string; stale: boolean };
  * plan it if nobody has, and say whether this caller should execute it (fresh plan, stale heartbeat
  * or expired leases). Paused: nothing written. Dry run: a report, no payouts, no Stripe.
  */
+/**
+ * The run's key: the cycle date for a full run. A run for some payees only (an emergency payout, a
+ * check on one account) gets its own key, so the cycle's full run still happens for everyone else
+ * and pays them the rest; the same payees triggered again for the cycle are still one run.
+ */
+export function runKeyFor(cycle: Cycle, payeeIds?: string[] | null): string {
+  if (!payeeIds?.length) return cycle.cycleKey;
+  const digest = createHash("sha256")
+    .update([...new Set(payeeIds)].sort().join(","))
+    .digest("hex")
+    .slice(0, 12);
+  return `${cycle.cycleKey}:payees-${digest}`;
+}
+
 export async function triggerPayoutRun(db: Db, env: Env, input: TriggerInput): Promise<TriggerResult> {
   if (await isPayoutsPaused(db, env)) return { kind: "paused" };
   const cycle: Cycle = input.cycleDate
     ? cycleFor(input.cycleDate, env.PAYOUT_TIMEZONE)
     : latestCycle(input.now ?? new Date(), env.PAYOUT_TIMEZONE);
   const payeeFilter = input.payeeIds?.length ? JSON.stringify(input.payeeIds) : null;
+  const runKey = runKeyFor(cycle, input.payeeIds);
 
   if (input.dryRun) {
     const report = await previewPlan(db, env, { cutoffAt: cycle.cutoffAt, payeeIds: input.payeeIds });
     const [row] = await queryRows<{ id: string }>(
       db,
       sql`insert into payout_runs (cycle_key, cycle_date, cutoff_at, status, dry_run, trigger, requested_by, payee_filter, totals, finished_at, planned_at)
-          values (${cycle.cycleKey}, ${cycle.cycleDate}, ${cycle.cutoffAt.toISOString()}, 'completed', true, ${input.trigger},
+          values (${runKey}, ${cycle.cycleDate}, ${cycle.cutoffAt.toISOString()}, 'completed', true, ${input.trigger},
                   ${input.actor.id}, ${payeeFilter}::jsonb, ${JSON.stringify({ dryRun: true, ...report, payouts: undefined })}::jsonb, now(), now())
           returning id`,
     );
-    return { kind: "dry_run", runId: row!.id, cycleKey: cycle.cycleKey, report };
+    return { kind: "dry_run", runId: row!.id, cycleKey: runKey, report };
   }
 
   const { run, created } = await db.transaction(async (tx) => {
     const inserted = await queryRows<RunRow>(
       tx,
       sql`insert into payout_runs (cycle_key, cycle_date, cutoff_at, status, trigger, requested_by, payee_filter, heartbeat_at)
-          values (${cycle.cycleKey}, ${cycle.cycleDate}, ${cycle.cutoffAt.toISOString()}, 'planning', ${input.trigger},
+          values (${runKey}, ${cycle.cycleDate}, ${cycle.cutoffAt.toISOString()}, 'planning', ${input.trigger},
                   ${input.actor.id}, ${payeeFilter}::jsonb, now())
           on conflict (cycle_key) where not dry_run do nothing
           returning id, cycle_key, status, false as stale`,
@@ -74,7 +90,7 @@ export async function triggerPayoutRun(db: Db, env: Env, input: TriggerInput): P
         action: "payout_run.created",
         entityType: "payout_run",
         entityId: inserted[0].id,
-        after: { cycleKey: cycle.cycleKey, trigger: input.trigger, payeeIds: input.payeeIds ?? null },
+        after: { cycleKey: runKey, trigger: input.trigger, payeeIds: input.payeeIds ?? null },
       });
       return { run: inserted[0], created: true };
     }
@@ -82,7 +98,7 @@ export async function triggerPayoutRun(db: Db, env: Env, input: TriggerInput): P
       tx,
       sql`select id, cycle_key, status,
                  coalesce(heartbeat_at, started_at) < now() - make_interval(mins => ${STUCK_AFTER_MINUTES}) as stale
-          from payout_runs where cycle_key = ${cycle.cycleKey} and not dry_run`,
+          from payout_runs where cycle_key = ${runKey} and not dry_run`,
     );
     return { run: existing!, created: false };
   });
