@@ -5,7 +5,7 @@ import type { Actor } from "../actor";
 import { ApiError, notFound } from "../api/errors";
 import { recordAudit } from "../audit";
 import { toCents } from "../money";
-import { afterCursor, isUniqueViolation, newestFirst, type PageRequest, toPage } from "../placements/paging";
+import { afterCursor, isUniqueViolation, newestFirst, type PageRequest, toPage, withCursorKey } from "../placements/paging";
 import { fundHold, type HoldEnding, unfundHold } from "./ledger";
 
 type Scope = { scopePayeeId?: string };
@@ -129,7 +129,7 @@ export async function listEscrowHolds(
   if (params.status) where.push(eq(escrowHolds.status, params.status));
   if (params.kind) where.push(eq(escrowHolds.kind, params.kind));
   const rows = await db
-    .select()
+    .select(withCursorKey(escrowHolds))
     .from(escrowHolds)
     .where(and(...where))
     .orderBy(...newestFirst(escrowHolds))

@@ -4,7 +4,7 @@ import { type Payee, payees, payoutSettings } from "../../db/schema";
 import type { Actor } from "../actor";
 import { ApiError, notFound } from "../api/errors";
 import { recordAudit } from "../audit";
-import { afterCursor, isUniqueViolation, newestFirst, type PageRequest, toPage } from "../placements/paging";
+import { afterCursor, isUniqueViolation, newestFirst, type PageRequest, toPage, withCursorKey } from "../placements/paging";
 import type { CreatePayeeInput, PayoutSettingsInput, UpdatePayeeInput } from "../schemas/payees";
 
 // Payee records and their payout settings as the admin API edits them. `scopePayeeId` confines a
@@ -49,7 +49,7 @@ export async function listPayees(db: Db, params: PageRequest & Scope & { q?: str
     );
   }
   const rows = await db
-    .select()
+    .select(withCursorKey(payees))
     .from(payees)
     .where(and(...where))
     .orderBy(...newestFirst(payees))

@@ -4,7 +4,7 @@ import { type PayoutSchedule, payoutSchedules } from "../../db/schema";
 import type { Actor } from "../actor";
 import { ApiError, notFound } from "../api/errors";
 import { recordAudit } from "../audit";
-import { afterCursor, newestFirst, type PageRequest, toPage } from "../placements/paging";
+import { afterCursor, newestFirst, type PageRequest, toPage, withCursorKey } from "../placements/paging";
 import { processClaimedSchedule } from "./process";
 import { SCHEDULE_LEASE_MS, workableScheduleSql } from "./rules";
 
@@ -31,7 +31,7 @@ export async function listPayoutSchedules(
   if (params.placementId) where.push(eq(payoutSchedules.placementId, params.placementId));
   if (params.status) where.push(eq(payoutSchedules.status, params.status));
   const rows = await db
-    .select()
+    .select(withCursorKey(payoutSchedules))
     .from(payoutSchedules)
     .where(and(...where))
     .orderBy(...newestFirst(payoutSchedules))

@@ -9,7 +9,7 @@ import { cancelSchedulesOf, syncPlacementSchedule } from "../payout-schedules/en
 import type { CancelPlacementInput, CreatePlacementInput, UpdatePlacementInput } from "../schemas/placements";
 import { placementStatusChanged } from "./events";
 import { guaranteeExpiresAt } from "./guarantee";
-import { afterCursor, newestFirst, type PageRequest, toPage } from "./paging";
+import { afterCursor, newestFirst, type PageRequest, toPage, withCursorKey } from "./paging";
 import { requestInvoiceVoid } from "./void-invoices";
 
 type Scope = { scopePayeeId?: string };
@@ -63,7 +63,7 @@ export async function listPlacements(
   if (params.payeeId) where.push(eq(placements.payeeId, params.payeeId));
   if (params.status) where.push(eq(placements.status, params.status));
   const rows = await db
-    .select()
+    .select(withCursorKey(placements))
     .from(placements)
     .where(and(...where))
     .orderBy(...newestFirst(placements))

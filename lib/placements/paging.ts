@@ -1,5 +1,5 @@
-import { and, desc, or, type SQL, sql } from "drizzle-orm";
-import type { PgColumn } from "drizzle-orm/pg-core";
+import { and, desc, getTableColumns, or, type SQL, sql } from "drizzle-orm";
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import { type Cursor, decodeCursor, encodeCursor } from "../schemas/common";
 
 // Keyset pagination shared by the admin API lists: newest first by (created_at, id), so a page never
@@ -22,11 +22,20 @@ export function afterCursor(table: KeyedTable, cursor: string | undefined): SQL 
 
 export const newestFirst = (table: KeyedTable) => [desc(table.createdAt), desc(table.id)];
 
-/** Rows fetched with limit + 1 → one page and the cursor of its last row. */
-export function toPage<T extends { createdAt: Date; id: string }>(rows: T[], limit: number): Page<T> {
-  const data = rows.slice(0, limit);
-  const last = data[data.length - 1];
-  return { data, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+/**
+ * Select a table's columns plus `cursorAt`, its created_at as Postgres prints it. The cursor carries
+ * that text, not a JS Date: a Date keeps milliseconds and created_at has microseconds, so two rows
+ * written in the same millisecond could otherwise fall between two pages.
+ */
+export function withCursorKey<T extends PgTable & KeyedTable>(table: T) {
+  return { ...getTableColumns(table), cursorAt: sql<string>`${table.createdAt}::text` };
+}
+
+/** Rows fetched with limit + 1 (selected `withCursorKey`) → one page and the cursor of its last row. */
+export function toPage<T extends { cursorAt: string; id: string }>(rows: T[], limit: number): Page<Omit<T, "cursorAt">> {
+  const data = rows.slice(0, limit).map(({ cursorAt: _cursorAt, ...row }) => row);
+  const last = rows[Math.min(rows.length, limit) - 1];
+  return { data, nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.cursorAt, id: last.id }) : null };
 }
 
 /** Postgres unique_violation (23505), whichever driver raised it and however drizzle wrapped it. */
