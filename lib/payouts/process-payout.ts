@@ -87,7 +87,10 @@ async function findStripePayout(ctx: PayoutContext, p: ClaimedPayout): Promise<S
  */
 export async function processPayout(ctx: PayoutContext, p: ClaimedPayout): Promise<PayoutOutcome> {
   const { db, gateway, hooks } = ctx;
-  let sent = false;
+  // What this attempt has sent to Stripe; decides whether the next attempt must look up first.
+  let transferSent = false;
+  let transferSaved = false;
+  let payoutSent = false;
   try {
     if (!p.stripeAccountId) throw Object.assign(new Error("payee has no connected account"), { code: "no_account", retryable: false });
     const attemptedBefore = p.attempts > 1 || Date.now() - p.firstAttemptAt.getTime() > IDEMPOTENCY_WINDOW_MS;
@@ -105,7 +108,7 @@ export async function processPayout(ctx: PayoutContext, p: ClaimedPayout): Promi
 
     if (p.transferAmountCents > 0 && !transferId && !stripePayout) {
       const transfer = await callStripe(ctx, "transfers", () => {
-        sent = true;
+        transferSent = true;
         return gateway.createTransfer({
           amount: p.transferAmountCents,
           currency: p.currency,
@@ -118,11 +121,12 @@ export async function processPayout(ctx: PayoutContext, p: ClaimedPayout): Promi
       await hooks?.fault?.("afterTransferCall", p.id);
       transferId = transfer.id;
       await saveTransfer(db, p, transferId, ctx);
+      transferSaved = true;
     }
 
     if (!stripePayout && !p.stripePayoutId) {
       stripePayout = await callStripe(ctx, "payouts", () => {
-        sent = true;
+        payoutSent = true;
         return gateway.createPayout({
           stripeAccount: p.stripeAccountId!,
           amount: p.amountCents,
@@ -139,8 +143,13 @@ export async function processPayout(ctx: PayoutContext, p: ClaimedPayout): Promi
     return updated ? "in_transit" : "lost_lease";
   } catch (error) {
     if ((error as { crashDrill?: boolean }).crashDrill) throw error;
-    // Nothing sent for it yet: hand it back untouched; else keep it for a lookup on resume.
-    if (error instanceof OutOfTime) return sent || p.attempts > 1 ? "interrupted" : "not_started";
+    // Out of time. On a first attempt that sent no payout and whose transfer (if any) is saved, the
+    // next attempt knows everything already: hand it back as if untouched, with no lookup needed.
+    // Otherwise something may have reached Stripe unrecorded: keep it for a lookup on resume.
+    if (error instanceof OutOfTime) {
+      const knownState = !payoutSent && (!transferSent || transferSaved) && p.attempts <= 1;
+      return knownState ? "not_started" : "interrupted";
+    }
     const c = classifyPayoutError(error);
     if (c.retryable) return "deferred";
     return (await failClaimed(db, p, c.code, c.message, ctx.actor)) ? "failed" : "lost_lease";

@@ -79,13 +79,16 @@ describe("crash drills", () => {
         },
       }),
     ).rejects.toThrow("killed after planning");
-    const [run] = await queryRows<{ id: string; status: string }>(t.db, sql`select id, status from payout_runs where cycle_key = ${cycleDate}`);
+    const [run] = await queryRows<{ id: string; status: string }>(
+      t.db,
+      sql`select id, status from payout_runs where cycle_date = ${cycleDate} and not dry_run`,
+    );
     expect(run!.status).toBe("executing");
     // a trigger within 15 minutes leaves a live run alone
-    const early = await triggerPayoutRun(t.db, getEnv(), { cycleDate, trigger: "manual", actor });
+    const early = await triggerPayoutRun(t.db, getEnv(), { cycleDate, payeeIds, trigger: "manual", actor });
     expect(early).toMatchObject({ kind: "run", shouldExecute: false });
     await t.db.execute(sql`update payout_runs set heartbeat_at = now() - interval '16 minutes' where id = ${run!.id}`);
-    const again = await triggerPayoutRun(t.db, getEnv(), { cycleDate, trigger: "manual", actor });
+    const again = await triggerPayoutRun(t.db, getEnv(), { cycleDate, payeeIds, trigger: "manual", actor });
     expect(again).toMatchObject({ kind: "run", runId: run!.id, shouldExecute: true });
     await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: run!.id, deadline: Date.now() + 60_000 });
     await assertExactlyOnce(run!.id, 3, 2);
@@ -145,6 +148,31 @@ describe("crash drills", () => {
     await assertExactlyOnce(trig.runId, 3, 2);
     const lookups = ts.simulator.requests(0, 100000).filter((r) => r.method === "GET" && (r.path.includes("/v1/payouts") || r.path.includes("/v1/transfers")));
     expect(lookups.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("time budget ends between a transfer and its payout: the next slice pays it, no lookup, no second transfer", async () => {
+    await freshCycle();
+    const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate: "2027-11-01", trigger: "manual", actor });
+    if (trig.kind !== "run") throw new Error("no run");
+    const deadline = Date.now() + 2_000;
+    const first = await executePayoutRun(t.db, getEnv(), ts.gateway, {
+      runId: trig.runId,
+      deadline,
+      concurrency: 1,
+      hooks: {
+        // the transfer went through; the invocation's time is up before the payout call can start
+        fault: async (point) => {
+          if (point === "afterTransferCall") await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() + 50)));
+        },
+      },
+    });
+    expect(first.state).toBe("more");
+    expect(first.outcomes.interrupted).toBe(0);
+    const second = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
+    expect(second.state).toBe("done");
+    await assertExactlyOnce(trig.runId, 3, 2);
+    const lookups = ts.simulator.requests(0, 100000).filter((r) => r.method === "GET" && (r.path.includes("/v1/payouts") || r.path.includes("/v1/transfers")));
+    expect(lookups).toEqual([]);
   });
 
   it("429 bursts and 500s: every payee paid, none twice", async () => {
