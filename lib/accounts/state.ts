@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import type { Actor } from "../actor";
-import { recordAudit } from "../audit";
+import { recordAudits } from "../audit";
 import { enqueueOutbox } from "../outbox";
 
 /** What account.updated tells Payrun about a connected account, at the event's time. */
@@ -60,31 +60,33 @@ export async function applyConnectedAccountState(
   state: ConnectedAccountState,
   options: { actor: Actor; idempotencyKey: string; gateway: () => PayoutScheduleGateway },
 ): Promise<AccountStateResult> {
-  const [before] = await queryRows<
-    Record<string, unknown> & { id: string; stripe_state_at: Date | string | null }
-  >(
-    db,
-    sql`select id, payee_id, charges_enabled, payouts_enabled, details_submitted, requirements_currently_due,
-          disabled_reason, payout_schedule_interval, stripe_state_at
-        from connected_accounts where stripe_account_id = ${state.stripeAccountId} for update`,
-  );
-  if (!before) return { outcome: "unknown_account" };
-  const storedAt = before.stripe_state_at ? new Date(before.stripe_state_at) : null;
-  // Strictly older: dropped. Same second: applied. Stripe's `created` has one-second resolution and
-  // event ids carry no order, so two events of the same second cannot be ordered; applying the one
-  // that arrives last keeps the row moving (an account usually only gains capabilities within a
-  // second) and the next account.updated, a second or more later, corrects any wrong pick.
-  if (storedAt && storedAt.getTime() > state.stateAt.getTime())
-    return { outcome: "stale", storedStateAt: storedAt };
-
   const scheduleReset = state.payoutScheduleInterval !== "manual";
-  // Known trade-off: this Stripe call runs inside the caller's event transaction, holding the row
-  // lock. Moving it after the commit needs the webhook handler (lib/webhooks, which owns the
-  // transaction) to run a post-commit step; kept here until then. It is rare (only when someone
-  // changed the schedule at Stripe), idempotent (key from the event id), and a failure rolls the
-  // event back so the replay sweep retries the whole thing.
-  if (scheduleReset) {
-    await options.gateway().setManualPayoutSchedule(state.stripeAccountId, options.idempotencyKey);
+  // Nothing to ask Stripe (nearly always): lock, order check and update in one statement, which
+  // answers the row as it was. No row: unknown, or older than what is stored; told apart below.
+  let before = scheduleReset ? undefined : await updateUnlessOlder(db, state);
+  if (!before) {
+    [before] = await queryRows<StoredAccountState>(
+      db,
+      sql`select id, payee_id, ${storedStateColumns} from connected_accounts
+          where stripe_account_id = ${state.stripeAccountId} for update`,
+    );
+    if (!before) return { outcome: "unknown_account" };
+    const storedAt = before.stripe_state_at ? new Date(before.stripe_state_at) : null;
+    // Strictly older: dropped. Same second: applied. Stripe's `created` has one-second resolution and
+    // event ids carry no order, so two events of the same second cannot be ordered; applying the one
+    // that arrives last keeps the row moving (an account usually only gains capabilities within a
+    // second) and the next account.updated, a second or more later, corrects any wrong pick.
+    if (storedAt && storedAt.getTime() > state.stateAt.getTime())
+      return { outcome: "stale", storedStateAt: storedAt };
+    // Known trade-off: this Stripe call runs inside the caller's event transaction, holding the row
+    // lock. Moving it after the commit needs the webhook handler (lib/webhooks, which owns the
+    // transaction) to run a post-commit step; kept here until then. It is rare (only when someone
+    // changed the schedule at Stripe), idempotent (key from the event id), and a failure rolls the
+    // event back so the replay sweep retries the whole thing.
+    if (scheduleReset) {
+      await options.gateway().setManualPayoutSchedule(state.stripeAccountId, options.idempotencyKey);
+    }
+    await db.execute(sql`update connected_accounts set ${stateAssignments(state)} where id = ${before.id}`);
   }
   const after = {
     charges_enabled: state.chargesEnabled,
@@ -95,38 +97,33 @@ export async function applyConnectedAccountState(
     payout_schedule_interval: "manual",
     stripe_state_at: state.stateAt.toISOString(),
   };
-  await db.execute(sql`
-    update connected_accounts set
-      charges_enabled = ${state.chargesEnabled},
-      payouts_enabled = ${state.payoutsEnabled},
-      details_submitted = ${state.detailsSubmitted},
-      requirements_currently_due = ${JSON.stringify(state.requirementsCurrentlyDue)}::jsonb,
-      disabled_reason = ${state.disabledReason},
-      payout_schedule_interval = 'manual',
-      stripe_state_at = ${state.stateAt.toISOString()}::timestamptz,
-      updated_at = now()
-    where id = ${before.id}`);
   const payeeId = String(before.payee_id);
   const { id: _id, payee_id: _p, ...beforeState } = before;
-  await recordAudit(db, {
-    actor: options.actor,
-    action: "connected_account.updated",
-    entityType: "connected_account",
-    entityId: state.stripeAccountId,
-    before: beforeState,
-    after,
-  });
-  if (scheduleReset) {
-    await recordAudit(db, {
+  await recordAudits(db, [
+    {
       actor: options.actor,
-      action: "connected_account.payout_schedule_reset",
+      action: "connected_account.updated",
       entityType: "connected_account",
       entityId: state.stripeAccountId,
-      before: { payout_schedule_interval: state.payoutScheduleInterval },
-      after: { payout_schedule_interval: "manual" },
-      reason:
-        "Payrun pays out on its own schedule; an automatic Stripe schedule would move money behind the ledger",
-    });
+      before: beforeState,
+      after,
+    },
+    ...(scheduleReset
+      ? [
+          {
+            actor: options.actor,
+            action: "connected_account.payout_schedule_reset",
+            entityType: "connected_account",
+            entityId: state.stripeAccountId,
+            before: { payout_schedule_interval: state.payoutScheduleInterval },
+            after: { payout_schedule_interval: "manual" },
+            reason:
+              "Payrun pays out on its own schedule; an automatic Stripe schedule would move money behind the ledger",
+          },
+        ]
+      : []),
+  ]);
+  if (scheduleReset) {
     await enqueueOutbox(db, {
       type: "alert.payout_schedule_reset",
       destination: "slack",
@@ -142,4 +139,49 @@ export async function applyConnectedAccountState(
     });
   }
   return { outcome: "updated", connectedAccountId: before.id, payeeId, scheduleReset };
+}
+
+/** The row as stored, before an update: what the audit row shows as `before`. */
+type StoredAccountState = Record<string, unknown> & {
+  id: string;
+  payee_id: string;
+  stripe_state_at: Date | string | null;
+};
+
+const storedStateColumns = sql.raw(
+  "charges_enabled, payouts_enabled, details_submitted, requirements_currently_due, disabled_reason, payout_schedule_interval, stripe_state_at",
+);
+
+/** Payrun keeps the schedule manual: a non-manual one is reset at Stripe before this is written. */
+function stateAssignments(state: ConnectedAccountState) {
+  return sql`
+    charges_enabled = ${state.chargesEnabled},
+    payouts_enabled = ${state.payoutsEnabled},
+    details_submitted = ${state.detailsSubmitted},
+    requirements_currently_due = ${JSON.stringify(state.requirementsCurrentlyDue)}::jsonb,
+    disabled_reason = ${state.disabledReason},
+    payout_schedule_interval = 'manual',
+    stripe_state_at = ${state.stateAt.toISOString()}::timestamptz,
+    updated_at = now()`;
+}
+
+/**
+ * Lock the account, and update it unless the stored state is newer (the order rule above), in one
+ * statement: the row as it was, or none (unknown account, or older state). The sub-select's FOR
+ * UPDATE waits for a concurrent update of the row and then reads its committed version, so the check
+ * and the `before` it returns are those of the latest state.
+ */
+async function updateUnlessOlder(
+  db: Db,
+  state: ConnectedAccountState,
+): Promise<StoredAccountState | undefined> {
+  const [before] = await queryRows<StoredAccountState>(
+    db,
+    sql`update connected_accounts c set ${stateAssignments(state)}
+        from (select id, payee_id, ${storedStateColumns} from connected_accounts
+              where stripe_account_id = ${state.stripeAccountId} for update) prev
+        where c.id = prev.id and (prev.stripe_state_at is null or prev.stripe_state_at <= ${state.stateAt.toISOString()}::timestamptz)
+        returning prev.*`,
+  );
+  return before;
 }

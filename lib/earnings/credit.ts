@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import type { Actor } from "../actor";
+import { type AuditEntry, recordAudit } from "../audit";
 import { openSystemHold } from "../escrow/system-holds";
-import { recordAudit } from "../audit";
 import { postLedgerTransaction } from "../ledger";
 import { percentOf } from "../money";
 import { earningKey } from "./lookup";
@@ -79,7 +79,15 @@ export async function creditDestinationCharge(
   });
   if (!posted.created) return { outcome: "already_credited", payeeId, netCents: net, reserveCents: reserve };
 
+  const audit: AuditEntry = {
+    actor: options.actor,
+    action: "earning.credited",
+    entityType: "payee",
+    entityId: payeeId,
+    after: { paymentIntent: earning.paymentIntentId, netCents: net, feeCents: fee, reserveCents: reserve },
+  };
   if (reserve > 0) {
+    // The hold's audit row and this one go in one insert.
     await openSystemHold(db, {
       payeeId,
       kind: "rolling_reserve",
@@ -91,14 +99,10 @@ export async function creditDestinationCharge(
       effectiveAt: earning.effectiveAt,
       fundedByTransactionId: posted.transactionId,
       actor: options.actor,
+      audits: [audit],
     });
+  } else {
+    await recordAudit(db, audit);
   }
-  await recordAudit(db, {
-    actor: options.actor,
-    action: "earning.credited",
-    entityType: "payee",
-    entityId: payeeId,
-    after: { paymentIntent: earning.paymentIntentId, netCents: net, feeCents: fee, reserveCents: reserve },
-  });
   return { outcome: "credited", payeeId, netCents: net, reserveCents: reserve };
 }

@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { type EscrowHold, escrowHolds } from "../../db/schema";
 import type { Actor } from "../actor";
-import { recordAudit } from "../audit";
+import { type AuditEntry, recordAudits } from "../audit";
 import { fundHold } from "./ledger";
 
 /** Holds Payrun makes itself from a Stripe object (never by hand): one per kind and source. */
@@ -25,6 +25,8 @@ export type OpenSystemHoldParams = {
    */
   fundedByTransactionId?: string;
   actor: Actor;
+  /** The caller's own audit rows for the same change, written in one insert with the hold's. */
+  audits?: AuditEntry[];
 };
 
 /**
@@ -50,18 +52,24 @@ export async function openSystemHold(
     })
     .onConflictDoNothing({ target: [escrowHolds.kind, escrowHolds.sourceRef] })
     .returning();
-  if (!inserted) return { hold: (await findSystemHold(tx, params.kind, params.sourceRef))!, created: false };
+  if (!inserted) {
+    await recordAudits(tx, params.audits ?? []);
+    return { hold: (await findSystemHold(tx, params.kind, params.sourceRef))!, created: false };
+  }
   const holdLedgerTransactionId =
     params.fundedByTransactionId ?? (await fundHold(tx, inserted, { effectiveAt: params.effectiveAt }));
   const hold = { ...inserted, holdLedgerTransactionId };
-  await recordAudit(tx, {
-    actor: params.actor,
-    action: "escrow_hold.created",
-    entityType: "escrow_hold",
-    entityId: hold.id,
-    after: hold,
-    reason: params.reason,
-  });
+  await recordAudits(tx, [
+    {
+      actor: params.actor,
+      action: "escrow_hold.created",
+      entityType: "escrow_hold",
+      entityId: hold.id,
+      after: hold,
+      reason: params.reason,
+    },
+    ...(params.audits ?? []),
+  ]);
   return { hold, created: true };
 }
 

@@ -1,5 +1,6 @@
 import type { Db } from "../../db/client";
-import { type ApplyResult, applyStoredEvent } from "./apply";
+import { type ApplyResult, applyNewEvent, applyStoredEvent, recordApplyFailure } from "./apply";
+import { isHandledType } from "./handlers";
 import { storeStripeEvent } from "./store";
 import type { AttemptTrigger, EventSource, HandlerContext, StripeEvent } from "./types";
 import { verifyStripeSignature } from "./verify";
@@ -10,7 +11,10 @@ export type IntakeResult = { status: IntakeStatus; eventId: string; conflict?: b
 type IntakeDeps = { env: HandlerContext["env"]; gateway: HandlerContext["gateway"] };
 
 /**
- * The one intake path, for webhooks and for the Events API backfill: store the event, then apply it.
+ * The one intake path, for webhooks and for the Events API backfill. The first delivery of a type
+ * Payrun handles is stored and applied in one transaction (applyNewEvent). Everything else is stored
+ * (or found), then applied: a redelivery, a type Payrun does not use (stored as ignored), and a first
+ * delivery whose handler threw, which is stored after the rollback and answered failed.
  * Already applied (or a payload conflict) answers duplicate without touching anything else.
  */
 export async function ingestStripeEvent(
@@ -18,10 +22,31 @@ export async function ingestStripeEvent(
   event: StripeEvent,
   options: IntakeDeps & { source: EventSource; trigger: AttemptTrigger; rawPayload?: string },
 ): Promise<IntakeResult> {
-  const stored = await storeStripeEvent(db, event, { source: options.source, rawPayload: options.rawPayload });
+  let firstAttemptError: string | undefined;
+  if (isHandledType(event.type)) {
+    const first = await applyNewEvent(db, event, options);
+    if (first.status === "rolled_back") firstAttemptError = first.error;
+    else if (first.status !== "stored_before") return { status: first.status, eventId: event.id };
+  }
+
+  const stored = await storeStripeEvent(db, event, {
+    source: options.source,
+    rawPayload: options.rawPayload,
+  });
   if (stored.conflict) return { status: "duplicate", eventId: event.id, conflict: true };
-  if (stored.status === "ignored") return { status: stored.inserted ? "ignored" : "duplicate", eventId: event.id };
+  if (stored.status === "ignored")
+    return { status: stored.inserted ? "ignored" : "duplicate", eventId: event.id };
   if (stored.status === "processed") return { status: "duplicate", eventId: event.id };
+  if (firstAttemptError !== undefined && stored.inserted) {
+    // Its handler failed a moment ago: record that attempt rather than run the handler again. The
+    // caller answers 500, so Stripe delivers it again; the replay sweep retries it too.
+    await recordApplyFailure(db, {
+      processorEventId: stored.id,
+      trigger: options.trigger,
+      error: firstAttemptError,
+    });
+    return { status: "failed", eventId: event.id, error: firstAttemptError };
+  }
 
   const result: ApplyResult = await applyStoredEvent(db, {
     processorEventId: stored.id,

@@ -51,18 +51,18 @@ export async function storeStripeEvent(
   options: { source: EventSource; rawPayload?: string },
 ): Promise<StoredEvent> {
   const hash = eventPayloadHash(event);
-  const payload = options.rawPayload ?? JSON.stringify(event);
   const initialStatus: ProcessorEventStatus = isHandledType(event.type) ? "received" : "ignored";
-  const createdAt = new Date(event.created * 1000).toISOString();
   const row = async () =>
-    queryRows<{ id: string; status: ProcessorEventStatus; attempts: number; payload_sha256: string; inserted: boolean }>(
+    queryRows<{
+      id: string;
+      status: ProcessorEventStatus;
+      attempts: number;
+      payload_sha256: string;
+      inserted: boolean;
+    }>(
       db,
       sql`with ins as (
-            insert into processor_events (provider, event_id, type, account, livemode, api_version, payload,
-              payload_sha256, status, event_created_at, processed_at, source)
-            values ('stripe', ${event.id}, ${event.type}, ${event.account ?? null}, ${event.livemode ?? false},
-              ${event.api_version ?? null}, ${payload}::jsonb, ${hash}, ${initialStatus}, ${createdAt}::timestamptz,
-              ${initialStatus === "ignored" ? sql`now()` : sql`null`}, ${options.source})
+            insert into processor_events ${newEventRow(event, hash, initialStatus, options)}
             on conflict (provider, event_id) do nothing
             returning id, status, attempts, payload_sha256, true as inserted)
           select * from ins
@@ -87,8 +87,48 @@ export async function storeStripeEvent(
   return stored;
 }
 
+/**
+ * Insert the event's row already marked `status`, unless a row with its id exists (committed, or
+ * being inserted by a concurrent transaction, which this waits for on the unique index): the new
+ * row's id, or null. For the first-delivery path, which applies the event in the same transaction.
+ */
+export async function insertNewEvent(
+  db: Db,
+  event: StripeEvent,
+  status: ProcessorEventStatus,
+  options: { source: EventSource; rawPayload?: string },
+): Promise<string | null> {
+  const [row] = await queryRows<{ id: string }>(
+    db,
+    sql`insert into processor_events ${newEventRow(event, eventPayloadHash(event), status, options)}
+        on conflict (provider, event_id) do nothing returning id`,
+  );
+  return row?.id ?? null;
+}
+
+/** Columns and values of a new processor_events row, for both inserts; processed_at unless `received`. */
+function newEventRow(
+  event: StripeEvent,
+  hash: string,
+  status: ProcessorEventStatus,
+  options: { source: EventSource; rawPayload?: string },
+) {
+  const payload = options.rawPayload ?? JSON.stringify(event);
+  const createdAt = new Date(event.created * 1000).toISOString();
+  return sql`(provider, event_id, type, account, livemode, api_version, payload, payload_sha256, status,
+      event_created_at, processed_at, source)
+    values ('stripe', ${event.id}, ${event.type}, ${event.account ?? null}, ${event.livemode ?? false},
+      ${event.api_version ?? null}, ${payload}::jsonb, ${hash}, ${status}, ${createdAt}::timestamptz,
+      ${status === "received" ? sql`null` : sql`now()`}, ${options.source})`;
+}
+
 /** Same id, different content: keep the first, leave its status alone, tell a human. */
-async function flagPayloadConflict(db: Db, event: StripeEvent, stored: StoredEvent, hash: string): Promise<void> {
+async function flagPayloadConflict(
+  db: Db,
+  event: StripeEvent,
+  stored: StoredEvent,
+  hash: string,
+): Promise<void> {
   await db.transaction(async (tx) => {
     await recordAudit(tx, {
       actor: webhookActor(event.id),
@@ -97,7 +137,8 @@ async function flagPayloadConflict(db: Db, event: StripeEvent, stored: StoredEve
       entityId: event.id,
       before: { payloadSha256: stored.payloadSha256, status: stored.status },
       after: { payloadSha256: hash, type: event.type },
-      reason: "same event id delivered with a different payload; the stored one is kept and not applied again",
+      reason:
+        "same event id delivered with a different payload; the stored one is kept and not applied again",
     });
     await enqueueOutbox(tx, {
       type: "alert.processor_event_conflict",

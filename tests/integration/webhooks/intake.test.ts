@@ -1,17 +1,28 @@
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryRows } from "../../../db/client";
 import { ApiError } from "../../../lib/api/errors";
-import { receiveStripeWebhook } from "../../../lib/webhooks/ingest";
+import { ingestStripeEvent, receiveStripeWebhook } from "../../../lib/webhooks/ingest";
+import type { WebhookGateway } from "../../../lib/webhooks/types";
 import { createTestDb, type TestDb } from "../../support/db";
 import {
   buildEvent,
-  signPayload,
   signedDelivery,
+  signPayload,
   TEST_CONNECT_SECRET_PREVIOUS,
   TEST_WEBHOOK_SECRET,
   TEST_WEBHOOK_SECRET_PREVIOUS,
   testWebhookSecrets,
 } from "../../support/stripe-events";
-import { accountUpdated, countRows, createPayeeWithAccount, deliver, eventRow, handlerEnv, noStripe } from "./helpers";
+import {
+  accountUpdated,
+  countRows,
+  createPayeeWithAccount,
+  deliver,
+  eventRow,
+  handlerEnv,
+  noStripe,
+} from "./helpers";
 
 let t: TestDb;
 beforeAll(async () => {
@@ -20,7 +31,11 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const receive = (rawBody: string, signature: string | null) =>
-  receiveStripeWebhook(t.db, { rawBody, signature }, { env: handlerEnv, gateway: noStripe, secrets: testWebhookSecrets });
+  receiveStripeWebhook(
+    t.db,
+    { rawBody, signature },
+    { env: handlerEnv, gateway: noStripe, secrets: testWebhookSecrets },
+  );
 
 async function expectRefused(rawBody: string, signature: string | null, code: string) {
   const before = await countRows(t.db, "processor_events");
@@ -70,7 +85,9 @@ describe("webhook intake: signatures", () => {
 
     const connect = buildEvent("customer.created", "customer", {}, { account: "acct_rotated" });
     const connectBody = JSON.stringify(connect);
-    expect((await receive(connectBody, signPayload(connectBody, TEST_CONNECT_SECRET_PREVIOUS))).status).toBe("ignored");
+    expect((await receive(connectBody, signPayload(connectBody, TEST_CONNECT_SECRET_PREVIOUS))).status).toBe(
+      "ignored",
+    );
     expect((await eventRow(t.db, connect.id))?.status).toBe("ignored");
   });
 });
@@ -101,14 +118,129 @@ describe("webhook intake: storing", () => {
     const forged = { ...event, data: { object: { ...event.data.object, payouts_enabled: true } } };
     expect(await deliver(t.db, forged)).toMatchObject({ status: "duplicate", conflict: true });
     expect(await eventRow(t.db, event.id)).toMatchObject({ status: "processed" });
-    const { queryRows } = await import("../../../db/client");
-    const { sql } = await import("drizzle-orm");
-    const alerts = await queryRows(t.db, sql`select * from outbox_events where type = 'alert.processor_event_conflict'`);
+    const alerts = await queryRows(
+      t.db,
+      sql`select * from outbox_events where type = 'alert.processor_event_conflict'`,
+    );
     expect(alerts).toHaveLength(1);
     const [account] = await queryRows<{ payouts_enabled: boolean }>(
       t.db,
       sql`select payouts_enabled from connected_accounts where stripe_account_id = ${acct}`,
     );
     expect(account!.payouts_enabled).toBe(false);
+  });
+});
+
+describe("webhook intake: the first delivery is stored and applied in one transaction", () => {
+  /** What the event's row says, whether it has processed_at, and its attempt rows. */
+  async function stored(eventId: string) {
+    const [row] = await queryRows<{
+      status: string;
+      attempts: number;
+      last_error: string | null;
+      processed: boolean;
+    }>(
+      t.db,
+      sql`select status, attempts, last_error, processed_at is not null as processed
+          from processor_events where event_id = ${eventId}`,
+    );
+    const attemptLog = await queryRows<{ trigger: string; outcome: string; error: string | null }>(
+      t.db,
+      sql`select a.trigger, a.outcome, a.error from processor_event_attempts a
+          join processor_events e on e.id = a.processor_event_id where e.event_id = ${eventId} order by a.id`,
+    );
+    return { ...row, attemptLog };
+  }
+
+  it("applied: one row, processed, with processed_at and no attempt row", async () => {
+    await createPayeeWithAccount(t.db, "acct_first_ok");
+    const event = accountUpdated("acct_first_ok", { charges_enabled: true });
+    expect(await deliver(t.db, event)).toEqual({ status: "processed", eventId: event.id });
+    expect(await stored(event.id)).toEqual({
+      status: "processed",
+      attempts: 0,
+      last_error: null,
+      processed: true,
+      attemptLog: [],
+    });
+  });
+
+  it("a handler that throws: rolled back, then stored as failed with the one attempt it made, answered failed", async () => {
+    await createPayeeWithAccount(t.db, "acct_first_fail");
+    let calls = 0;
+    const gateway = (fail: boolean) => (): WebhookGateway => ({
+      setManualPayoutSchedule: async () => {
+        calls++;
+        if (fail) throw new Error("Stripe is down");
+        return {};
+      },
+      retrieveCharge: async () => ({}),
+    });
+    const event = accountUpdated("acct_first_fail", {
+      charges_enabled: true,
+      settings: { payouts: { schedule: { interval: "daily" } } },
+    });
+    expect(await deliver(t.db, event, { gateway: gateway(true) })).toEqual({
+      status: "failed",
+      eventId: event.id,
+      error: "Stripe is down",
+    });
+    expect(calls).toBe(1); // the handler is not run a second time to find out it fails
+    expect(await stored(event.id)).toEqual({
+      status: "failed",
+      attempts: 1,
+      last_error: "Stripe is down",
+      processed: false,
+      attemptLog: [{ trigger: "webhook", outcome: "failed", error: "Stripe is down" }],
+    });
+    // Nothing of the rolled-back attempt is left: no audit row, no change to the account.
+    expect(await queryRows(t.db, sql`select 1 from audit_log where actor_id = ${event.id}`)).toHaveLength(0);
+    const [account] = await queryRows<{ charges_enabled: boolean }>(
+      t.db,
+      sql`select charges_enabled from connected_accounts where stripe_account_id = 'acct_first_fail'`,
+    );
+    expect(account!.charges_enabled).toBe(false);
+
+    // Stripe's redelivery takes the stored path and applies it.
+    expect(await deliver(t.db, event, { gateway: gateway(false) })).toMatchObject({ status: "processed" });
+    expect(await stored(event.id)).toMatchObject({ status: "processed", attempts: 1, processed: true });
+  });
+
+  it("pending: stored pending, without processed_at, with one attempt row", async () => {
+    const event = buildEvent("payment_intent.succeeded", "payment_intent", {
+      amount_received: 1_000,
+      transfer_data: { destination: "acct_first_unknown" },
+    });
+    const reason = "connected account acct_first_unknown not known yet";
+    expect(await deliver(t.db, event)).toMatchObject({ status: "pending" });
+    expect(await stored(event.id)).toEqual({
+      status: "pending",
+      attempts: 0,
+      last_error: reason,
+      processed: false,
+      attemptLog: [{ trigger: "webhook", outcome: "pending", error: reason }],
+    });
+  });
+
+  it("ignored by its handler: stored ignored, with processed_at; a redelivery is a duplicate", async () => {
+    const event = buildEvent("payment_intent.succeeded", "payment_intent", { transfer_data: null });
+    expect(await deliver(t.db, event)).toMatchObject({ status: "ignored" });
+    expect(await stored(event.id)).toMatchObject({ status: "ignored", processed: true, attemptLog: [] });
+    expect(await deliver(t.db, event)).toMatchObject({ status: "duplicate" });
+  });
+
+  it("a backfill's first delivery still records its attempt", async () => {
+    await createPayeeWithAccount(t.db, "acct_first_backfill");
+    const event = accountUpdated("acct_first_backfill", { payouts_enabled: true });
+    const result = await ingestStripeEvent(t.db, event, {
+      env: handlerEnv,
+      gateway: noStripe,
+      source: "events_api_backfill",
+      trigger: "backfill",
+    });
+    expect(result).toEqual({ status: "processed", eventId: event.id });
+    expect((await stored(event.id)).attemptLog).toEqual([
+      { trigger: "backfill", outcome: "processed", error: null },
+    ]);
   });
 });
