@@ -73,12 +73,15 @@ export async function executePayoutRun(db: Db, env: Env, gateway: PayoutGateway,
 
   const queue: ClaimedPayout[] = [];
   let exhausted = false;
+  // Set when the limiter has no Stripe slot left before the deadline: every payout needs one, so no
+  // worker takes or claims more (they would only be claimed, found out of time and handed back).
+  let outOfTime = false;
   let refilling: Promise<void> | undefined;
 
   const refill = () => {
     refilling ??= (async () => {
       try {
-        if (Date.now() >= deadline) {
+        if (outOfTime || Date.now() >= deadline) {
           exhausted = true;
           return;
         }
@@ -102,6 +105,7 @@ export async function executePayoutRun(db: Db, env: Env, gateway: PayoutGateway,
 
   const worker = async () => {
     for (;;) {
+      if (outOfTime) return;
       if (queue.length < concurrency && !exhausted) void refill();
       let next = queue.shift();
       while (!next && !exhausted) {
@@ -116,7 +120,10 @@ export async function executePayoutRun(db: Db, env: Env, gateway: PayoutGateway,
         return;
       }
       let outcome = await processPayout(ctx, next);
-      if (outcome === "not_started") unstarted.push(next.id);
+      if (outcome === "not_started") {
+        unstarted.push(next.id);
+        outOfTime = true;
+      }
       if (outcome === "interrupted") {
         await releasePayout(db, next.id, owner, 0);
       } else if (outcome === "deferred") {

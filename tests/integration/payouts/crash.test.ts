@@ -5,6 +5,7 @@ import { systemActor } from "@/lib/actor";
 import { getEnv } from "@/lib/env";
 import { unbalancedTransactions } from "@/lib/ledger";
 import { executePayoutRun } from "@/lib/payouts/execute";
+import { StripeRateLimiter } from "@/lib/payouts/limiter";
 import type { ExecutorFaultPoint } from "@/lib/payouts/process-payout";
 import { triggerPayoutRun } from "@/lib/payouts/run";
 import { createTestDb, type TestDb } from "../../support/db";
@@ -173,6 +174,37 @@ describe("crash drills", () => {
     await assertExactlyOnce(trig.runId, 3, 2);
     const lookups = ts.simulator.requests(0, 100000).filter((r) => r.method === "GET" && (r.path.includes("/v1/payouts") || r.path.includes("/v1/transfers")));
     expect(lookups).toEqual([]);
+  });
+
+  it("a slice whose Stripe budget runs out stops claiming instead of claiming and handing back the rest", async () => {
+    ts.simulator.reset();
+    await t.db.execute(sql`update payout_runs set status = 'cancelled' where status in ('planning', 'executing')`);
+    const payeeIds: string[] = [];
+    for (let i = 0; i < 12; i++) payeeIds.push((await seedPayee(t.db, ts, { connectedCents: 2000 + i })).payeeId);
+    const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate: "2027-12-01", payeeIds, trigger: "manual", actor });
+    if (trig.kind !== "run") throw new Error("no run");
+    // two payouts a second for one second: most of the run has to wait for the next slice
+    const limiter = new StripeRateLimiter({ overall: 100, perEndpoint: 25, payouts: 2 });
+    const first = await executePayoutRun(t.db, getEnv(), ts.gateway, {
+      runId: trig.runId,
+      deadline: Date.now() + 1_000,
+      concurrency: 2,
+      batchSize: 2,
+      limiter,
+    });
+    expect(first.state).toBe("more");
+    expect(first.outcomes.in_transit).toBeGreaterThanOrEqual(1);
+    // at most what the workers and one claimed batch held when time ran out, not the whole run
+    expect(first.outcomes.not_started).toBeLessThanOrEqual(2);
+    const [{ n }] = (await queryRows<{ n: string }>(
+      t.db,
+      sql`select count(*) as n from audit_log where action = 'payout.released'
+          and entity_id in (select id::text from payouts where run_id = ${trig.runId})`,
+    )) as [{ n: string }];
+    expect(Number(n)).toBeLessThanOrEqual(4);
+    const rest = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
+    expect(rest.state).toBe("done");
+    expect(stripeWrites(ts)).toMatchObject({ payoutsCreated: 12, payoutRequests: 12 });
   });
 
   it("429 bursts and 500s: every payee paid, none twice", async () => {
