@@ -8,27 +8,30 @@ import { type Cursor, decodeCursor, encodeCursor } from "../schemas/common";
 export type PageRequest = { limit: number; cursor?: string };
 export type Page<T> = { data: T[]; nextCursor: string | null };
 
-type KeyedTable = { createdAt: PgColumn; id: PgColumn };
+// Pages are keyed on (a timestamp column, id): created_at unless the list orders by another one.
+type KeyedTable = { id: PgColumn; createdAt?: PgColumn };
+const keyColumn = (table: KeyedTable, at?: PgColumn): PgColumn => at ?? table.createdAt!;
 
 /** The WHERE clause for rows after the cursor (undefined on the first page). */
-export function afterCursor(table: KeyedTable, cursor: string | undefined): SQL | undefined {
+export function afterCursor(table: KeyedTable, cursor: string | undefined, at?: PgColumn): SQL | undefined {
   const c: Cursor | undefined = decodeCursor(cursor);
   if (!c) return undefined;
+  const key = keyColumn(table, at);
   return or(
-    sql`${table.createdAt} < ${c.createdAt}::timestamptz`,
-    and(sql`${table.createdAt} = ${c.createdAt}::timestamptz`, sql`${table.id} < ${c.id}::uuid`),
+    sql`${key} < ${c.createdAt}::timestamptz`,
+    and(sql`${key} = ${c.createdAt}::timestamptz`, sql`${table.id} < ${c.id}::uuid`),
   );
 }
 
-export const newestFirst = (table: KeyedTable) => [desc(table.createdAt), desc(table.id)];
+export const newestFirst = (table: KeyedTable, at?: PgColumn) => [desc(keyColumn(table, at)), desc(table.id)];
 
 /**
  * Select a table's columns plus `cursorAt`, its created_at as Postgres prints it. The cursor carries
  * that text, not a JS Date: a Date keeps milliseconds and created_at has microseconds, so two rows
  * written in the same millisecond could otherwise fall between two pages.
  */
-export function withCursorKey<T extends PgTable & KeyedTable>(table: T) {
-  return { ...getTableColumns(table), cursorAt: sql<string>`${table.createdAt}::text` };
+export function withCursorKey<T extends PgTable & KeyedTable>(table: T, at?: PgColumn) {
+  return { ...getTableColumns(table), cursorAt: sql<string>`${keyColumn(table, at)}::text` };
 }
 
 /** Rows fetched with limit + 1 (selected `withCursorKey`) → one page and the cursor of its last row. */

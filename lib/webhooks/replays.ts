@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, or, type SQL } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, lte, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { type ProcessorEvent, processorEventAttempts, processorEvents } from "../../db/schema";
 import type { Actor } from "../actor";
 import { ApiError, notFound } from "../api/errors";
 import { recordAudit } from "../audit";
-import { decodeCursor, encodeCursor } from "../schemas/common";
+import { afterCursor, newestFirst, toPage, withCursorKey } from "../placements/paging";
 import { type ApplyResult, applyStoredEvent, MAX_APPLY_ATTEMPTS } from "./apply";
 import { type ReplayListQuery, replayDetailOut, replayEventOut } from "./replay-schemas";
 import type { HandlerContext } from "./types";
@@ -21,25 +21,16 @@ export async function listReplayEvents(db: Db, query: ReplayListQuery) {
   if (query.type) where.push(eq(processorEvents.type, query.type));
   if (query.from) where.push(gte(processorEvents.receivedAt, new Date(query.from)));
   if (query.to) where.push(lte(processorEvents.receivedAt, new Date(query.to)));
-  const cursor = decodeCursor(query.cursor);
-  if (cursor) {
-    const at = new Date(cursor.createdAt);
-    where.push(
-      or(lt(processorEvents.receivedAt, at), and(eq(processorEvents.receivedAt, at), lt(processorEvents.id, cursor.id)))!,
-    );
-  }
+  const after = afterCursor(processorEvents, query.cursor, processorEvents.receivedAt);
+  if (after) where.push(after);
   const rows = await db
-    .select()
+    .select(withCursorKey(processorEvents, processorEvents.receivedAt))
     .from(processorEvents)
     .where(and(...where))
-    .orderBy(desc(processorEvents.receivedAt), desc(processorEvents.id))
+    .orderBy(...newestFirst(processorEvents, processorEvents.receivedAt))
     .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
-  const last = page[page.length - 1];
-  return {
-    data: page.map(toOut),
-    nextCursor: rows.length > query.limit && last ? encodeCursor({ createdAt: last.receivedAt, id: last.id }) : null,
-  };
+  const page = toPage(rows, query.limit);
+  return { data: page.data.map(toOut), nextCursor: page.nextCursor };
 }
 
 async function findByEventId(db: Db, eventId: string): Promise<ProcessorEvent> {

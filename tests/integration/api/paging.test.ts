@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listPayees } from "@/lib/payees/admin-crud";
+import { listReplayEvents } from "@/lib/webhooks/replays";
+import { replayListQuery } from "@/lib/webhooks/replay-schemas";
 import { createTestDb, type TestDb } from "../../support/db";
 
 let t: TestDb;
@@ -25,5 +27,20 @@ describe("keyset pages of the admin lists", () => {
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(seen).toEqual(["Third", "Second", "First"]);
+  });
+
+  it("the replay list too, keyed on received_at", async () => {
+    await t.db.execute(sql`insert into processor_events (event_id, type, payload, payload_sha256, status, received_at) values
+      ('evt_a', 'payout.paid', '{}', 'a', 'failed', '2026-11-20T10:00:00.123100Z'),
+      ('evt_b', 'payout.paid', '{}', 'b', 'failed', '2026-11-20T10:00:00.123200Z'),
+      ('evt_c', 'payout.paid', '{}', 'c', 'failed', '2026-11-20T10:00:00.123300Z')`);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listReplayEvents(t.db, replayListQuery.parse({ limit: 1, cursor }));
+      seen.push(...page.data.map((e) => e.eventId));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(["evt_c", "evt_b", "evt_a"]);
   });
 });
