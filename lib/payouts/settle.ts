@@ -164,7 +164,7 @@ export async function failPayout(
     destination: "slack",
     aggregateType: "payout",
     aggregateId: payout.id,
-    dedupeKey: `payout_failed:${payout.id}`,
+    dedupeKey: payoutKey(payout, "failed"),
     payload: {
       text: `Payout failed: ${payout.amountCents} ${payout.currency} to payee ${payout.payeeId} (${input.code}: ${input.message}). Funds are back in the payee's available balance; fix the cause and retry POST /internal/payouts/${payout.id}/retry.`,
       payoutId: payout.id,

@@ -172,6 +172,9 @@ describe("go-live smoke", () => {
     const failedAgain = await bankRejects(second!.stripe_payout_id, "evt_failed_2");
     expect(failedAgain.result).toBe("applied");
     expect((await payeeBalances(t.db, placer.payeeId)).usd).toMatchObject({ available: 5000, in_transit: 0 });
+    // ...and ops hear about the second failure too
+    const alertsNow = await queryRows<{ type: string }>(t.db, sql`select type from outbox_events where type = 'alert.payout_failed'`);
+    expect(alertsNow.length).toBe(2);
     // a second retry really sends a new payout (a new idempotency key, not Stripe's cached failure)
     await retryAgain();
     expect(stripeWrites(ts)).toMatchObject({ transfersCreated: 1, payoutsCreated: 4 });
