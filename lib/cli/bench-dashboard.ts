@@ -5,14 +5,13 @@
 //   2. the whole server render: GET /dashboard on `next start` (needs a build: `npm run build`).
 // Prints p50/p95/max of each. BENCH_ENTRIES and BENCH_ROUNDS change the size and the repetitions.
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
-import { connectPostgres, type DbHandle, migrateDb, openPglite, schema } from "../../db/client";
+import { type DbHandle, schema } from "../../db/client";
+import { openScratchDatabase } from "../../db/scratch";
 import { issueLocalToken } from "../auth/user";
 import { loadPayeeDashboard } from "../dashboard/payee";
 import { DEMO_USERS } from "../demo/users";
@@ -25,45 +24,6 @@ const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
 const TARGET_MS = 200;
 const ROOT = path.resolve(import.meta.dirname, "../..");
-
-type Scratch = { handle: DbHandle; appEnv: Record<string, string>; drop(): Promise<void> };
-
-async function scratchDatabase(): Promise<Scratch> {
-  const serverUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-  const name = `payrun_bench_dash_${randomBytes(4).toString("hex")}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {}, connect_timeout: 3 });
-  try {
-    await admin.unsafe(`create database ${name}`);
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    const handle = connectPostgres(url.toString(), { max: 4 });
-    await migrateDb(handle);
-    console.log(`database: Postgres ${url.host}/${name}`);
-    return {
-      handle,
-      appEnv: { DATABASE_URL: url.toString() },
-      drop: async () => {
-        await handle.close().catch(() => {});
-        await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
-        await admin.end({ timeout: 2 });
-      },
-    };
-  } catch {
-    await admin.end({ timeout: 1 }).catch(() => {});
-    const dir = mkdtempSync(path.join(os.tmpdir(), "payrun-bench-dash-"));
-    const handle = await openPglite({ dataDir: path.join(dir, "data") });
-    await migrateDb(handle);
-    console.log(`database: PGlite ${dir} (Postgres unavailable)`);
-    return {
-      handle,
-      appEnv: { PGLITE_DIR: path.join(dir, "data") },
-      drop: async () => {
-        await handle.close().catch(() => {});
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }
-}
 
 /** A payee with `entries` entries in their own accounts: earnings, fees taken back, payouts sent and paid. */
 async function seedPayee(handle: DbHandle, payeeId: string, userId: string, entries: number) {
@@ -153,7 +113,11 @@ async function measureHttp(appEnv: Record<string, string>, token: string): Promi
   }
 }
 
-const scratch = await scratchDatabase();
+const scratch = await openScratchDatabase({
+  serverUrl: process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
+  prefix: "payrun_bench_dash",
+  log: (line) => console.log(`database: ${line}`),
+});
 try {
   const payeeUser = DEMO_USERS.find((u) => u.role === "payee")!;
   const payeeId = randomUUID();
@@ -174,9 +138,9 @@ try {
   const readModel = stats(samples);
   console.log(`read model (loadPayeeDashboard, ${ROUNDS} rounds): ${fmt(readModel)}`);
 
-  if (!scratch.appEnv.DATABASE_URL) await scratch.handle.close(); // PGlite: one process at a time
+  if (!scratch.databaseUrl) await scratch.handle.close(); // PGlite: one process at a time
   const token = await issueLocalToken({ userId: payeeUser.id, role: "payee", payeeId, email: payeeUser.email }, env);
-  const http = await measureHttp(scratch.appEnv, token);
+  const http = await measureHttp(scratch.env, token);
   if (http) console.log(`server render (GET /dashboard on next start, ${ROUNDS} rounds): ${fmt(http)}`);
   const worst = http?.p95 ?? readModel.p95;
   console.log(`target: p95 < ${TARGET_MS} ms -> ${worst < TARGET_MS ? "OK" : "TOO SLOW"}`);

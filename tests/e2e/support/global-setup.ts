@@ -1,11 +1,9 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import postgres from "postgres";
 import type { TestProject } from "vitest/node";
-import { connectPostgres, type DbHandle, migrateDb, openPglite } from "../../../db/client";
+import { openScratchDatabase, type ScratchDb } from "../../../db/scratch";
 import { seedDemo } from "../../../lib/demo/seed";
 import { buildIsStale, freePort, waitForHttp } from "../../../lib/cli/dev-server";
 import { loadEnv } from "../../../lib/env";
@@ -58,49 +56,6 @@ function ensureBuild() {
   });
 }
 
-type ScratchDb = { handle: DbHandle; env: Record<string, string>; databaseUrl: string | null; drop(): Promise<void> };
-
-/** A fresh database on the real Postgres if it answers, else a temp PGlite data dir. */
-async function scratchDatabase(): Promise<ScratchDb> {
-  const serverUrl = TEST_DATABASE_URL;
-  const name = `payrun_e2e_${Date.now()}_${randomBytes(3).toString("hex")}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {}, connect_timeout: 3 });
-  try {
-    await admin.unsafe(`create database ${name}`);
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    const handle = connectPostgres(url.toString(), { max: 4 });
-    await migrateDb(handle);
-    log(`scratch database ${name} on ${url.host}`);
-    return {
-      handle,
-      env: { DATABASE_URL: url.toString() },
-      databaseUrl: url.toString(),
-      drop: async () => {
-        await handle.close().catch(() => {});
-        await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
-        await admin.end({ timeout: 2 });
-      },
-    };
-  } catch (error) {
-    await admin.end({ timeout: 1 }).catch(() => {});
-    log(`Postgres unavailable (${(error as Error).message}); using embedded PGlite`);
-    const dir = mkdtempSync(path.join(os.tmpdir(), "payrun-e2e-pglite-"));
-    const dataDir = path.join(dir, "data");
-    const handle = await openPglite({ dataDir });
-    await migrateDb(handle);
-    return {
-      handle,
-      env: { PGLITE_DIR: dataDir },
-      databaseUrl: null,
-      drop: async () => {
-        await handle.close().catch(() => {});
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }
-}
-
 export default async function setup(project: TestProject) {
   mkdirSync(path.join(ROOT, "tests/e2e/screenshots"), { recursive: true });
   ensureChromium();
@@ -133,7 +88,7 @@ export default async function setup(project: TestProject) {
     simulator = stripe.simulator;
     const gateway = stripe.gateway;
     log(`Stripe simulator at ${simulator.url}`);
-    db = await scratchDatabase();
+    db = await openScratchDatabase({ serverUrl: TEST_DATABASE_URL, prefix: "payrun_e2e", log });
     // The same demo data a new install gets (lib/demo/seed.ts): five payees, earnings, and a run for
     // the previous cycle in which one payout failed at the bank (account_closed).
     const seedEnv = loadEnv({ NODE_ENV: "test", STRIPE_API_BASE_URL: simulator.url, PAYOUT_TIMEZONE: "UTC" });
