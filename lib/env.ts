@@ -87,6 +87,8 @@ export const envSchema = z.object({
   PAYOUTS_PAUSED: bool,
   // Vercel maxDuration of the run and sweep functions (vercel.json); the time budget is a third.
   PAYOUT_FUNCTION_MAX_DURATION_SECONDS: int(300, 10, 900),
+  // How long a claimed payout stays with the slice that claimed it; default: one slice + 30 s.
+  PAYOUT_LEASE_SECONDS: optionalString.pipe(z.coerce.number<string | undefined>().int().min(5).max(3600).optional()),
   // Hours after an invoice is paid before a placement share counts as collectible.
   PLACEMENT_CLEARING_DELAY_HOURS: int(24, 0, 24 * 90),
   // Where outbox events (placement.status_changed, ...) are published.

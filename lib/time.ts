@@ -35,3 +35,21 @@ export function zonedInstant(timeZone: string, year: number, month: number, day:
 export function invocationBudgetMs(env: Pick<Env, "PAYOUT_FUNCTION_MAX_DURATION_SECONDS">): number {
   return Math.floor((env.PAYOUT_FUNCTION_MAX_DURATION_SECONDS * 1000) / 3);
 }
+
+/**
+ * How long a claimed payout stays with the slice that claimed it: a slice's budget and the call in
+ * flight when it ends, so a live slice never loses a payout to another, and a dead one's payouts
+ * come back within about one slice. PAYOUT_LEASE_SECONDS overrides it.
+ */
+export function payoutLeaseSeconds(env: Pick<Env, "PAYOUT_FUNCTION_MAX_DURATION_SECONDS" | "PAYOUT_LEASE_SECONDS">): number {
+  return env.PAYOUT_LEASE_SECONDS ?? Math.ceil(invocationBudgetMs(env) / 1000) + 30;
+}
+
+/**
+ * A run whose heartbeat is older than this has lost its invocation: a live slice beats every few
+ * seconds and a continuation never waits more than half of it, so one slice without a sign of life
+ * means nobody is working on it. The watchdog and a re-trigger take such a run over.
+ */
+export function runStaleAfterSeconds(env: Pick<Env, "PAYOUT_FUNCTION_MAX_DURATION_SECONDS">): number {
+  return Math.max(2, Math.ceil(invocationBudgetMs(env) / 1000));
+}

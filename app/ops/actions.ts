@@ -8,9 +8,8 @@ import { endEscrowHold } from "@/lib/escrow/holds";
 import { getEnv } from "@/lib/env";
 import { cancelPayoutSchedule, triggerPayoutSchedule } from "@/lib/payout-schedules/admin";
 import { setPayoutsPaused } from "@/lib/payouts/pause";
-import { retryFailedPayout } from "@/lib/payouts/retry";
-import { triggerPayoutRun } from "@/lib/payouts/run";
-import { dispatchInternal } from "@/lib/scheduler/dispatch";
+import { retryPayout } from "@/lib/payouts/retry";
+import { triggerPayoutRun, workRunInBackground } from "@/lib/payouts/run";
 import { requestReplay } from "@/lib/webhooks";
 import { appWebhookDeps } from "@/lib/webhooks/deps";
 
@@ -27,16 +26,6 @@ function formValues(formData: FormData): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of formData.entries()) if (typeof v === "string" && !k.startsWith("$ACTION")) out[k] = v;
   return out;
-}
-
-/** Hand execution to /internal/payouts/continue (QStash, or the local dispatcher) so the page stays quick. */
-async function continueRunInBackground(runId: string, reason: string) {
-  await dispatchInternal(getEnv(), {
-    path: "/internal/payouts/continue",
-    body: { runId },
-    dedupeId: `payout-run-${runId}-${reason}-${Date.now()}`,
-    flowControlKey: `payout-run-${runId}`,
-  });
 }
 
 const triggerForm = z.object({
@@ -59,7 +48,7 @@ export async function triggerRunAction(formData: FormData): Promise<void> {
       actor: user.actor,
     });
     if (result.kind === "paused") back("/ops", "error", "Payouts are paused: resume them before starting a run.");
-    if (result.kind === "run" && result.shouldExecute) await continueRunInBackground(result.runId, "trigger");
+    if (result.kind === "run" && result.chainId) await workRunInBackground(await getDb(), env, result.runId, { chainId: result.chainId, reason: "trigger" });
     target = result.kind === "paused" ? "/ops" : `/ops/runs/${result.runId}`;
     if (result.kind === "run" && !result.created) target += `?notice=${encodeURIComponent(`The ${result.cycleKey} run already exists; here it is.`)}`;
   } catch (error) {
@@ -78,8 +67,7 @@ export async function retryPayoutAction(formData: FormData): Promise<void> {
   const { payoutId, runId, reason } = parsed.data!;
   const page = `/ops/runs/${runId}`;
   try {
-    await retryFailedPayout(await getDb(), payoutId, user.actor, reason || "retried from the ops console");
-    await continueRunInBackground(runId, `retry-${payoutId}`);
+    await retryPayout(await getDb(), getEnv(), payoutId, user.actor, reason || "retried from the ops console");
   } catch (error) {
     back(page, "error", `Retry refused: ${(error as Error).message}`);
   }

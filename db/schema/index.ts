@@ -3,3 +3,4 @@ export * from "./ledger";
 export * from "./payees";
 export * from "./payouts";
 export * from "./placements";
+export * from "./scheduler";

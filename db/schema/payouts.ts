@@ -40,8 +40,12 @@ export const payoutRuns = pgTable(
       .default("manual"),
     requestedBy: text(),
     payeeFilter: jsonb().$type<string[] | null>(),
-    // Bumped by whoever works on the run; a run with an old heartbeat is stuck and gets resumed.
+    // Bumped every few seconds by the slice working on the run; a run whose heartbeat is older than
+    // one slice has lost its invocation, and the watchdog continues it.
     heartbeatAt: tstz(),
+    // The chain of continuations allowed to work on the run. A take-over (watchdog, a re-trigger after
+    // a stale heartbeat) starts a new chain, and a slice of an older chain stops instead of forking.
+    executorChain: text(),
     plannedAt: tstz(),
     startedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     finishedAt: tstz(),

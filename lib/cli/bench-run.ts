@@ -162,6 +162,7 @@ try {
       slices++;
       const r = await continuePayoutRun(db, env, gateway, {
         runId: trig.runId,
+        chainId: trig.chainId!,
         deadline: Date.now() + invocationBudgetMs(env),
         dispatch: false,
         concurrency: 48,

@@ -138,8 +138,9 @@ export async function seedDemo(db: Db, env: Env, gateway: StripeGateway, simulat
     simulator.advanceClock(Math.floor(demoRunCycle.cutoffAt.getTime() / 1000) + 3600 - simulator.now());
     const run = await triggerPayoutRun(db, env, { cycleDate: demoRunCycle.cycleDate, trigger: "manual", actor });
     if (run.kind !== "run") throw new Error(`demo run did not start: ${run.kind}`);
+    if (!run.chainId) throw new Error("demo run was not handed to this caller");
     for (let i = 0; i < 20; i++) {
-      const step = await continuePayoutRun(db, env, gateway, { runId: run.runId, dispatch: false, actor });
+      const step = await continuePayoutRun(db, env, gateway, { runId: run.runId, chainId: run.chainId, dispatch: false, actor });
       if (step.state === "done") break;
     }
     const sent = await db.execute(sql`select stripe_payout_id, payee_id from payouts

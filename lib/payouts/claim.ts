@@ -3,8 +3,6 @@ import { type Db, queryRows } from "../../db/client";
 import type { Actor } from "../actor";
 import { toCents } from "../money";
 
-export const LEASE_SECONDS = 300;
-
 export type ClaimedPayout = {
   id: string;
   runId: string;
@@ -42,20 +40,23 @@ const toClaimed = (r: Row): ClaimedPayout => ({
 /**
  * Claim up to `limit` planned payouts of a run (or processing ones whose lease ran out) with SKIP
  * LOCKED, in one statement that also stores the idempotency keys and the first attempt time (before
- * any Stripe call) and writes the audit rows.
+ * any Stripe call) and writes the audit rows. A payout this owner released earlier (a retryable
+ * error) is not claimed again by it: each slice makes at most one attempt per payout, so `attempts`
+ * counts real tries and a burst of errors cannot use up the limit within one slice.
  */
 export async function claimPayouts(
   db: Db,
-  input: { runId: string; owner: string; limit: number; actor: Actor; leaseSeconds?: number },
+  input: { runId: string; owner: string; limit: number; actor: Actor; leaseSeconds: number },
 ): Promise<ClaimedPayout[]> {
-  const lease = input.leaseSeconds ?? LEASE_SECONDS;
+  const lease = input.leaseSeconds;
   const rows = await queryRows<Row>(
     db,
     sql`
     with picked as (
       select id, status from payouts
       where run_id = ${input.runId}
-        and (status = 'planned' or (status = 'processing' and lease_expires_at < now()))
+        and (status = 'planned'
+             or (status = 'processing' and lease_expires_at < now() and lease_owner is distinct from ${input.owner}))
       order by id
       limit ${input.limit}
       for update skip locked
@@ -94,16 +95,14 @@ export async function releasePayout(db: Db, payoutId: string, owner: string, del
     where id = ${payoutId} and status = 'processing' and lease_owner = ${owner}`);
 }
 
-/** How much of a run is still to do, and when the earliest foreign lease runs out. */
+/** How much of a run is still to do, and when the earliest lease runs out. */
 export async function remainingWork(db: Db, runId: string) {
-  const [r] = await queryRows<{ planned: string; processing: string; reclaimable: string; next_lease: string | null; done: string; attempts: string }>(
+  const [r] = await queryRows<{ planned: string; processing: string; reclaimable: string; next_lease: string | null }>(
     db,
     sql`select count(*) filter (where status = 'planned') as planned,
                count(*) filter (where status = 'processing') as processing,
                count(*) filter (where status = 'processing' and lease_expires_at < now()) as reclaimable,
-               min(lease_expires_at) filter (where status = 'processing' and lease_expires_at >= now()) as next_lease,
-               count(*) filter (where status not in ('planned', 'processing')) as done,
-               coalesce(sum(attempts), 0) as attempts
+               min(lease_expires_at) filter (where status = 'processing' and lease_expires_at >= now()) as next_lease
         from payouts where run_id = ${runId}`,
   );
   return {
@@ -111,8 +110,6 @@ export async function remainingWork(db: Db, runId: string) {
     processing: Number(r?.processing ?? 0),
     reclaimable: Number(r?.reclaimable ?? 0),
     nextLeaseExpiry: r?.next_lease ? new Date(r.next_lease) : null,
-    done: Number(r?.done ?? 0),
-    attempts: Number(r?.attempts ?? 0),
   };
 }
 

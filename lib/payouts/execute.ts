@@ -1,21 +1,28 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import { type Db, queryRows } from "../../db/client";
 import { type Actor, systemActor } from "../actor";
 import type { Env } from "../env";
+import { log } from "../observability/log";
+import { payoutLeaseSeconds, runStaleAfterSeconds } from "../time";
 import { type ClaimedPayout, claimPayouts, releasePayout, releaseUnstarted, remainingWork } from "./claim";
 import { finalizeRunIfDone } from "./finish";
 import type { PayoutGateway } from "./gateway";
 import { limitsFromEnv, StripeRateLimiter } from "./limiter";
 import { type ExecutorHooks, failClaimed, type PayoutOutcome, processPayout } from "./process-payout";
 
-/** After this many claims a payout that keeps meeting retryable errors is failed, not retried for ever. */
+/** A payout whose real Stripe attempts keep meeting retryable errors is failed after this many. */
 export const MAX_PAYOUT_ATTEMPTS = 10;
+
+/** Longest a continuation waits before the next slice (and under half the watchdog's staleness). */
+const MAX_CONTINUATION_DELAY_SECONDS = 30;
 
 export type ExecuteOptions = {
   runId: string;
-  /** Stop claiming new work at this instant (a third of the function's maxDuration). */
+  /** Stop claiming new work at this instant (the invocation's time budget). */
   deadline: Date | number;
+  /** The continuation chain this slice belongs to; its heartbeat only counts while the chain is current. */
+  chainId?: string;
   /** Payouts in flight at once; the limiter, not this, sets the pace. */
   concurrency?: number;
   batchSize?: number;
@@ -25,6 +32,8 @@ export type ExecuteOptions = {
   actor?: Actor;
   maxRetries?: number;
   leaseSeconds?: number;
+  /** How often the slice proves it is alive (`payout_runs.heartbeat_at`). */
+  heartbeatMs?: number;
 };
 
 export type ExecuteResult = {
@@ -36,8 +45,8 @@ export type ExecuteResult = {
   rateLimited: number;
   retries: number;
   runStatus?: string;
-  /** When more is left: payouts settled so far and attempts made, the continuation's progress point. */
-  progress?: { done: number; attempts: number };
+  /** A newer chain took the run over while this slice worked: this chain must not continue. */
+  superseded?: boolean;
 };
 
 const sharedLimiters = new Map<string, StripeRateLimiter>();
@@ -55,9 +64,67 @@ export function processLimiter(env: Env): StripeRateLimiter {
 }
 
 /**
- * Work through a run's planned payouts until none is left or the deadline passes: workers take
- * payouts from a queue refilled by SKIP LOCKED claims, so Stripe calls flow without gaps between
- * batches; the heartbeat moves with every claim. Finishes the run when nothing is left.
+ * Payouts for a slice's workers, claimed in batches on demand with one claim in flight at a time.
+ * Every turn of `take` either hands out a payout, waits on a real claim (I/O), or ends: a claim that
+ * is refused (out of time) or finds nothing marks the queue exhausted, so nothing ever spins.
+ */
+export class ClaimQueue {
+  private readonly items: ClaimedPayout[] = [];
+  private claiming: Promise<void> | null = null;
+  private exhausted = false;
+
+  /** `claimBatch` answers null when no more may be claimed (out of time, superseded). */
+  constructor(
+    private readonly claimBatch: () => Promise<ClaimedPayout[] | null>,
+    private readonly lowWater: number,
+  ) {}
+
+  async take(): Promise<ClaimedPayout | undefined> {
+    for (;;) {
+      const next = this.items.shift();
+      if (next) {
+        if (this.items.length < this.lowWater) void this.claim().catch(() => undefined);
+        return next;
+      }
+      if (this.exhausted) return undefined;
+      await this.claim();
+    }
+  }
+
+  /** Stop handing out work; what is still queued is returned by `drain`. */
+  close(): void {
+    this.exhausted = true;
+  }
+
+  /** After the workers stopped: wait for a claim still in flight, then hand back everything unstarted. */
+  async drain(): Promise<ClaimedPayout[]> {
+    this.exhausted = true;
+    await this.claiming?.catch(() => undefined);
+    return this.items.splice(0);
+  }
+
+  private claim(): Promise<void> {
+    if (this.exhausted) return Promise.resolve();
+    if (!this.claiming) {
+      // `claiming` is cleared by a callback that runs only after this assignment, whether the claim
+      // settles at once or later: a synchronously finished claim cannot leave a settled promise behind.
+      const claimed = this.claimBatch().then((rows) => {
+        if (!rows || rows.length === 0) this.exhausted = true;
+        else this.items.push(...rows);
+      });
+      this.claiming = claimed.finally(() => {
+        this.claiming = null;
+      });
+    }
+    return this.claiming;
+  }
+}
+
+/**
+ * Work through a run's planned payouts until none is left for this slice or the deadline passes:
+ * workers take payouts from a ClaimQueue refilled by SKIP LOCKED claims, so Stripe calls flow
+ * without gaps between batches. A timer keeps the run's heartbeat fresh while the slice lives, so
+ * the watchdog can tell a dead invocation from a busy one. Finishes the run when nothing is left.
  */
 export async function executePayoutRun(db: Db, env: Env, gateway: PayoutGateway, options: ExecuteOptions): Promise<ExecuteResult> {
   const deadline = typeof options.deadline === "number" ? options.deadline : options.deadline.getTime();
@@ -66,64 +133,64 @@ export async function executePayoutRun(db: Db, env: Env, gateway: PayoutGateway,
   const concurrency = options.concurrency ?? 32;
   const batchSize = options.batchSize ?? Math.max(concurrency * 2, 50);
   const limiter = options.limiter ?? processLimiter(env);
+  const leaseSeconds = options.leaseSeconds ?? payoutLeaseSeconds(env);
   const stats = { rateLimited: 0, retries: 0 };
   const outcomes: Record<PayoutOutcome, number> = { in_transit: 0, failed: 0, deferred: 0, lost_lease: 0, not_started: 0, interrupted: 0 };
   const unstarted: string[] = [];
   const ctx = { db, gateway, limiter, actor, owner, hooks: options.hooks, stats, maxRetries: options.maxRetries, deadline };
 
-  const queue: ClaimedPayout[] = [];
-  let exhausted = false;
-  // Set when the limiter has no Stripe slot left before the deadline: every payout needs one, so no
-  // worker takes or claims more (they would only be claimed, found out of time and handed back).
-  let outOfTime = false;
-  let refilling: Promise<void> | undefined;
+  // Set when the limiter has no Stripe slot left before the deadline, or a newer chain took over:
+  // every payout needs a slot, so no worker takes or claims more.
+  let stop = false;
+  let superseded = false;
 
-  const refill = () => {
-    refilling ??= (async () => {
-      try {
-        if (outOfTime || Date.now() >= deadline) {
-          exhausted = true;
-          return;
-        }
-        const claimed = await claimPayouts(db, {
-          runId: options.runId,
-          owner,
-          limit: batchSize,
-          actor,
-          leaseSeconds: options.leaseSeconds,
-        });
-        await db.execute(sql`update payout_runs set heartbeat_at = now() where id = ${options.runId}`);
-        if (claimed.length === 0) exhausted = true;
-        queue.push(...claimed);
-        for (const p of claimed) await options.hooks?.fault?.("afterClaim", p.id);
-      } finally {
-        refilling = undefined;
-      }
-    })();
-    return refilling;
+  const heartbeat = async (): Promise<void> => {
+    const alive = await queryRows(
+      db,
+      sql`update payout_runs set heartbeat_at = now()
+          where id = ${options.runId} and (${options.chainId ?? null}::text is null or executor_chain = ${options.chainId ?? null})
+          returning id`,
+    );
+    if (alive.length === 0 && options.chainId) {
+      superseded = true;
+      stop = true;
+      queue.close();
+    }
   };
+
+  const queue = new ClaimQueue(async () => {
+    if (stop || Date.now() >= deadline) return null;
+    const claimed = await claimPayouts(db, { runId: options.runId, owner, limit: batchSize, actor, leaseSeconds });
+    for (const p of claimed) await options.hooks?.fault?.("afterClaim", p.id);
+    return claimed;
+  }, concurrency);
+
+  const heartbeatMs = options.heartbeatMs ?? Math.min(10_000, Math.max(1_000, Math.floor((deadline - Date.now()) / 5)));
+  const timer = setInterval(() => {
+    heartbeat().catch((error: Error) => log.warn("payout run heartbeat failed", { runId: options.runId, error: error.message }));
+  }, heartbeatMs);
+  timer.unref?.();
 
   const worker = async () => {
     for (;;) {
-      if (outOfTime) return;
-      if (queue.length < concurrency && !exhausted) void refill();
-      let next = queue.shift();
-      while (!next && !exhausted) {
-        await (refilling ?? refill());
-        next = queue.shift();
-      }
+      if (stop) return;
+      const next = await queue.take();
       if (!next) return;
-      if (Date.now() >= deadline) {
-        // Out of time: what is still queued goes back untouched for the continuation.
-        queue.unshift(next);
-        exhausted = true;
+      if (stop || Date.now() >= deadline) {
+        // Out of time: this one goes back untouched for the continuation, with the rest of the queue.
+        unstarted.push(next.id);
+        queue.close();
         return;
       }
       let outcome = await processPayout(ctx, next);
-      if (outcome === "not_started") {
-        unstarted.push(next.id);
-        outOfTime = true;
+      if (outcome === "not_started" || outcome === "interrupted") {
+        // No Stripe slot before the deadline. Being out of time is not an attempt: an untouched
+        // payout goes back as planned; one whose call may have reached Stripe is left for the next
+        // slice to look up. Either way nobody in this slice claims anything more.
+        stop = true;
+        queue.close();
       }
+      if (outcome === "not_started") unstarted.push(next.id);
       if (outcome === "interrupted") {
         await releasePayout(db, next.id, owner, 0);
       } else if (outcome === "deferred") {
@@ -131,26 +198,36 @@ export async function executePayoutRun(db: Db, env: Env, gateway: PayoutGateway,
           const failed = await failClaimed(db, next, "retries_exhausted", `Stripe kept answering with retryable errors over ${next.attempts} attempts`, actor);
           outcome = failed ? "failed" : "lost_lease";
         } else {
+          // Not claimed again in this slice (the claim skips our own leases): the next slice retries it.
           await releasePayout(db, next.id, owner, 5);
         }
       }
       outcomes[outcome]++;
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  // A claim still in flight when the workers stopped: wait for it, then hand its payouts back too.
-  while (refilling) await refilling;
-  await releaseUnstarted(db, [...unstarted, ...queue.splice(0).map((p) => p.id)], owner, actor);
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const queued = await queue.drain();
+    await releaseUnstarted(db, [...unstarted, ...queued.map((p) => p.id)], owner, actor);
+  } finally {
+    clearInterval(timer);
+  }
 
+  if (superseded) {
+    return { runId: options.runId, state: "more", retryAfterSeconds: 0, outcomes, ...stats, superseded: true };
+  }
   const left = await remainingWork(db, options.runId);
   if (left.planned === 0 && left.processing === 0) {
     const runStatus = await finalizeRunIfDone(db, env, options.runId, actor);
     return { runId: options.runId, state: "done", retryAfterSeconds: 0, outcomes, ...stats, runStatus };
   }
-  const retryAfterSeconds =
+  // Planned or reclaimable work goes on at once; work waiting on leases (ours after a retryable
+  // error, or another slice's) goes on when the first lease runs out.
+  const wait =
     left.planned > 0 || left.reclaimable > 0 || !left.nextLeaseExpiry
-      ? outcomes.deferred > 0 && Date.now() < deadline ? 5 : 0
-      : Math.max(1, Math.ceil((left.nextLeaseExpiry.getTime() - Date.now()) / 1000) + 1);
-  const progress = { done: left.done, attempts: left.attempts };
-  return { runId: options.runId, state: "more", retryAfterSeconds, outcomes, ...stats, progress };
+      ? 0
+      : Math.max(1, Math.ceil((left.nextLeaseExpiry.getTime() - Date.now()) / 1000));
+  // Never so long that the chain's heartbeat goes stale between slices and the watchdog steps in.
+  const retryAfterSeconds = Math.min(wait, MAX_CONTINUATION_DELAY_SECONDS, Math.max(1, Math.floor(runStaleAfterSeconds(env) / 2)));
+  return { runId: options.runId, state: "more", retryAfterSeconds, outcomes, ...stats };
 }

@@ -143,12 +143,14 @@ export async function processPayout(ctx: PayoutContext, p: ClaimedPayout): Promi
     return updated ? "in_transit" : "lost_lease";
   } catch (error) {
     if ((error as { crashDrill?: boolean }).crashDrill) throw error;
-    // Out of time. On a first attempt that sent no payout and whose transfer (if any) is saved, the
-    // next attempt knows everything already: hand it back as if untouched, with no lookup needed.
-    // Otherwise something may have reached Stripe unrecorded: keep it for a lookup on resume.
+    // Out of time. If this attempt wrote nothing to Stripe that is not recorded (no payout call, and
+    // any transfer saved), it changed nothing the next attempt does not know: hand it back as if
+    // never claimed (not an attempt). Whatever earlier attempts left unknown is still marked by their
+    // own count, so the next claim looks up exactly when it did before. Otherwise this attempt's call
+    // may have reached Stripe unrecorded: keep it, counted, for a lookup on resume.
     if (error instanceof OutOfTime) {
-      const knownState = !payoutSent && (!transferSent || transferSaved) && p.attempts <= 1;
-      return knownState ? "not_started" : "interrupted";
+      const changedNothingUnknown = !payoutSent && (!transferSent || transferSaved);
+      return changedNothingUnknown ? "not_started" : "interrupted";
     }
     const c = classifyPayoutError(error);
     if (c.retryable) return "deferred";

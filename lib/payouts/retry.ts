@@ -6,8 +6,8 @@ import { ApiError } from "../api/errors";
 import { recordAudit } from "../audit";
 import type { Env } from "../env";
 import { postLedgerTransaction } from "../ledger";
-import { dispatchInternal } from "../scheduler/dispatch";
 import { payoutKey } from "./keys";
+import { workRunInBackground } from "./run";
 
 /**
  * Put a failed payout back to planned, moving its amount from available to in_transit again (the
@@ -72,12 +72,8 @@ export async function retryFailedPayout(db: Db, payoutId: string, actor: Actor, 
 export async function retryPayout(db: Db, env: Env, payoutId: string, actor: Actor, reason?: string | null) {
   const result = await retryFailedPayout(db, payoutId, actor, reason);
   if (result.runId) {
-    await dispatchInternal(env, {
-      path: "/internal/payouts/continue",
-      body: { runId: result.runId },
-      dedupeId: `payout-retry-${payoutId}-${Date.now()}`,
-      flowControlKey: `payout-run-${result.runId}`,
-    }).catch(() => undefined); // the next trigger resumes it anyway (its heartbeat is stale)
+    // The watchdog resumes it anyway if this dispatch fails (retrying made its heartbeat stale).
+    await workRunInBackground(db, env, result.runId, { reason: `retry-${payoutId}` }).catch(() => undefined);
   }
   return result;
 }

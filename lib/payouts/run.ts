@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import type { Actor } from "../actor";
@@ -6,11 +6,10 @@ import { recordAudit } from "../audit";
 import type { Env } from "../env";
 import { enqueueOutbox } from "../outbox";
 import { dispatchInternal } from "../scheduler/dispatch";
-import { invocationBudgetMs } from "../time";
+import { invocationBudgetMs, runStaleAfterSeconds } from "../time";
 import { type Cycle, cycleFor, latestCycle } from "./cycle";
 import { type ExecuteOptions, type ExecuteResult, executePayoutRun } from "./execute";
 import type { PayoutGateway } from "./gateway";
-import { STUCK_AFTER_MINUTES } from "./health";
 import { isPayoutsPaused } from "./pause";
 import { planRun, previewPlan } from "./plan";
 
@@ -30,17 +29,22 @@ export type TriggerInput = {
 export type TriggerResult =
   | { kind: "paused" }
   | { kind: "dry_run"; runId: string; cycleKey: string; report: Awaited<ReturnType<typeof previewPlan>> }
-  | { kind: "run"; runId: string; cycleKey: string; status: string; finished: boolean; shouldExecute: boolean; created: boolean };
+  | {
+      kind: "run";
+      runId: string;
+      cycleKey: string;
+      status: string;
+      finished: boolean;
+      /** This caller took the run (fresh plan or a dead executor) and should work on it, as `chainId`. */
+      shouldExecute: boolean;
+      chainId?: string;
+      created: boolean;
+    };
 
 const FINISHED = new Set(["completed", "completed_with_failures", "failed", "cancelled"]);
 
 type RunRow = { id: string; cycle_key: string; status: string; stale: boolean };
 
-/**
- * The run endpoint's logic: find or create the cycle's run (one per cycle, however many triggers),
- * plan it if nobody has, and say whether this caller should execute it (fresh plan, stale heartbeat
- * or expired leases). Paused: nothing written. Dry run: a report, no payouts, no Stripe.
- */
 /**
  * The run's key: the cycle date for a full run. A run for some payees only (an emergency payout, a
  * check on one account) gets its own key, so the cycle's full run still happens for everyone else
@@ -55,6 +59,15 @@ export function runKeyFor(cycle: Cycle, payeeIds?: string[] | null): string {
   return `${cycle.cycleKey}:payees-${digest}`;
 }
 
+/** A heartbeat older than this many seconds: nobody is working on the run (see runStaleAfterSeconds). */
+const staleSql = (env: Pick<Env, "PAYOUT_FUNCTION_MAX_DURATION_SECONDS">) =>
+  sql`coalesce(heartbeat_at, started_at) < now() - make_interval(secs => ${runStaleAfterSeconds(env)})`;
+
+/**
+ * The run endpoint's logic: find or create the cycle's run (one per cycle, however many triggers),
+ * plan it if nobody has, and say whether this caller should execute it (it planned it, or nobody
+ * has worked on it for a slice). Paused: nothing written. Dry run: a report, no payouts, no Stripe.
+ */
 export async function triggerPayoutRun(db: Db, env: Env, input: TriggerInput): Promise<TriggerResult> {
   if (await isPayoutsPaused(db, env)) return { kind: "paused" };
   const cycle: Cycle = input.cycleDate
@@ -97,7 +110,7 @@ export async function triggerPayoutRun(db: Db, env: Env, input: TriggerInput): P
     const [existing] = await queryRows<RunRow>(
       tx,
       sql`select id, cycle_key, status,
-                 coalesce(heartbeat_at, started_at) < now() - make_interval(mins => ${STUCK_AFTER_MINUTES}) as stale
+                 ${staleSql(env)} as stale
           from payout_runs where cycle_key = ${runKey} and not dry_run`,
     );
     return { run: existing!, created: false };
@@ -106,63 +119,108 @@ export async function triggerPayoutRun(db: Db, env: Env, input: TriggerInput): P
   let status = run.status;
   let justPlanned = false;
   if (status === "planning" && (created || run.stale)) {
-    const outcome = await planRun(db, env, run.id, input.actor).catch(async (error: Error) => {
-      // Planning failed as a whole (nothing was written): say so on the run and in Slack, then
-      // let the caller answer 5xx; the next trigger plans again.
-      await db.transaction(async (tx) => {
-        await tx.execute(sql`update payout_runs set last_error = ${error.message.slice(0, 2000)}, updated_at = now() where id = ${run.id}`);
-        await enqueueOutbox(tx, {
-          type: "alert.run_failed",
-          destination: "slack",
-          aggregateType: "payout_run",
-          aggregateId: run.id,
-          dedupeKey: `run_failed:${run.id}:${Math.floor(Date.now() / 3_600_000)}`,
-          payload: { text: `Payout run ${run.cycle_key} could not be planned: ${error.message}. Nothing was paid; fix and trigger again.`, runId: run.id },
-        });
-      });
-      throw error;
-    });
-    justPlanned = !outcome.alreadyPlanned;
+    justPlanned = !(await planOrReport(db, env, run, input.actor)).alreadyPlanned;
     await input.afterPlan?.();
     status = (await queryRows<{ status: string }>(db, sql`select status from payout_runs where id = ${run.id}`))[0]!.status;
   }
-  let shouldExecute = false;
+  let chainId: string | undefined;
   if (status === "executing") {
-    // Take the run over if we planned it, its executor went quiet, or some lease ran out.
-    const taken = await queryRows<{ id: string }>(
-      db,
-      sql`update payout_runs set heartbeat_at = now(), updated_at = now()
-          where id = ${run.id} and status = 'executing'
-            and (${justPlanned}
-                 or coalesce(heartbeat_at, started_at) < now() - make_interval(mins => ${STUCK_AFTER_MINUTES})
-                 or exists (select 1 from payouts p where p.run_id = ${run.id} and p.status = 'processing' and p.lease_expires_at < now()))
+    chainId = (await takeOverRun(db, env, run.id, input.actor, { planned: justPlanned })) ?? undefined;
+  }
+  return {
+    kind: "run",
+    runId: run.id,
+    cycleKey: run.cycle_key,
+    status,
+    finished: FINISHED.has(status),
+    shouldExecute: chainId !== undefined,
+    chainId,
+    created,
+  };
+}
+
+/**
+ * Plan a run, or say why not: planning failed as a whole (nothing was written), so the run records
+ * the error and Slack hears of it, then the caller answers 5xx and the next trigger plans again.
+ */
+export async function planOrReport(db: Db, env: Env, run: { id: string; cycle_key: string }, actor: Actor) {
+  return planRun(db, env, run.id, actor).catch(async (error: Error) => {
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`update payout_runs set last_error = ${error.message.slice(0, 2000)}, updated_at = now() where id = ${run.id}`);
+      await enqueueOutbox(tx, {
+        type: "alert.run_failed",
+        destination: "slack",
+        aggregateType: "payout_run",
+        aggregateId: run.id,
+        dedupeKey: `run_failed:${run.id}:${Math.floor(Date.now() / 3_600_000)}`,
+        payload: { text: `Payout run ${run.cycle_key} could not be planned: ${error.message}. Nothing was paid; fix and trigger again.`, runId: run.id },
+      });
+    });
+    throw error;
+  });
+}
+
+/** A chain id: letters and digits, safe in a QStash deduplication id. */
+const newChainId = () => `c${Date.now().toString(36)}${randomBytes(4).toString("hex")}`;
+
+/**
+ * Give the run a new continuation chain, if this caller may work on it: it just planned the run, or
+ * nobody has worked on it for a slice (stale heartbeat). Decided under the run row's lock, so of two
+ * callers racing for a dead run exactly one gets it; a slice of the old chain sees it was superseded
+ * at its next heartbeat and stops without continuing. A take-over of a dead run is audited and
+ * announced in the same transaction. Returns the new chain id, or null.
+ */
+export async function takeOverRun(
+  db: Db,
+  env: Pick<Env, "PAYOUT_FUNCTION_MAX_DURATION_SECONDS">,
+  runId: string,
+  actor: Actor,
+  options: { planned?: boolean; reason?: string } = {},
+): Promise<string | null> {
+  return db.transaction(async (tx) => {
+    const [run] = await queryRows<{ cycle_key: string; status: string; executor_chain: string | null; stale: boolean; silent_seconds: number }>(
+      tx,
+      sql`select cycle_key, status, executor_chain, ${staleSql(env)} as stale,
+                 extract(epoch from now() - coalesce(heartbeat_at, started_at))::int as silent_seconds
+          from payout_runs where id = ${runId} for update`,
+    );
+    if (run?.status !== "executing") return null;
+    if (!options.planned && !run.stale) return null;
+    const chainId = newChainId();
+    await tx.execute(sql`update payout_runs set executor_chain = ${chainId}, heartbeat_at = now(), updated_at = now() where id = ${runId}`);
+    if (options.planned) return chainId;
+    // Nobody has beaten for a whole slice, so whoever held these leases is gone: end them now rather
+    // than let the run wait for them. Should that executor still be alive after all, the new one looks
+    // each payout up at Stripe first and sends with the same idempotency keys, so nothing goes twice.
+    const released = await queryRows<{ id: string }>(
+      tx,
+      sql`update payouts set lease_expires_at = now(), updated_at = now()
+          where run_id = ${runId} and status = 'processing' and lease_expires_at > now()
           returning id`,
     );
-    shouldExecute = taken.length > 0;
-    if (shouldExecute && !justPlanned) {
-      await db.transaction(async (tx) => {
-        await recordAudit(tx, {
-          actor: input.actor,
-          action: "payout_run.resumed",
-          entityType: "payout_run",
-          entityId: run.id,
-          reason: "stale heartbeat or expired leases",
-        });
-        await enqueueOutbox(tx, {
-          type: "alert.run_stuck",
-          destination: "slack",
-          aggregateType: "payout_run",
-          aggregateId: run.id,
-          dedupeKey: `run_stuck:${run.id}:${Math.floor(Date.now() / 3_600_000)}`,
-          payload: {
-            text: `Payout run ${run.cycle_key} had stalled (no heartbeat for ${STUCK_AFTER_MINUTES} min or expired leases); ${input.actor.id} resumed it. Nothing is sent twice; watch its status.`,
-            runId: run.id,
-          },
-        });
-      });
-    }
-  }
-  return { kind: "run", runId: run.id, cycleKey: run.cycle_key, status, finished: FINISHED.has(status), shouldExecute, created };
+    const reason = options.reason ?? `no heartbeat for ${run.silent_seconds} s`;
+    await recordAudit(tx, {
+      actor,
+      action: "payout_run.resumed",
+      entityType: "payout_run",
+      entityId: runId,
+      before: { executorChain: run.executor_chain },
+      after: { executorChain: chainId, leasesEnded: released.length },
+      reason,
+    });
+    await enqueueOutbox(tx, {
+      type: "alert.run_stuck",
+      destination: "slack",
+      aggregateType: "payout_run",
+      aggregateId: runId,
+      dedupeKey: `run_stuck:${runId}:${Math.floor(Date.now() / 3_600_000)}`,
+      payload: {
+        text: `Payout run ${run.cycle_key} had stopped (${reason}); ${actor.id} resumed it. Nothing is sent twice; watch its status.`,
+        runId,
+      },
+    });
+    return chainId;
+  });
 }
 
 /**
@@ -177,42 +235,80 @@ export async function triggerAndExecutePayoutRun(
   input: TriggerInput,
 ): Promise<TriggerResult> {
   const result = await triggerPayoutRun(db, env, input);
-  if (result.kind !== "run" || !result.shouldExecute) return result;
-  const slice = await continuePayoutRun(db, env, gateway, { runId: result.runId, actor: input.actor });
+  if (result.kind !== "run" || !result.chainId) return result;
+  const slice = await continuePayoutRun(db, env, gateway, { runId: result.runId, chainId: result.chainId, actor: input.actor });
   return { ...result, status: slice.runStatus ?? result.status };
 }
 
 /**
- * One invocation's share of a run: execute until the time budget, then hand the rest to a
- * continuation (QStash message or local dispatch), deduplicated per run and progress point.
+ * One invocation's share of a run, as step `continuation` of chain `chainId`: execute until the time
+ * budget, then hand the rest to the chain's next step (QStash message or the local dispatcher). The
+ * next step's deduplication id is fixed by chain and step, so a duplicated delivery of this step
+ * never forks the chain; a chain that was taken over stops here.
  */
 export async function continuePayoutRun(
   db: Db,
   env: Env,
   gateway: PayoutGateway,
-  options: Omit<ExecuteOptions, "deadline"> & { deadline?: Date | number; dispatch?: boolean },
+  options: Omit<ExecuteOptions, "deadline" | "chainId"> & {
+    chainId: string;
+    continuation?: number;
+    deadline?: Date | number;
+    dispatch?: boolean;
+  },
 ): Promise<ExecuteResult & { continuation?: string }> {
   const deadline = options.deadline ?? Date.now() + invocationBudgetMs(env);
   const result = await executePayoutRun(db, env, gateway, { ...options, deadline });
-  if (result.state === "done" || options.dispatch === false) return result;
-  // Deterministic per progress point, so a duplicated delivery does not fork the chain; a slice that
-  // could claim nothing (waiting on someone's lease) adds the minute, so the chain never stalls.
-  const claimedNothing = Object.values(result.outcomes).every((n) => n === 0);
-  const stall = claimedNothing ? `-w${Math.floor(Date.now() / 60_000)}` : "";
-  const dedupeId = `payout-run-${options.runId}-${result.progress?.done ?? 0}-${result.progress?.attempts ?? 0}${stall}`;
-  await dispatchInternal(env, {
-    path: "/internal/payouts/continue",
-    body: { runId: options.runId },
-    dedupeId,
+  if (result.state === "done" || result.superseded || options.dispatch === false) return result;
+  const dedupeId = await dispatchRunStep(db, env, {
+    runId: options.runId,
+    chainId: options.chainId,
+    step: (options.continuation ?? 0) + 1,
     delaySeconds: result.retryAfterSeconds,
-    flowControlKey: `payout-run-${options.runId}`,
   });
   return { ...result, continuation: dedupeId };
 }
 
-/** The run's status, for the continue endpoint: is there anything left to do? */
-export async function runIsExecuting(db: Db, runId: string): Promise<boolean | null> {
-  const [row] = await queryRows<{ status: string }>(db, sql`select status from payout_runs where id = ${runId}`);
-  if (!row) return null;
-  return row.status === "executing";
+/** The run's status and which chain may work on it, for the continue endpoint. */
+export async function runExecution(db: Db, runId: string): Promise<{ status: string; chainId: string | null } | null> {
+  const [row] = await queryRows<{ status: string; executor_chain: string | null }>(
+    db,
+    sql`select status, executor_chain from payout_runs where id = ${runId}`,
+  );
+  return row ? { status: row.status, chainId: row.executor_chain } : null;
+}
+
+/**
+ * Send step `step` of a chain to the continue endpoint. Its deduplication id is fixed by run, chain
+ * and step, so the same step dispatched twice (a duplicated delivery of the step before) is one.
+ */
+async function dispatchRunStep(
+  db: Db,
+  env: Env,
+  input: { runId: string; chainId: string; step: number; delaySeconds?: number },
+): Promise<string> {
+  const dedupeId = `payout-run-${input.runId}-${input.chainId}-${input.step}`;
+  await dispatchInternal(db, env, {
+    path: "/internal/payouts/continue",
+    body: { runId: input.runId, chainId: input.chainId, continuation: input.step },
+    dedupeId,
+    delaySeconds: input.delaySeconds,
+    flowControlKey: `payout-run-${input.runId}`,
+  });
+  return dedupeId;
+}
+
+/**
+ * Have the run worked on in the background (the ops console, a retried payout), so the caller stays
+ * quick: with the chain the caller just took (it planned the run), that chain's first step; without
+ * one, a nudge that the continue endpoint turns into a take-over only if nobody works on the run.
+ */
+export async function workRunInBackground(db: Db, env: Env, runId: string, input: { chainId?: string; reason: string }) {
+  if (input.chainId) return dispatchRunStep(db, env, { runId, chainId: input.chainId, step: 0 });
+  await dispatchInternal(db, env, {
+    path: "/internal/payouts/continue",
+    body: { runId },
+    dedupeId: `payout-run-${runId}-nudge-${input.reason}-${Date.now()}`,
+    flowControlKey: `payout-run-${runId}`,
+  });
 }

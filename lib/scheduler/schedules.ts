@@ -17,6 +17,12 @@ export type ScheduleDefinition = {
   retries: number;
 };
 
+/**
+ * How often the watchdog looks for runs that lost their invocation: a run stalls at most one slice
+ * (the heartbeat's staleness) plus this period after a crash.
+ */
+export const WATCHDOG_CRON = "*/2 * * * *";
+
 export function scheduleDefinitions(env: Pick<Env, "PAYOUT_TIMEZONE">): ScheduleDefinition[] {
   const hourly = (id: string, minute: number, description: string): ScheduleDefinition => ({
     id,
@@ -38,6 +44,16 @@ export function scheduleDefinitions(env: Pick<Env, "PAYOUT_TIMEZONE">): Schedule
       description: "Twice-monthly payout run: 06:00 on the 1st and 15th",
       flowControlKey: "payout-run",
       retries: 5,
+    },
+    {
+      id: "payout-watchdog",
+      path: "/internal/payouts/watchdog",
+      cron: WATCHDOG_CRON,
+      timeZone: "UTC",
+      body: {},
+      description: "Continue any payout run whose invocation died (no heartbeat for one slice)",
+      flowControlKey: "payout-watchdog",
+      retries: 1,
     },
     // Different minutes, so the hourly sweeps never pile onto the database together.
     hourly("complete-expired-guarantees", 5, "Complete placements whose guarantee period ended"),

@@ -37,7 +37,7 @@ export async function invokeSweep(
   if (result.remaining > 0 && step < MAX_CONTINUATIONS) {
     const chainId = request.chainId ?? randomUUID();
     const dispatch = options.dispatch ?? dispatchInternal;
-    await dispatch(env, {
+    await dispatch(db, env, {
       path: `/internal/sweeps/${name}`,
       body: { continuation: step + 1, chainId },
       dedupeId: `sweep.${name}.${chainId}.${step + 1}`,

@@ -54,7 +54,7 @@ describe("POST /internal/sweeps/*", () => {
       {
         batchSize: 1,
         maxBatches: 1,
-        dispatch: async (_env, message) => {
+        dispatch: async (_db, _env, message) => {
           sent.push(message);
           return { mode: "local" };
         },

@@ -51,7 +51,7 @@ describe("one run per cycle on real Postgres", () => {
     const pool = t.connect(8);
     const claims = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        claimPayouts(pool.db, { runId: run!.id, owner: `w${i}`, limit: 5, actor: systemActor(`w${i}`) }),
+        claimPayouts(pool.db, { runId: run!.id, owner: `w${i}`, limit: 5, actor: systemActor(`w${i}`), leaseSeconds: 300 }),
       ),
     );
     const ids = claims.flat().map((c) => c.id);
