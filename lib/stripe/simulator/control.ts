@@ -133,14 +133,19 @@ export async function handleControlRequest(
           description: stringField(body, "description"),
         });
         break;
-      case "POST accounts/:id/balance_transactions":
+      case "POST accounts/:id/balance_transactions": {
+        const type = stringField(body, "type") ?? "adjustment";
+        if (type !== "adjustment" && type !== "stripe_fee")
+          throw new ControlError(400, 'type must be "adjustment" or "stripe_fee"');
         result = simulator.createAdjustment(id, {
+          type,
           amount: requiredInteger(body, "amount"),
           currency: stringField(body, "currency"),
           description: stringField(body, "description"),
           reportingCategory: stringField(body, "reporting_category"),
         });
         break;
+      }
       case "POST objects/:id/amount":
         result = simulator.changeAmount(id, requiredInteger(body, "amount"));
         break;

@@ -95,7 +95,9 @@ export interface AdjustmentRequest {
   amount: number;
   currency?: string;
   description?: string;
-  /** Default `other_adjustment`. */
+  /** `adjustment` (default) or `stripe_fee` (a Stripe charge outside any payment, e.g. a Connect account fee). */
+  type?: "adjustment" | "stripe_fee";
+  /** Default `other_adjustment` for an adjustment, `fee` for a stripe_fee. */
   reportingCategory?: string;
 }
 
@@ -126,7 +128,7 @@ export interface StripeSimulator {
   resolveDispute(disputeId: string, outcome: "won" | "lost"): StoredObject;
   /** A payout made outside the API (the Dashboard, or Stripe's schedule when `automatic`); emits payout.created. */
   createHandMadePayout(accountId: string, request?: HandMadePayoutRequest): StoredObject;
-  /** A balance transaction Payrun never asked for: an `adjustment` that moves the account's available balance. */
+  /** A balance transaction Payrun never asked for (`adjustment` or `stripe_fee`), moving the available balance. */
   createAdjustment(accountId: string, request: AdjustmentRequest): StoredObject;
   /** Rewrites an object's `amount` after the fact (a balance transaction's `net` follows); no money moves, no event. */
   changeAmount(objectId: string, amount: number): StoredObject;
@@ -324,10 +326,12 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
           owner: accountId,
           amount: request.amount,
           currency: (request.currency ?? currency).toLowerCase(),
-          type: "adjustment",
-          reportingCategory: request.reportingCategory ?? "other_adjustment",
+          type: request.type ?? "adjustment",
+          reportingCategory:
+            request.reportingCategory ?? (request.type === "stripe_fee" ? "fee" : "other_adjustment"),
           source: null,
-          description: request.description ?? "Manual adjustment",
+          description:
+            request.description ?? (request.type === "stripe_fee" ? "Stripe fee" : "Manual adjustment"),
         }),
       );
     },

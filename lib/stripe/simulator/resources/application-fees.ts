@@ -1,5 +1,5 @@
 import { prependToSublist } from "../collection";
-import { invalidRequest, resourceMissing } from "../errors";
+import { refundableAmount, resourceMissing } from "../errors";
 import { applyMetadata, optionalInteger, optionalString } from "../form";
 import { PLATFORM_APPLICATION_ID } from "../money";
 import { LIST_PARAMS, listResponse, pathParam, type Route, type RouteContext } from "../router";
@@ -71,15 +71,11 @@ export function refundApplicationFee(
   amount: number | undefined,
 ): StoredObject {
   const platform = state.platformAccountId;
-  const remaining = Number(fee.amount) - Number(fee.amount_refunded);
-  if (remaining <= 0) throw invalidRequest(`Application fee ${fee.id} has already been refunded.`);
-  const refundAmount = amount ?? remaining;
-  if (refundAmount <= 0 || refundAmount > remaining)
-    throw invalidRequest(
-      `Refund amount (${refundAmount}) is greater than unrefunded amount on fee (${remaining})`,
-      "amount_too_large",
-      "amount",
-    );
+  const refundAmount = refundableAmount(amount, Number(fee.amount) - Number(fee.amount_refunded), {
+    label: "Application fee",
+    noun: "fee",
+    id: fee.id,
+  });
   const currency = String(fee.currency);
   const feeRefund = state.build("fee_refund", "fr");
   const platformTransaction = state.recordBalanceTransaction({

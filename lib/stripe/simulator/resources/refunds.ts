@@ -1,5 +1,5 @@
 import { prependToSublist } from "../collection";
-import { invalidRequest, parameterMissing } from "../errors";
+import { invalidRequest, parameterMissing, refundableAmount } from "../errors";
 import { applyMetadata, optionalBoolean, optionalInteger, optionalString } from "../form";
 import { proportionalSlice } from "../money";
 import { LIST_PARAMS, listResponse, pathParam, type Route, type RouteContext } from "../router";
@@ -54,16 +54,11 @@ function createRefund(ctx: RouteContext): StoredObject {
   if (charge.status !== "succeeded")
     throw invalidRequest("This charge cannot be refunded.", "charge_not_refundable");
   const chargeAmount = Number(charge.amount);
-  const refundable = chargeAmount - Number(charge.amount_refunded);
-  const amount = optionalInteger(params, "amount") ?? refundable;
-  if (refundable <= 0)
-    throw invalidRequest(`Charge ${charge.id} has already been refunded.`, "charge_already_refunded");
-  if (amount <= 0 || amount > refundable)
-    throw invalidRequest(
-      `Refund amount (${amount}) is greater than unrefunded amount on charge (${refundable})`,
-      "amount_too_large",
-      "amount",
-    );
+  const amount = refundableAmount(
+    optionalInteger(params, "amount"),
+    chargeAmount - Number(charge.amount_refunded),
+    { label: "Charge", noun: "charge", id: charge.id, alreadyRefundedCode: "charge_already_refunded" },
+  );
   const currency = String(charge.currency);
   const refund = state.build("refund", "re");
   // Stripe keeps its processing fee on a refund: the refund's transaction carries no fee.
