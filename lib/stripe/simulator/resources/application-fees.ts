@@ -54,7 +54,7 @@ export function collectApplicationFee(
     refunded: false,
     refunds: { object: "list", data: [], has_more: false, url: `/v1/application_fees/${fee.id}/refunds` },
   });
-  state.store("application_fee", platform, fee, [`application_fee:charge:${input.chargeId}`]);
+  state.store("application_fee", platform, fee);
   state.emit("application_fee.created", fee, platform);
   return fee;
 }
