@@ -1,5 +1,16 @@
 import { invalidRequest } from "./errors";
 import type { StoredObject } from "./types";
+import { isRecord } from "./types";
+
+/** Adds `item` to the front of an embedded sublist (`refunds`, `reversals`): Stripe embeds the newest 10. */
+export function prependToSublist(owner: StoredObject, field: string, item: StoredObject): void {
+  const sublist = isRecord(owner[field]) ? owner[field] : {};
+  const data = Array.isArray(sublist.data) ? sublist.data : [];
+  sublist.data = [item, ...data].slice(0, 10);
+  sublist.has_more = data.length >= 10;
+  if ("total_count" in sublist) sublist.total_count = Number(sublist.total_count ?? 0) + 1;
+  owner[field] = sublist;
+}
 
 export interface ListPage<T> {
   data: T[];

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { SimulatedStripeError } from "./errors";
 import type { FaultConfig } from "./faults";
 import type { StripeSimulator } from "./index";
+import type { ProcessingFee } from "./money";
 import type { PayoutOutcome } from "./types";
 import { isRecord } from "./types";
 
@@ -35,6 +36,23 @@ function stringField(body: Record<string, unknown>, name: string): string | unde
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
+function integerField(body: Record<string, unknown>, name: string): number | undefined {
+  const value = numberField(body, name);
+  if (value !== undefined && !Number.isSafeInteger(value))
+    throw new ControlError(400, `${name} must be an integer (minor units)`);
+  return value;
+}
+
+function requiredInteger(body: Record<string, unknown>, name: string): number {
+  const value = integerField(body, name);
+  if (value === undefined) throw new ControlError(400, `${name} is required`);
+  return value;
+}
+
+function feesBody(fee: ProcessingFee): Record<string, number> {
+  return { percent_basis_points: fee.percentBasisPoints, fixed_cents: fee.fixedCents };
+}
+
 const OUTCOMES = new Set<PayoutOutcome>(["paid", "failed", "canceled"]);
 
 export async function handleControlRequest(
@@ -49,7 +67,7 @@ export async function handleControlRequest(
     .replace(/^\/_simulator\/?/, "")
     .split("/")
     .filter(Boolean);
-  const route = `${method} ${parts.map((part, i) => (i % 2 === 1 && parts.length > 1 && !["advance", "settle", "onboard", "dispute", "resolve", "deliver"].includes(part) ? ":id" : part)).join("/")}`;
+  const route = `${method} ${parts.map((part, i) => (i % 2 === 1 && parts.length > 1 && !["advance", "settle", "onboard", "dispute", "resolve", "deliver", "suppress"].includes(part) ? ":id" : part)).join("/")}`;
   const id = parts[1] ?? "";
   let status = 200;
   let result: unknown;
@@ -102,10 +120,57 @@ export async function handleControlRequest(
           amount: numberField(body, "amount", true),
           currency: stringField(body, "currency"),
           applicationFeeAmount: numberField(body, "application_fee_amount"),
+          transferAmount: numberField(body, "transfer_amount"),
           availableImmediately: body.available_immediately !== false,
         });
         break;
       }
+      case "POST accounts/:id/payouts":
+        result = simulator.createHandMadePayout(id, {
+          amount: integerField(body, "amount"),
+          currency: stringField(body, "currency"),
+          automatic: body.automatic === true,
+          description: stringField(body, "description"),
+        });
+        break;
+      case "POST accounts/:id/balance_transactions": {
+        const type = stringField(body, "type") ?? "adjustment";
+        if (type !== "adjustment" && type !== "stripe_fee")
+          throw new ControlError(400, 'type must be "adjustment" or "stripe_fee"');
+        result = simulator.createAdjustment(id, {
+          type,
+          amount: requiredInteger(body, "amount"),
+          currency: stringField(body, "currency"),
+          description: stringField(body, "description"),
+          reportingCategory: stringField(body, "reporting_category"),
+        });
+        break;
+      }
+      case "POST objects/:id/amount":
+        result = simulator.changeAmount(id, requiredInteger(body, "amount"));
+        break;
+      case "POST webhooks/suppress": {
+        const type = stringField(body, "type");
+        if (!type) throw new ControlError(400, "type is required");
+        const count = integerField(body, "count") ?? 1;
+        if (count < 1) throw new ControlError(400, "count must be at least 1");
+        simulator.suppressWebhooks(type, count);
+        result = simulator.webhookSuppressions();
+        break;
+      }
+      case "GET fees":
+        result = feesBody(simulator.processingFee());
+        break;
+      case "POST fees":
+        {
+          const percentBasisPoints = integerField(body, "percent_basis_points") ?? 0;
+          const fixedCents = integerField(body, "fixed_cents") ?? 0;
+          if (percentBasisPoints < 0 || fixedCents < 0)
+            throw new ControlError(400, "fees cannot be negative");
+          simulator.setProcessingFee({ percentBasisPoints, fixedCents });
+        }
+        result = feesBody(simulator.processingFee());
+        break;
       case "POST charges/:id/dispute":
         result = simulator.createDispute(id, {
           amount: numberField(body, "amount"),
@@ -123,7 +188,11 @@ export async function handleControlRequest(
         result = simulator.balances(id);
         break;
       case "GET webhooks":
-        result = { ...simulator.webhookConfig(), deliveries: simulator.webhookDeliveries().slice(-100) };
+        result = {
+          ...simulator.webhookConfig(),
+          deliveries: simulator.webhookDeliveries().slice(-100),
+          suppressions: simulator.webhookSuppressions(),
+        };
         break;
       case "POST webhooks":
         simulator.configureWebhooks({

@@ -106,3 +106,24 @@ export function cardDeclined(declineCode: string, message: string, charge?: stri
     ...(charge ? { charge } : {}),
   });
 }
+
+/**
+ * The amount a refund takes out of what is left (`requested`, or all of it), or Stripe's errors:
+ * nothing left to refund, or more than is left (`amount_too_large`).
+ */
+export function refundableAmount(
+  requested: number | undefined,
+  remaining: number,
+  what: { label: string; noun: string; id: string; alreadyRefundedCode?: string },
+): number {
+  if (remaining <= 0)
+    throw invalidRequest(`${what.label} ${what.id} has already been refunded.`, what.alreadyRefundedCode);
+  const amount = requested ?? remaining;
+  if (amount <= 0 || amount > remaining)
+    throw invalidRequest(
+      `Refund amount (${amount}) is greater than unrefunded amount on ${what.noun} (${remaining})`,
+      "amount_too_large",
+      "amount",
+    );
+  return amount;
+}

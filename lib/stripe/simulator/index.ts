@@ -10,30 +10,36 @@ import {
   type RateLimits,
 } from "./faults";
 import { IdempotencyStore } from "./idempotency";
+import { invalidRequest, resourceMissing } from "./errors";
 import { StatePersistence } from "./persistence";
 import { RequestLog, type RequestLogEntry } from "./request-log";
+import { NO_PROCESSING_FEE, type ProcessingFee } from "./money";
 import { accountRoutes, onboardAccount } from "./resources/accounts";
+import { applicationFeeRoutes } from "./resources/application-fees";
 import { balanceRoutes } from "./resources/balance";
 import { billingRoutes } from "./resources/billing";
-import {
-  BYPASS_PENDING_PAYMENT_METHOD,
-  createDestinationCharge,
-  createDispute,
-  paymentRoutes,
-  resolveDispute,
-} from "./resources/payments";
-import { payoutRoutes, settlePayout, sweepPayouts } from "./resources/payouts";
+import { createDispute, disputeRoutes, resolveDispute } from "./resources/disputes";
+import { BYPASS_PENDING_PAYMENT_METHOD, createDestinationCharge, paymentRoutes } from "./resources/payments";
+import { createPayoutObject, payoutRoutes, settlePayout, sweepPayouts } from "./resources/payouts";
+import { refundRoutes } from "./resources/refunds";
 import { transferRoutes } from "./resources/transfers";
 import { Router } from "./router";
 import { handleApiRequest } from "./server";
 import { SimulatorState } from "./state";
 import type { PayoutOutcome, StoredObject } from "./types";
-import { type DeliveryRecord, type WebhookConfig, WebhookDispatcher } from "./webhooks";
+import {
+  type DeliveryRecord,
+  type SuppressedEvent,
+  type WebhookConfig,
+  WebhookDispatcher,
+  WebhookSuppressions,
+} from "./webhooks";
 
 export type { FaultConfig, EndpointFaults, LatencySpec, RateLimits, WebhookFaults } from "./faults";
 export { STRIPE_LIVE_RATE_LIMITS } from "./faults";
 export type { RequestLogEntry } from "./request-log";
-export type { DeliveryRecord } from "./webhooks";
+export type { DeliveryRecord, SuppressedEvent } from "./webhooks";
+export type { ProcessingFee } from "./money";
 export { signStripePayload } from "./webhooks";
 export type { PayoutOutcome, StoredObject } from "./types";
 export { PLATFORM_ACCOUNT_ID } from "./state";
@@ -60,15 +66,39 @@ export interface StripeSimulatorOptions {
   faults?: FaultConfig;
   /** Keep state in this JSON file: loaded at start, saved (debounced) after changes and on close. */
   statePath?: string;
+  /** Stripe's processing fee on charges, e.g. { percentBasisPoints: 290, fixedCents: 30 }. Default none. */
+  processingFee?: ProcessingFee;
 }
 
 export interface DestinationChargeRequest {
   destination: string;
   amount: number;
   currency?: string;
+  /** Whole amount transferred, then this fee collected back (an `application_fee` object). */
   applicationFeeAmount?: number;
+  /** `transfer_data[amount]`: exactly this much transferred, no application fee object. */
+  transferAmount?: number;
   /** Funds available at once (Stripe's pm_card_bypassPending) instead of pending for two days. Default true. */
   availableImmediately?: boolean;
+}
+
+export interface HandMadePayoutRequest {
+  /** Default: the whole available balance in that currency. */
+  amount?: number;
+  currency?: string;
+  /** A payout Stripe's schedule made (listable with `balance_transactions?payout=`); default false, as from the Dashboard. */
+  automatic?: boolean;
+  description?: string;
+}
+
+export interface AdjustmentRequest {
+  amount: number;
+  currency?: string;
+  description?: string;
+  /** `adjustment` (default) or `stripe_fee` (a Stripe charge outside any payment, e.g. a Connect account fee). */
+  type?: "adjustment" | "stripe_fee";
+  /** Default `other_adjustment` for an adjustment, `fee` for a stripe_fee. */
+  reportingCategory?: string;
 }
 
 export interface AccountBalances {
@@ -96,6 +126,17 @@ export interface StripeSimulator {
   createDestinationCharge(request: DestinationChargeRequest): StoredObject;
   createDispute(chargeId: string, input?: { amount?: number; reason?: string }): StoredObject;
   resolveDispute(disputeId: string, outcome: "won" | "lost"): StoredObject;
+  /** A payout made outside the API (the Dashboard, or Stripe's schedule when `automatic`); emits payout.created. */
+  createHandMadePayout(accountId: string, request?: HandMadePayoutRequest): StoredObject;
+  /** A balance transaction Payrun never asked for (`adjustment` or `stripe_fee`), moving the available balance. */
+  createAdjustment(accountId: string, request: AdjustmentRequest): StoredObject;
+  /** Rewrites an object's `amount` after the fact (a balance transaction's `net` follows); no money moves, no event. */
+  changeAmount(objectId: string, amount: number): StoredObject;
+  /** The next `count` events of `type` are kept for the Events API but never delivered. */
+  suppressWebhooks(type: string, count: number): void;
+  webhookSuppressions(): { pending: Record<string, number>; suppressed: readonly SuppressedEvent[] };
+  setProcessingFee(fee: ProcessingFee): void;
+  processingFee(): ProcessingFee;
   balances(accountId: string): AccountBalances;
   setFaults(config: FaultConfig, options?: { merge?: boolean }): void;
   getFaults(): FaultConfig;
@@ -136,6 +177,7 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
     currency,
     platformBalanceCents: options.platformBalanceCents ?? 100_000_000,
     apiVersion: Stripe.API_VERSION,
+    processingFee: options.processingFee,
   });
   const router = new Router([
     ...accountRoutes,
@@ -143,6 +185,9 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
     ...payoutRoutes,
     ...balanceRoutes,
     ...paymentRoutes,
+    ...refundRoutes,
+    ...applicationFeeRoutes,
+    ...disputeRoutes,
     ...billingRoutes,
   ]);
   const idempotency = new IdempotencyStore();
@@ -170,7 +215,14 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
     state.pendingWebhooksPerEvent = webhooks.enabled ? 1 : 0;
   };
   syncPendingWebhooks();
-  state.onEvent((event, account) => webhooks.enqueue(event, account));
+  const suppressions = new WebhookSuppressions();
+  state.onEvent((event, account) => {
+    if (suppressions.take(event, account)) {
+      event.pending_webhooks = 0;
+      return;
+    }
+    webhooks.enqueue(event, account);
+  });
   const persistence = options.statePath
     ? new StatePersistence(options.statePath, state, idempotency)
     : undefined;
@@ -232,6 +284,7 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
     },
     startClockAt: (unixSeconds) => {
       state.clock.startAt(unixSeconds);
+      state.redateOpeningBalance();
       return changed(state.now());
     },
     settlePayout: (id, outcome, failureCode) => changed(settlePayout(state, id, outcome, failureCode)),
@@ -243,6 +296,7 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
           currency: (request.currency ?? currency).toLowerCase(),
           destination: request.destination,
           applicationFeeAmount: request.applicationFeeAmount,
+          transferAmount: request.transferAmount,
           paymentMethod:
             request.availableImmediately === false ? "pm_card_visa" : BYPASS_PENDING_PAYMENT_METHOD,
           confirm: true,
@@ -250,6 +304,52 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
       ),
     createDispute: (chargeId, input) => changed(createDispute(state, chargeId, input)),
     resolveDispute: (disputeId, outcome) => changed(resolveDispute(state, disputeId, outcome)),
+    createHandMadePayout: (accountId, request = {}) => {
+      const payoutCurrency = (request.currency ?? currency).toLowerCase();
+      state.find("account", accountId, accountId, "account");
+      const amount = request.amount ?? state.balances.get(accountId, payoutCurrency).available;
+      if (amount <= 0)
+        throw invalidRequest("A payout needs a positive amount (or a positive available balance).");
+      return changed(
+        createPayoutObject(state, accountId, {
+          amount,
+          currency: payoutCurrency,
+          automatic: request.automatic ?? false,
+          description: request.description ?? null,
+        }),
+      );
+    },
+    createAdjustment: (accountId, request) => {
+      state.find("account", accountId, accountId, "account");
+      return changed(
+        state.recordBalanceTransaction({
+          owner: accountId,
+          amount: request.amount,
+          currency: (request.currency ?? currency).toLowerCase(),
+          type: request.type ?? "adjustment",
+          reportingCategory:
+            request.reportingCategory ?? (request.type === "stripe_fee" ? "fee" : "other_adjustment"),
+          source: null,
+          description:
+            request.description ?? (request.type === "stripe_fee" ? "Stripe fee" : "Manual adjustment"),
+        }),
+      );
+    },
+    changeAmount: (objectId, amount) => {
+      const object = state.lookup(objectId)?.object;
+      if (!object) throw resourceMissing("object", objectId);
+      if (typeof object.amount !== "number")
+        throw invalidRequest(`Object ${objectId} has no amount to change.`, undefined, "id");
+      object.amount = amount;
+      if (object.object === "balance_transaction") object.net = amount - Number(object.fee);
+      return changed(object);
+    },
+    suppressWebhooks: (type, count) => suppressions.add(type, count),
+    webhookSuppressions: () => ({ pending: suppressions.pending(), suppressed: suppressions.suppressed }),
+    setProcessingFee: (fee) => {
+      state.config.processingFee = { ...fee };
+    },
+    processingFee: () => state.config.processingFee ?? NO_PROCESSING_FEE,
     balances: (accountId) => ({
       account: accountId,
       balances: state.balances
@@ -275,6 +375,7 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
     pendingWebhookCount: () => webhooks.pendingCount,
     deliverPendingWebhooks: () => webhooks.deliverPending(),
     reset: () => {
+      suppressions.clear();
       state.reset();
       idempotency.clear();
       log.clear();

@@ -4,12 +4,15 @@ import { OrderedCollection } from "./collection";
 import { resourceMissing } from "./errors";
 import { fixtureTemplate } from "./fixtures";
 import { newId } from "./ids";
+import { type FeeDetail, NO_PROCESSING_FEE, type ProcessingFee } from "./money";
 import type { StoredObject, StripeObject } from "./types";
 
 export interface SimulatorConfig {
   currency: string;
   platformBalanceCents: number;
   apiVersion: string;
+  /** Stripe's processing fee on charges (default none, so amounts stay round). Changeable at run time. */
+  processingFee?: ProcessingFee;
 }
 
 export interface ActiveRequest {
@@ -32,6 +35,10 @@ export interface SavedSimulatorState {
   collections: Record<string, string[]>;
   balances: ReturnType<BalanceBook["exportState"]>;
   openPayoutIds: string[];
+  /** Balance transaction id → the automatic payout that paid it out. Absent in files saved before it existed. */
+  paidOutBy?: Record<string, string>;
+  /** Running totals behind proportional reversals and fee refunds (see proportionalSlice). Absent in older files. */
+  proportionalBases?: Record<string, number>;
 }
 
 export type EventListener = (event: StoredObject, account: string | undefined) => void;
@@ -55,6 +62,14 @@ export class SimulatorState {
   pendingWebhooksPerEvent = 0;
   /** Payouts not yet final, so clock sweeps visit these and not every payout ever made. */
   readonly openPayouts = new Map<string, StoredObject>();
+  /**
+   * Which automatic payout paid out each balance transaction (`GET /v1/balance_transactions?payout=`).
+   * Stripe's objects carry no such field, so it is kept beside them.
+   */
+  private readonly paidOutBy = new Map<string, string>();
+  /** Balance transactions no automatic payout has taken yet, per `account currency`. */
+  private readonly awaitingPayout = new Map<string, Set<string>>();
+  private readonly proportionalBases = new Map<string, number>();
 
   constructor(readonly config: SimulatorConfig) {
     this.seed();
@@ -69,8 +84,15 @@ export class SimulatorState {
     this.collections.clear();
     this.balances.clear();
     this.openPayouts.clear();
+    this.paidOutBy.clear();
+    this.awaitingPayout.clear();
+    this.proportionalBases.clear();
     this.clock.reset();
     this.seed();
+  }
+
+  processingFee(): ProcessingFee {
+    return this.config.processingFee ?? NO_PROCESSING_FEE;
   }
 
   private seed(): void {
@@ -88,11 +110,26 @@ export class SimulatorState {
       metadata: {},
     });
     this.store("account", this.platformAccountId, platform as StoredObject);
-    this.balances.adjustAvailable(
-      this.platformAccountId,
-      this.config.currency,
-      this.config.platformBalanceCents,
-    );
+    // A balance transaction, not a bare balance, so an account's transactions always sum to its balance.
+    if (this.config.platformBalanceCents !== 0)
+      this.recordBalanceTransaction({
+        owner: this.platformAccountId,
+        amount: this.config.platformBalanceCents,
+        currency: this.config.currency,
+        type: "adjustment",
+        reportingCategory: "other_adjustment",
+        source: null,
+        description: "Simulator opening balance",
+      });
+  }
+
+  /** Demo seeding moves the clock into the past before anything exists: date the opening balance with it. */
+  redateOpeningBalance(): void {
+    for (const transaction of this.collection(`balance_transaction:${this.platformAccountId}`).all()) {
+      if (transaction.description !== "Simulator opening balance") continue;
+      transaction.created = this.now();
+      transaction.available_on = this.now();
+    }
   }
 
   /** A fixture-shaped object with a fresh id, `created` now and `livemode` false, ready to fill in. */
@@ -150,6 +187,8 @@ export class SimulatorState {
       collections,
       balances: this.balances.exportState(),
       openPayoutIds: [...this.openPayouts.keys()],
+      paidOutBy: Object.fromEntries(this.paidOutBy),
+      proportionalBases: Object.fromEntries(this.proportionalBases),
     };
   }
 
@@ -171,6 +210,15 @@ export class SimulatorState {
       const entry = this.objects.get(id);
       if (entry) this.openPayouts.set(id, entry.object);
     }
+    this.paidOutBy.clear();
+    this.awaitingPayout.clear();
+    this.proportionalBases.clear();
+    for (const [id, payout] of Object.entries(saved.paidOutBy ?? {})) this.paidOutBy.set(id, payout);
+    for (const [key, value] of Object.entries(saved.proportionalBases ?? {}))
+      this.proportionalBases.set(key, value);
+    for (const { object, owner, kind } of saved.objects)
+      if (kind === "balance_transaction" && !this.paidOutBy.has(object.id))
+        this.awaitingPayoutSet(owner, String(object.currency)).add(object.id);
   }
 
   onEvent(listener: EventListener): void {
@@ -206,7 +254,11 @@ export class SimulatorState {
     return event;
   }
 
-  /** Creates a balance transaction on `owner` and moves its funds (available now, or pending until `availableOn`). */
+  /**
+   * Creates a balance transaction on `owner` and moves its net (`amount` − fees) into the balance:
+   * available now, or pending until `availableOn`. Every movement of money goes through here, so
+   * an account's transactions always add up to its balance.
+   */
   recordBalanceTransaction(input: {
     owner: string;
     amount: number;
@@ -215,12 +267,13 @@ export class SimulatorState {
     reportingCategory: string;
     source: string | null;
     description?: string | null;
-    fee?: number;
+    feeDetails?: FeeDetail[];
     availableOn?: number;
   }): StoredObject {
     const now = this.now();
     const transaction = this.build("balance_transaction", "txn");
-    const fee = input.fee ?? 0;
+    const feeDetails = input.feeDetails ?? [];
+    const fee = feeDetails.reduce((sum, detail) => sum + detail.amount, 0);
     const net = input.amount - fee;
     const availableOn = input.availableOn ?? now;
     const pending = availableOn > now;
@@ -229,17 +282,7 @@ export class SimulatorState {
       currency: input.currency,
       description: input.description ?? null,
       fee,
-      fee_details: fee
-        ? [
-            {
-              amount: fee,
-              application: null,
-              currency: input.currency,
-              description: "Stripe processing fees",
-              type: "stripe_fee",
-            },
-          ]
-        : [],
+      fee_details: feeDetails,
       net,
       available_on: availableOn,
       reporting_category: input.reportingCategory,
@@ -252,7 +295,44 @@ export class SimulatorState {
     this.store("balance_transaction", input.owner, transaction);
     if (pending) this.balances.addPending(input.owner, input.currency, net, availableOn, transaction.id);
     else this.balances.adjustAvailable(input.owner, input.currency, net);
+    this.awaitingPayoutSet(input.owner, input.currency).add(transaction.id);
     return transaction;
+  }
+
+  private awaitingPayoutSet(owner: string, currency: string): Set<string> {
+    const key = `${owner} ${currency}`;
+    let set = this.awaitingPayout.get(key);
+    if (!set) {
+      set = new Set();
+      this.awaitingPayout.set(key, set);
+    }
+    return set;
+  }
+
+  /**
+   * An automatic payout takes every available transaction that no earlier automatic payout took,
+   * its own included, so the transactions listed for it add up to zero.
+   */
+  assignToAutomaticPayout(owner: string, currency: string, payoutId: string): void {
+    const waiting = this.awaitingPayoutSet(owner, currency);
+    for (const id of waiting) {
+      const transaction = this.objects.get(id)?.object;
+      if (transaction && transaction.status !== "available") continue;
+      this.paidOutBy.set(id, payoutId);
+      waiting.delete(id);
+    }
+  }
+
+  automaticPayoutOf(transactionId: string): string | undefined {
+    return this.paidOutBy.get(transactionId);
+  }
+
+  proportionalBase(key: string): number {
+    return this.proportionalBases.get(key) ?? 0;
+  }
+
+  setProportionalBase(key: string, value: number): void {
+    this.proportionalBases.set(key, value);
   }
 
   /** Marks pending balance transactions available once the clock passes their `available_on`. */

@@ -183,3 +183,41 @@ export class WebhookDispatcher {
     this.notifyIfIdle();
   }
 }
+
+export interface SuppressedEvent {
+  eventId: string;
+  type: string;
+  account: string | undefined;
+}
+
+/**
+ * A missed-webhook drill: the next N events of a type are never delivered (no attempt at all), yet
+ * stay in the Events API, so a receiver can only find them by listing events.
+ */
+export class WebhookSuppressions {
+  private readonly remaining = new Map<string, number>();
+  readonly suppressed: SuppressedEvent[] = [];
+
+  add(type: string, count: number): void {
+    this.remaining.set(type, (this.remaining.get(type) ?? 0) + count);
+  }
+
+  /** True when this event is one of the suppressed; counts it off. */
+  take(event: StoredObject, account: string | undefined): boolean {
+    const type = String(event.type);
+    const left = this.remaining.get(type) ?? 0;
+    if (left <= 0) return false;
+    if (left === 1) this.remaining.delete(type);
+    else this.remaining.set(type, left - 1);
+    this.suppressed.push({ eventId: event.id, type, account });
+    return true;
+  }
+
+  pending(): Record<string, number> {
+    return Object.fromEntries(this.remaining);
+  }
+
+  clear(): void {
+    this.remaining.clear();
+  }
+}

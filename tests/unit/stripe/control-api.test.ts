@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStripeClient } from "../../../lib/stripe/client";
@@ -94,6 +96,128 @@ describe("control API (/_simulator)", () => {
     expect((await control("POST", "reset")).status).toBe(200);
     expect(t.simulator.requests()).toHaveLength(0);
     expect((await control("GET", "nope")).status).toBe(404);
+  });
+});
+
+describe("control API: reconciliation drills", () => {
+  async function fundedPayee(): Promise<string> {
+    const account = await t.stripe.accounts.create({
+      type: "express",
+      capabilities: { transfers: { requested: true } },
+      settings: { payouts: { schedule: { interval: "manual" } } },
+    });
+    await control("POST", `accounts/${account.id}/onboard`);
+    await control("POST", "charges", { destination: account.id, amount: 5_000, application_fee_amount: 500 });
+    return account.id;
+  }
+
+  it("makes a payout by hand on a connected account, with its events", async () => {
+    const account = await fundedPayee();
+    const made = await control<{ id: string; amount: number; automatic: boolean; status: string }>(
+      "POST",
+      `accounts/${account}/payouts`,
+      { amount: 1_000 },
+    );
+    expect(made.status).toBe(200);
+    expect(made.body).toMatchObject({ amount: 1_000, automatic: false, status: "pending" });
+    const created = await t.stripe.events.list(
+      { types: ["payout.created"], limit: 1 },
+      { stripeAccount: account },
+    );
+    expect(created.data[0]).toMatchObject({ account, data: { object: { id: made.body.id } } });
+    expect(created.data[0]?.request?.id ?? null).toBeNull();
+    // No amount: the whole available balance, as a Dashboard "pay out everything" would.
+    const rest = await control<{ id: string; amount: number }>("POST", `accounts/${account}/payouts`, {
+      automatic: true,
+    });
+    expect(rest.body.amount).toBe(3_500);
+    const listed = await t.stripe.balanceTransactions.list(
+      { payout: rest.body.id },
+      { stripeAccount: account },
+    );
+    expect(listed.data.length).toBeGreaterThan(0);
+    expect((await control("POST", `accounts/${account}/payouts`, {})).status).toBe(400);
+    expect((await control("POST", "accounts/acct_missing/payouts", { amount: 1 })).status).toBe(404);
+  });
+
+  it("books an adjustment Payrun never asked for, and rewrites an object's amount", async () => {
+    const account = await fundedPayee();
+    const adjustment = await control<{ id: string; type: string; amount: number; net: number }>(
+      "POST",
+      `accounts/${account}/balance_transactions`,
+      { amount: -250, description: "Negative balance recovery" },
+    );
+    expect(adjustment.body).toMatchObject({ type: "adjustment", amount: -250, net: -250 });
+    expect((await t.gateway.retrieveBalance(account)).available[0]?.amount).toBe(4_250);
+    const listed = await t.stripe.balanceTransactions.list(
+      { type: "adjustment" },
+      { stripeAccount: account },
+    );
+    expect(listed.data.map((bt) => [bt.id, bt.reporting_category])).toEqual([
+      [adjustment.body.id, "other_adjustment"],
+    ]);
+    expect((await control("POST", `accounts/${account}/balance_transactions`, { amount: 1.5 })).status).toBe(
+      400,
+    );
+
+    const [transfer] = (await t.stripe.transfers.list({ destination: account })).data;
+    const changed = await control<{ amount: number }>("POST", `objects/${transfer?.id}/amount`, {
+      amount: 4_900,
+    });
+    expect(changed.body.amount).toBe(4_900);
+    expect((await t.stripe.transfers.retrieve(String(transfer?.id))).amount).toBe(4_900);
+    // Only the object changed: no money moved.
+    expect((await t.gateway.retrieveBalance(account)).available[0]?.amount).toBe(4_250);
+    expect((await control("POST", "objects/tr_missing/amount", { amount: 1 })).status).toBe(404);
+    expect((await control("POST", `objects/${account}/amount`, { amount: 1 })).status).toBe(400);
+  });
+
+  it("suppresses the webhooks of the next N events of a type, which stay in the Events API", async () => {
+    const received: string[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        received.push((JSON.parse(Buffer.concat(chunks).toString("utf8")) as { id: string }).id);
+        res.writeHead(200);
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+      await control("POST", "webhooks", { url, auto_deliver: false });
+      const suppressed = await control("POST", "webhooks/suppress", { type: "customer.created", count: 2 });
+      expect(suppressed.body).toMatchObject({ pending: { "customer.created": 2 } });
+      const customers = [];
+      for (let i = 0; i < 3; i++)
+        customers.push(await t.stripe.customers.create({ email: `drill${i}@example.com` }));
+      await control("POST", "webhooks/deliver");
+      const events = (await t.stripe.events.list({ types: ["customer.created"], limit: 3 })).data.reverse();
+      expect(events.map((e) => (e.data.object as { id: string }).id)).toEqual(customers.map((c) => c.id));
+      expect(received.filter((id) => events.some((e) => e.id === id))).toEqual([events[2]?.id]);
+      const state = await control<{
+        suppressions: { pending: object; suppressed: Array<{ eventId: string }> };
+      }>("GET", "webhooks");
+      expect(state.body.suppressions.pending).toEqual({});
+      expect(state.body.suppressions.suppressed.map((s) => s.eventId)).toEqual([
+        events[0]?.id,
+        events[1]?.id,
+      ]);
+      expect((await control("POST", "webhooks/suppress", { count: 1 })).status).toBe(400);
+    } finally {
+      await control("POST", "webhooks", { url: null });
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
+  });
+
+  it("sets Stripe's processing fee", async () => {
+    expect((await control("GET", "fees")).body).toEqual({ percent_basis_points: 0, fixed_cents: 0 });
+    const set = await control("POST", "fees", { percent_basis_points: 290, fixed_cents: 30 });
+    expect(set.body).toEqual({ percent_basis_points: 290, fixed_cents: 30 });
+    expect((await control("POST", "fees", { percent_basis_points: -1 })).status).toBe(400);
+    await control("POST", "fees", {});
+    expect((await control("GET", "fees")).body).toEqual({ percent_basis_points: 0, fixed_cents: 0 });
   });
 });
 

@@ -70,12 +70,31 @@ beforeAll(async () => {
   sample("payment_intent", intent);
   const charge = await gateway.retrieveCharge(String(intent.latest_charge));
   sample("charge", charge);
-  const applicationFee = simulator.getObject(String(charge.application_fee));
-  if (applicationFee) sample("application_fee", applicationFee);
+  const refund = await t.stripe.refunds.create({
+    charge: charge.id,
+    amount: 500,
+    reverse_transfer: true,
+    refund_application_fee: true,
+  });
+  sample("refund", refund);
+  sample("application_fee", await t.stripe.applicationFees.retrieve(String(charge.application_fee)));
   sample(
-    "refund",
-    await gateway.createRefund({ charge: charge.id, amount: 500, idempotencyKey: "shape-re" }),
+    "fee_refund",
+    (await t.stripe.applicationFees.listRefunds(String(charge.application_fee))).data[0] ?? {},
   );
+  const reversal = await t.stripe.transfers.retrieveReversal(
+    String(charge.transfer),
+    String(refund.transfer_reversal),
+  );
+  samples.set("transfer_reversal", reversal);
+  const paymentRefund = await t.stripe.refunds.retrieve(
+    String(reversal.destination_payment_refund),
+    {},
+    { stripeAccount: payee.id },
+  );
+  samples.set("refund (connected account)", paymentRefund);
+  for (const bt of (await t.stripe.balanceTransactions.list({ limit: 100 })).data)
+    sample("balance_transaction", bt);
   const dispute = simulator.createDispute(charge.id);
   sample("dispute", await gateway.retrieveDispute(dispute.id));
   const invoice = await gateway.createInvoice({
@@ -111,6 +130,7 @@ beforeAll(async () => {
   );
   const events = await gateway.listEvents({ limit: 100 });
   for (const event of events.data) sample("event", event);
+  for (const event of events.data) samples.set(`event ${event.type}`, event);
   sample("event", (await gateway.listEvents({ stripeAccount: payee.id, limit: 1 })).data[0] ?? {});
   simulator.settlePayout(payout.id, "failed", "account_closed");
   samples.set("payout", await gateway.retrievePayout(payee.id, payout.id));
@@ -118,6 +138,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
 });
+
+const FIXTURE_OF: Record<string, string> = {
+  "refund (connected account)": "refund",
+};
 
 const RESOURCES = [
   "account",
@@ -133,7 +157,9 @@ const RESOURCES = [
   "payment_intent",
   "charge",
   "application_fee",
+  "fee_refund",
   "refund",
+  "refund (connected account)",
   "dispute",
   "invoice",
   "invoiceitem",
@@ -147,7 +173,20 @@ describe("objects are shaped like Stripe's fixtures3.json", () => {
     const object = samples.get(resource);
     expect(object, `no ${resource} sampled`).toBeDefined();
     const keys = Object.keys(object ?? {});
-    const missing = fixtureKeys(resource).filter((key) => !keys.includes(key));
+    const missing = fixtureKeys(FIXTURE_OF[resource] ?? resource).filter((key) => !keys.includes(key));
     expect(missing).toEqual([]);
+  });
+
+  it("samples every event type the money flows emit", () => {
+    for (const type of [
+      "application_fee.created",
+      "application_fee.refunded",
+      "charge.refunded",
+      "refund.created",
+      "transfer.reversed",
+      "charge.dispute.created",
+      "charge.dispute.funds_withdrawn",
+    ])
+      expect(samples.has(`event ${type}`), type).toBe(true);
   });
 });

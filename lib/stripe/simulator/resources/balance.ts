@@ -1,3 +1,4 @@
+import { invalidRequest } from "../errors";
 import { optionalString, optionalStringArray } from "../form";
 import { LIST_PARAMS, listResponse, pathParam, type Route, type RouteContext } from "../router";
 import type { StoredObject } from "../types";
@@ -50,6 +51,25 @@ export function createdFilter(ctx: RouteContext): ((item: StoredObject) => boole
   };
 }
 
+/**
+ * `payout=po_...`: Stripe documents this filter "for automatic Stripe payouts only" and answers a
+ * manual payout's id with a 400 ("Balance transaction history can only be filtered on automatic
+ * transfers, not manual."). For an automatic payout it lists the transactions that payout paid
+ * out, the payout's own `payout` transaction included.
+ */
+function payoutFilter(ctx: RouteContext): ((item: StoredObject) => boolean) | undefined {
+  const payoutId = optionalString(ctx.params, "payout");
+  if (!payoutId) return undefined;
+  const payout = ctx.state.find("payout", payoutId, ctx.account, "payout", "payout");
+  if (payout.automatic !== true)
+    throw invalidRequest(
+      "Balance transaction history can only be filtered on automatic transfers, not manual.",
+      undefined,
+      "payout",
+    );
+  return (item) => ctx.state.automaticPayoutOf(item.id) === payoutId;
+}
+
 export const balanceRoutes: Route[] = [
   { method: "GET", pattern: "/v1/balance", allowedParams: [], handle: balanceFor },
   {
@@ -59,12 +79,16 @@ export const balanceRoutes: Route[] = [
     handle: (ctx) => {
       const type = optionalString(ctx.params, "type");
       const source = optionalString(ctx.params, "source");
+      const currency = optionalString(ctx.params, "currency")?.toLowerCase();
+      const payout = payoutFilter(ctx);
       const created = createdFilter(ctx);
       const filter =
-        type || source || created
+        type || source || currency || payout || created
           ? (item: StoredObject) =>
               (!type || item.type === type) &&
               (!source || item.source === source) &&
+              (!currency || item.currency === currency) &&
+              (!payout || payout(item)) &&
               (!created || created(item))
           : undefined;
       return listResponse(

@@ -7,6 +7,7 @@ import {
   requireInteger,
   requireString,
 } from "../form";
+import { processingFeeCents, stripeFeeDetails } from "../money";
 import { LIST_PARAMS, listResponse, pathParam, type Route, type RouteContext } from "../router";
 import type { SimulatorState } from "../state";
 import type { StoredObject } from "../types";
@@ -230,6 +231,10 @@ function markPaid(state: SimulatorState, invoice: StoredObject, owner: string): 
       type: "charge",
       reportingCategory: "charge",
       source: charge.id,
+      feeDetails: stripeFeeDetails(
+        processingFeeCents(amount, state.processingFee()),
+        String(invoice.currency),
+      ),
       availableOn: now + 2 * DAY,
     });
     Object.assign(charge, {

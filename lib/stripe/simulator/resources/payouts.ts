@@ -92,6 +92,7 @@ export function createPayoutObject(
     payout_method: null,
   });
   state.store("payout", owner, payout);
+  if (input.automatic) state.assignToAutomaticPayout(owner, input.currency, payout.id);
   openPayouts(state).set(payout.id, payout);
   state.emit("payout.created", payout, owner);
   return payout;

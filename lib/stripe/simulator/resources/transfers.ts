@@ -1,16 +1,20 @@
-import { balanceInsufficient, invalidRequest } from "../errors";
+import { balanceInsufficient, invalidRequest, resourceMissing } from "../errors";
 import {
   applyMetadata,
+  optionalBoolean,
   optionalInteger,
   optionalString,
   requirePositiveAmount,
   requireString,
 } from "../form";
+import type { FeeDetail } from "../money";
+import { proportionalSlice } from "../money";
 import { LIST_PARAMS, listResponse, pathParam, type Route, type RouteContext } from "../router";
 import type { SimulatorState } from "../state";
 import type { StoredObject } from "../types";
-import { isRecord } from "../types";
+import { prependToSublist } from "../collection";
 import { findConnectedAccount, hasActiveTransfers } from "./accounts";
+import { refundApplicationFee } from "./application-fees";
 
 export interface TransferInput {
   amount: number;
@@ -21,6 +25,8 @@ export interface TransferInput {
   sourceTransaction?: string | null;
   /** Funds of a destination charge follow the charge (pending until it is available). */
   availableOn?: number;
+  /** Fees taken from the destination's payment: a destination charge's application fee. */
+  paymentFeeDetails?: FeeDetail[];
 }
 
 /** The destination account, if it exists and can receive transfers; Stripe's errors otherwise. */
@@ -91,6 +97,7 @@ export function createTransferObject(state: SimulatorState, input: TransferInput
     reportingCategory: "charge",
     source: destinationPaymentId,
     availableOn: input.availableOn,
+    feeDetails: input.paymentFeeDetails,
   });
   Object.assign(payment, {
     amount: input.amount,
@@ -141,7 +148,11 @@ function createTransfer(ctx: RouteContext): StoredObject {
   return transfer;
 }
 
-/** Takes funds back from the connected account (Stripe allows its balance to go negative here). */
+/**
+ * Takes funds back from the connected account (Stripe allows its balance to go negative here): a
+ * `transfer_reversal` with a `transfer_refund` balance transaction on the platform, and on the
+ * destination a refund of its `py_` payment (`pyr_`) with a `payment_refund` balance transaction.
+ */
 export function reverseTransfer(
   state: SimulatorState,
   transfer: StoredObject,
@@ -161,6 +172,7 @@ export function reverseTransfer(
   const currency = String(transfer.currency);
   const destination = String(transfer.destination);
   const reversal = state.build("transfer_reversal", "trr");
+  const paymentRefundId = `pyr_${reversal.id.slice(4)}`;
   const platformTransaction = state.recordBalanceTransaction({
     owner: state.platformAccountId,
     amount: reversalAmount,
@@ -169,35 +181,85 @@ export function reverseTransfer(
     reportingCategory: "transfer_reversal",
     source: reversal.id,
   });
-  state.recordBalanceTransaction({
+  const destinationTransaction = state.recordBalanceTransaction({
     owner: destination,
     amount: -reversalAmount,
     currency,
     type: "payment_refund",
     reportingCategory: "refund",
-    source: reversal.id,
+    source: paymentRefundId,
   });
   Object.assign(reversal, {
     amount: reversalAmount,
     balance_transaction: platformTransaction.id,
     currency,
-    destination_payment_refund: `pyr_${reversal.id.slice(4)}`,
+    destination_payment_refund: paymentRefundId,
     source_refund: options.refundId ?? null,
     transfer: transfer.id,
   });
   state.store("transfer_reversal", state.platformAccountId, reversal, [
     `transfer_reversal:transfer:${transfer.id}`,
   ]);
+  const payment = state.lookup(String(transfer.destination_payment))?.object;
+  const paymentRefund = state.build("refund", "pyr");
+  paymentRefund.id = paymentRefundId;
+  Object.assign(paymentRefund, {
+    amount: reversalAmount,
+    balance_transaction: destinationTransaction.id,
+    charge: payment?.id ?? null,
+    currency,
+    source_transfer_reversal: reversal.id,
+    status: "succeeded",
+  });
+  state.store("refund", destination, paymentRefund);
+  if (payment) {
+    payment.amount_refunded = Number(payment.amount_refunded) + reversalAmount;
+    payment.refunded = payment.amount_refunded === Number(payment.amount);
+    prependToSublist(payment, "refunds", paymentRefund);
+  }
   const previous = { amount_reversed: alreadyReversed, reversed: transfer.reversed };
   transfer.amount_reversed = alreadyReversed + reversalAmount;
   transfer.reversed = transfer.amount_reversed === transferAmount;
-  const reversals = isRecord(transfer.reversals) ? transfer.reversals : {};
-  const reversalList = Array.isArray(reversals.data) ? reversals.data : [];
-  reversals.data = [reversal, ...reversalList].slice(0, 10);
-  reversals.has_more = reversalList.length >= 10;
-  reversals.total_count = Number(reversals.total_count ?? 0) + 1;
-  transfer.reversals = reversals;
+  prependToSublist(transfer, "reversals", reversal);
   state.emit("transfer.reversed", transfer, state.platformAccountId, previous);
+  return reversal;
+}
+
+/** The application fee collected on the destination charge that made this transfer, if any. */
+export function applicationFeeOfTransfer(
+  state: SimulatorState,
+  transfer: StoredObject,
+): StoredObject | undefined {
+  const charge = state.lookup(String(transfer.source_transaction))?.object;
+  if (!charge || typeof charge.application_fee !== "string") return undefined;
+  return state.lookup(charge.application_fee)?.object;
+}
+
+/**
+ * `POST /v1/transfers/:id/reversals`. With `refund_application_fee`, the destination charge's fee is
+ * refunded "with an amount proportional to the amount of the transfer reversed" (the full fee for a
+ * full reversal), rounded as proportionalSlice documents.
+ */
+function createReversal(ctx: RouteContext): StoredObject {
+  const { state, params } = ctx;
+  const transfer = state.find("transfer", pathParam(ctx, "id"), ctx.account);
+  const reversal = reverseTransfer(state, transfer, optionalInteger(params, "amount"));
+  applyMetadata(reversal, params);
+  if (optionalBoolean(params, "refund_application_fee") === true) {
+    const fee = applicationFeeOfTransfer(state, transfer);
+    if (fee) {
+      const key = `fee-by-reversal:${transfer.id}`;
+      const before = state.proportionalBase(key);
+      const after = before + Number(reversal.amount);
+      state.setProportionalBase(key, after);
+      const remaining = Number(fee.amount) - Number(fee.amount_refunded);
+      const slice = Math.min(
+        proportionalSlice(Number(fee.amount), Number(transfer.amount), before, after),
+        remaining,
+      );
+      if (slice > 0) refundApplicationFee(state, fee, slice);
+    }
+  }
   return reversal;
 }
 
@@ -245,10 +307,21 @@ export const transferRoutes: Route[] = [
     method: "POST",
     pattern: "/v1/transfers/:id/reversals",
     allowedParams: ["amount", "metadata", "description", "refund_application_fee"],
+    handle: createReversal,
+  },
+  {
+    method: "GET",
+    pattern: "/v1/transfers/:id/reversals/:reversal",
+    allowedParams: [],
     handle: (ctx) => {
       const transfer = ctx.state.find("transfer", pathParam(ctx, "id"), ctx.account);
-      const reversal = reverseTransfer(ctx.state, transfer, optionalInteger(ctx.params, "amount"));
-      applyMetadata(reversal, ctx.params);
+      const reversal = ctx.state.find(
+        "transfer_reversal",
+        pathParam(ctx, "reversal"),
+        ctx.account,
+        "transfer_reversal",
+      );
+      if (reversal.transfer !== transfer.id) throw resourceMissing("transfer_reversal", reversal.id);
       return reversal;
     },
   },
