@@ -153,9 +153,9 @@ export async function processClaimedSchedule(db: Db, scheduleId: string, actor: 
         payeeId: schedule.payeeId,
         sourceType: "payout_schedule",
         sourceId: schedule.id,
-        // The client paid the platform: the payout run must transfer this to the connected account.
+        // The client paid the platform, so the share is on the platform's balance (the payout run
+        // transfers it to the connected account first).
         metadata: {
-          funds_location: "platform",
           placement_id: placement.id,
           payout_schedule_id: schedule.id,
           placement_invoice_id: invoice.id,
@@ -163,7 +163,7 @@ export async function processClaimedSchedule(db: Db, scheduleId: string, actor: 
         },
         lines: [
           { kind: "stripe_clearing", amount: -placement.feeCents },
-          { payeeId: schedule.payeeId, kind: "available", amount: schedule.amountCents },
+          { payeeId: schedule.payeeId, kind: "available", location: "platform", amount: schedule.amountCents },
           ...(margin > 0 ? [{ kind: "fees" as const, amount: margin }] : []),
         ],
       });

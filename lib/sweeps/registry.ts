@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import { escrowReleasesSweep } from "../escrow/release-sweep";
+import { ledgerInvariantsSweep } from "../ledger/invariants";
 import { payoutSchedulesSweep } from "../payout-schedules/process";
 import { completeExpiredGuarantees } from "../placements/complete-guarantees";
 import { createPlacementInvoicesSweep } from "../placements/create-invoices";
@@ -23,5 +24,7 @@ export function sweepDefinition(
       return payoutSchedulesSweep({ clearingDelayHours: deps.env.PLACEMENT_CLEARING_DELAY_HOURS });
     case "escrow-releases":
       return escrowReleasesSweep;
+    case "ledger-invariants":
+      return ledgerInvariantsSweep;
   }
 }

@@ -48,7 +48,8 @@ describe("payout events", () => {
       payeeId,
       lines: [
         { kind: "stripe_clearing", amount: -5_000 },
-        { payeeId, kind: "in_transit", amount: 5_000 },
+        // a payout Stripe has made: its money is on its way to the bank
+        { payeeId, kind: "in_transit", location: "bank", amount: 5_000 },
       ],
     });
     const [payout] = await t.db
