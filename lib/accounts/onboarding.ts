@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { type ConnectedAccount, connectedAccounts, payees } from "../../db/schema";
 import { type Actor, systemActor } from "../actor";
-import { ApiError, notFound } from "../api/errors";
+import { DomainError, notFound } from "../errors";
 import { recordAudit } from "../audit";
 
 /** The gateway calls onboarding makes (lib/stripe/gateway.ts StripeGateway satisfies this). */
@@ -130,7 +130,7 @@ export async function createDashboardLoginLink(
 ): Promise<{ url: string; stripeAccountId: string }> {
   const account = await requireConnectedAccount(db, payeeId);
   if (!account.detailsSubmitted) {
-    throw new ApiError(
+    throw new DomainError(
       "precondition_failed",
       "finish Stripe onboarding before opening the Express dashboard",
     );

@@ -4,10 +4,9 @@ import { type Db, getDb } from "../../db/client";
 import { type Actor, systemActor } from "../actor";
 import { authenticateInternal, type InternalCaller, publicUrl } from "../auth/internal";
 import { type Env, getEnv } from "../env";
-import { LedgerError } from "../ledger/errors";
-import { CursorError } from "../schemas/common";
+import { DomainError } from "../errors";
 import { log, reportError } from "../observability/log";
-import { ApiError } from "./errors";
+import { ApiError, fromDomainError } from "./errors";
 import { errorResponse } from "./respond";
 
 export type RouteParams = Record<string, string | string[] | undefined>;
@@ -48,7 +47,8 @@ export async function readRawBody(req: Request, limit = MAX_BODY_BYTES): Promise
 }
 
 /** Map anything thrown by a handler to a JSON answer; only the unexpected goes to Sentry. */
-export function toErrorResponse(error: unknown, where: string) {
+export function toErrorResponse(thrown: unknown, where: string) {
+  const error = thrown instanceof DomainError ? fromDomainError(thrown) : thrown;
   if (error instanceof ApiError) {
     if (error.status >= 500) reportError(error, { where });
     else log.info("request refused", { where, code: error.code, message: error.message });
@@ -56,10 +56,6 @@ export function toErrorResponse(error: unknown, where: string) {
   }
   if (error instanceof ZodError) {
     return errorResponse(new ApiError("bad_request", error.issues.map((i) => i.message).join("; "), error.issues));
-  }
-  if (error instanceof CursorError) return errorResponse(new ApiError("bad_request", error.message));
-  if (error instanceof LedgerError) {
-    return errorResponse(new ApiError("conflict", error.message, { ledger: error.code, ...error.details }));
   }
   reportError(error, { where });
   return errorResponse(new ApiError("internal_error", "internal error; it has been reported"));

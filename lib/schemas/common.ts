@@ -38,46 +38,12 @@ export const nullableTimestampOut = z.preprocess(
 /** bigint columns: postgres.js may hand back strings; responses always carry numbers. */
 export const centsOut = z.preprocess((v) => (typeof v === "string" ? Number(v) : v), z.number().int());
 
-// Keyset pagination: newest first by (created_at, id). The cursor is opaque to clients.
+// Keyset pagination (db/paging.ts): newest first. The cursor is opaque to clients.
 export const paginationQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
 export type Pagination = z.infer<typeof paginationQuery>;
-
-export type Cursor = { createdAt: string; id: string };
-
-export function encodeCursor(row: { createdAt: Date | string; id: string }): string {
-  const createdAt = row.createdAt instanceof Date ? row.createdAt.toISOString() : row.createdAt;
-  // btoa, not Buffer: this file also runs in the browser. The content is ASCII (ISO date + UUID).
-  return btoa(JSON.stringify([createdAt, row.id]))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-}
-
-/** Undefined for a missing cursor; throws for a malformed one (the route answers 400). */
-export function decodeCursor(cursor: string | undefined): Cursor | undefined {
-  if (!cursor) return undefined;
-  try {
-    const [createdAt, id] = JSON.parse(atob(cursor.replace(/-/g, "+").replace(/_/g, "/"))) as [
-      string,
-      string,
-    ];
-    if (Number.isNaN(Date.parse(createdAt)) || !uuidSchema.safeParse(id).success)
-      throw new Error("bad cursor");
-    return { createdAt, id };
-  } catch {
-    throw new CursorError();
-  }
-}
-
-export class CursorError extends Error {
-  constructor() {
-    super("cursor is not one this API handed out");
-    this.name = "CursorError";
-  }
-}
 
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ data: z.array(item), nextCursor: z.string().nullable() });

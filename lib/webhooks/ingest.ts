@@ -70,7 +70,7 @@ export async function ingestStripeEvent(
 }
 
 /**
- * POST /webhooks/stripe after the body is read: verify (throws ApiError 400, nothing written), then
+ * POST /webhooks/stripe after the body is read: verify (throws a DomainError, 400 at the route, nothing written), then
  * the intake path. The caller maps `failed` to 500 so Stripe delivers it again.
  */
 export async function receiveStripeWebhook(

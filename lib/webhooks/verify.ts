@@ -1,6 +1,6 @@
 import Stripe from "stripe";
 import { z } from "zod";
-import { ApiError } from "../api/errors";
+import { DomainError } from "../errors";
 import type { Env } from "../env";
 import type { StripeEvent } from "./types";
 
@@ -32,11 +32,11 @@ const eventShape = z.looseObject({
 /**
  * Verify `Stripe-Signature` over the raw body with every configured secret: the platform endpoint's
  * and the Connect endpoint's, current and previous (a rotation keeps both valid for a while). Throws
- * ApiError 400 on a missing, bad, stale or tampered signature and on a body that is not an event;
+ * a DomainError (400 at the route) on a missing, bad, stale or tampered signature and on a body that is not an event;
  * nothing is parsed before the signature checks out.
  */
 export function verifyStripeSignature(rawBody: string, header: string | null, env: SecretEnv): VerifiedEvent {
-  if (!header) throw new ApiError("invalid_signature", "missing Stripe-Signature header");
+  if (!header) throw new DomainError("invalid_signature", "missing Stripe-Signature header");
   const secrets: [string | undefined, "platform" | "connect"][] = [
     [env.STRIPE_WEBHOOK_SECRET, "platform"],
     [env.STRIPE_WEBHOOK_SECRET_PREVIOUS, "platform"],
@@ -57,18 +57,18 @@ export function verifyStripeSignature(rawBody: string, header: string | null, en
       lastError = (error as Error).message;
     }
   }
-  if (!endpoint) throw new ApiError("invalid_signature", `invalid Stripe signature: ${lastError}`);
+  if (!endpoint) throw new DomainError("invalid_signature", `invalid Stripe signature: ${lastError}`);
 
   let parsed: unknown;
   try {
     parsed = JSON.parse(rawBody);
   } catch {
-    throw new ApiError("invalid_json", "body is not valid JSON");
+    throw new DomainError("invalid_json", "body is not valid JSON");
   }
   const result = eventShape.safeParse(parsed);
   if (!result.success) {
-    throw new ApiError(
-      "bad_request",
+    throw new DomainError(
+      "invalid_event",
       `not a Stripe event: ${result.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
     );
   }
