@@ -2,6 +2,7 @@ import Stripe from "stripe";
 import { z } from "zod";
 import { DomainError } from "../errors";
 import type { Env } from "../env";
+import { unstorableText } from "../schemas/common";
 import type { StripeEvent } from "./types";
 
 /** Stripe's default, and the issue's: a signature older than this is refused (replay protection). */
@@ -17,15 +18,18 @@ type SecretEnv = Pick<
 
 export type VerifiedEvent = { event: StripeEvent; endpoint: "platform" | "connect" };
 
-// The fields Payrun relies on; the rest of the payload is stored as Stripe sent it.
+// The fields Payrun relies on; the rest of the payload is stored as Stripe sent it (text Postgres
+// cannot hold made storable first: ingest.ts). The keys Payrun files the event under are refused
+// instead, since replacing a character there would file it under another id.
+const keyText = z.string().min(1).max(255).refine((v) => unstorableText(v) === null, "must be text Postgres can store");
 const eventShape = z.looseObject({
-  id: z.string().min(1).max(255),
+  id: keyText,
   object: z.literal("event").optional(),
-  type: z.string().min(1).max(255),
+  type: keyText,
   created: z.number().int().nonnegative(),
   livemode: z.boolean().optional(),
   api_version: z.string().nullish(),
-  account: z.string().nullish(),
+  account: keyText.nullish(),
   data: z.looseObject({ object: z.looseObject({}) }),
 });
 
