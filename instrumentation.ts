@@ -2,8 +2,18 @@
 // On the embedded default it also starts the local dispatcher's pump (QStash's part locally).
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
-  const { getEnv } = await import("./lib/env");
-  const env = getEnv();
+  const { EnvError, getEnv } = await import("./lib/env");
+  let env: ReturnType<typeof getEnv>;
+  try {
+    env = getEnv();
+  } catch (error) {
+    // Refuse to serve at all: every request would fail on the same configuration anyway.
+    if (error instanceof EnvError) {
+      console.error(`[payrun] ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
   if (env.SENTRY_DSN) {
     const Sentry = await import("@sentry/nextjs");
     Sentry.init({ dsn: env.SENTRY_DSN, tracesSampleRate: 0, environment: env.NODE_ENV });

@@ -14,7 +14,8 @@ import { type AuthUser, issueLocalToken, type UserRole, verifyAccessToken } from
 // verified locally by verifyAccessToken (lib/auth/user.ts), the same function the API uses.
 //   supabase  @supabase/ssr keeps the session in its own cookies; we read the access token from it.
 //   local     the local sign-in page puts a token from issueLocalToken in LOCAL_SESSION_COOKIE.
-// Local sign-in is refused when env.strict (deployed production) or when Supabase is configured.
+// Local sign-in only when env.authMode is "local": the whole app on the embedded default, never in
+// production (lib/env.ts). With authMode "none" nobody is signed in.
 
 export const LOCAL_SESSION_COOKIE = "payrun_session";
 const LOCAL_SESSION_SECONDS = 8 * 3600;
