@@ -11,6 +11,10 @@ export const domainErrorCodes = [
   "invalid_input",
   /** Something must happen first (finish onboarding before opening the Express dashboard). */
   "precondition_failed",
+  /** Sign-in refused: wrong email or password. */
+  "unauthenticated",
+  /** Signed in, but not allowed (an account with no Payrun role). */
+  "forbidden",
   /** A keyset cursor this code did not hand out. */
   "bad_cursor",
   /** A Stripe-Signature that is missing, wrong, stale or from the future. */

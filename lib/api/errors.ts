@@ -41,6 +41,8 @@ const apiCodeOf = {
   conflict: "conflict",
   invalid_input: "validation_failed",
   precondition_failed: "precondition_failed",
+  unauthenticated: "unauthorized",
+  forbidden: "forbidden",
   bad_cursor: "bad_request",
   invalid_signature: "invalid_signature",
   invalid_json: "invalid_json",
