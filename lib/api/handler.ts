@@ -7,6 +7,7 @@ import { type Env, getEnv } from "../env";
 import { DomainError } from "../errors";
 import { log, reportError } from "../observability/log";
 import { ApiError, fromDomainError } from "./errors";
+import { findCompletedDelivery, recordCompletedDelivery } from "./qstash-deliveries";
 import { errorResponse } from "./respond";
 
 export type RouteParams = Record<string, string | string[] | undefined>;
@@ -62,8 +63,29 @@ export function toErrorResponse(thrown: unknown, where: string) {
 }
 
 /**
+ * Remember a QStash delivery that succeeded. The work is committed by now: failing to remember it
+ * must not turn the success into a 500 (QStash would deliver it again and the work run twice).
+ */
+async function rememberDelivery(
+  db: Db,
+  delivery: { signatureId: string; messageId?: string },
+  path: string,
+  response: Response,
+  where: string,
+): Promise<void> {
+  try {
+    const responseBody = await response.clone().text();
+    await recordCompletedDelivery(db, { ...delivery, path, status: response.status, responseBody });
+  } catch (error) {
+    reportError(error, { where, during: "remembering a QStash delivery" });
+  }
+}
+
+/**
  * Every /internal/* route: QStash signature or X-Cron-Secret on the raw body, before anything is
  * parsed or written; 401 JSON otherwise. The handler gets the db, config and a system actor.
+ * A QStash message whose delivery already succeeded is answered as it was then, without running
+ * the handler again (lib/api/qstash-deliveries.ts); cron-secret calls have no message id.
  */
 export function withInternal<P extends RouteParams = Record<string, never>>(
   handler: (ctx: InternalContext<P>) => Promise<Response>,
@@ -80,8 +102,23 @@ export function withInternal<P extends RouteParams = Record<string, never>>(
         );
       }
       const db = await getDb();
+      const delivery =
+        caller.kind === "qstash" ? { signatureId: caller.signatureId, messageId: caller.messageId } : undefined;
+      if (delivery) {
+        const earlier = await findCompletedDelivery(db, delivery);
+        if (earlier) {
+          log.info("qstash delivery already applied; answering as the first time", { where, ...delivery });
+          return new Response(earlier.responseBody, {
+            status: earlier.status,
+            headers: { "content-type": "application/json", "cache-control": "no-store", "payrun-duplicate": "true" },
+          });
+        }
+      }
       const actor = systemActor(caller.kind === "qstash" ? "qstash" : "ops");
-      return await handler({ req, url: new URL(req.url), rawBody, params: await route.params, db, env, caller, actor });
+      const url = new URL(req.url);
+      const response = await handler({ req, url, rawBody, params: await route.params, db, env, caller, actor });
+      if (delivery && response.ok) await rememberDelivery(db, delivery, url.pathname, response, where);
+      return response;
     } catch (error) {
       return toErrorResponse(error, where);
     }
