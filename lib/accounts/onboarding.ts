@@ -43,8 +43,18 @@ export async function createConnectedAccountForPayee(
   payeeId: string,
   actor: Actor = systemActor("onboarding"),
 ): Promise<ConnectedAccount> {
+  return (await ensureConnectedAccount(db, gateway, payeeId, actor)).account;
+}
+
+/** The same, saying whether this call created it (the API answers 201 then, 200 after). */
+export async function ensureConnectedAccount(
+  db: Db,
+  gateway: OnboardingGateway,
+  payeeId: string,
+  actor: Actor = systemActor("onboarding"),
+): Promise<{ account: ConnectedAccount; created: boolean }> {
   const existing = await findConnectedAccount(db, payeeId);
-  if (existing) return existing;
+  if (existing) return { account: existing, created: false };
   const [payee] = await db.select().from(payees).where(eq(payees.id, payeeId));
   if (!payee) throw notFound("payee");
 
@@ -80,10 +90,10 @@ export async function createConnectedAccountForPayee(
       return row;
     }),
   );
-  if (inserted) return inserted;
+  if (inserted) return { account: inserted, created: true };
   const raced = await findConnectedAccount(db, payeeId);
   if (!raced) throw new Error(`connected account for payee ${payeeId} neither inserted nor found`);
-  return raced;
+  return { account: raced, created: false };
 }
 
 /** Retries a database write a few times, quickly: used where giving up would orphan a Stripe object. */
