@@ -16,7 +16,14 @@ export async function register() {
   }
   if (env.SENTRY_DSN) {
     const Sentry = await import("@sentry/nextjs");
-    Sentry.init({ dsn: env.SENTRY_DSN, tracesSampleRate: 0, environment: env.NODE_ENV });
+    const { scrubSentryEvent } = await import("./lib/observability/log");
+    Sentry.init({
+      dsn: env.SENTRY_DSN,
+      tracesSampleRate: 0,
+      environment: env.NODE_ENV,
+      // A failed query's parameters (payees' emails, names) never leave: lib/observability/log.ts.
+      beforeSend: (event) => scrubSentryEvent(event),
+    });
   }
   if (env.schedulerMode === "local" && process.env.NEXT_PHASE !== "phase-production-build") {
     const { startAppDispatchPump } = await import("./lib/scheduler/local-pump");
