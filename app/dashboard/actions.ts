@@ -8,19 +8,19 @@ import { getStripeGateway } from "@/lib/stripe/client";
 // Payee actions. Each re-checks the session on the server (withAction) and acts only on the caller's
 // own payee: the payee id never comes from the form.
 
-const PAYEE = ["payee"] as const;
 const NOT_LINKED = { error: "Your sign-in is not linked to a payee yet." } as const;
+const payeeAction = (name: string, failed: string) => ({
+  name,
+  roles: ["payee"] as const,
+  page: "/dashboard",
+  form: z.object({}),
+  invalid: "That request was malformed; reload the page.",
+  failed,
+});
 
 /** "Set up payouts": create the Express account if needed, then go to Stripe's hosted onboarding. */
 export const setUpPayoutsAction = withAction(
-  {
-    name: "setUpPayouts",
-    roles: PAYEE,
-    page: "/dashboard",
-    form: z.object({}),
-    invalid: "That request was malformed; reload the page.",
-    failed: "Could not open Stripe onboarding",
-  },
+  payeeAction("setUpPayouts", "Could not open Stripe onboarding"),
   async ({ user, db, env }) => {
     if (!user.payeeId) return NOT_LINKED;
     const gateway = getStripeGateway();
@@ -35,14 +35,7 @@ export const setUpPayoutsAction = withAction(
 
 /** "Update bank details": a one-time login link to the payee's Stripe Express dashboard. */
 export const updateBankDetailsAction = withAction(
-  {
-    name: "updateBankDetails",
-    roles: PAYEE,
-    page: "/dashboard",
-    form: z.object({}),
-    invalid: "That request was malformed; reload the page.",
-    failed: "Could not open your Stripe dashboard",
-  },
+  payeeAction("updateBankDetails", "Could not open your Stripe dashboard"),
   async ({ user, db }) => {
     if (!user.payeeId) return NOT_LINKED;
     const { url } = await createDashboardLoginLink(db, getStripeGateway(), user.payeeId);
