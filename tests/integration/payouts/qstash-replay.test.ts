@@ -58,11 +58,22 @@ function qstashRequest(body: string, headers: Record<string, string>) {
   });
 }
 const pause = (req: NextRequest) => pauseRoute(req, routeCtx() as never);
+const PAUSE_URL = `${BASE}/internal/payouts/pause`;
+
+/** A delivery of message `messageId` as QStash makes one: a fresh signature with `key`. */
+const delivery = (body: string, messageId: string, options: { key?: string; retried?: number } = {}) =>
+  pause(
+    qstashRequest(body, {
+      "upstash-signature": signQStash(options.key ?? CURRENT, PAUSE_URL, body),
+      "upstash-message-id": messageId,
+      ...(options.retried ? { "upstash-retried": String(options.retried) } : {}),
+    }),
+  );
 
 describe("QStash deliveries are applied once", () => {
   it("a replayed signed request is answered as the first time, whatever its message id header says", async () => {
     const body = JSON.stringify({ reason: "replay drill" });
-    const signature = signQStash(CURRENT, `${BASE}/internal/payouts/pause`, body);
+    const signature = signQStash(CURRENT, PAUSE_URL, body);
     const messageId = `msg_${randomUUID()}`;
     const before = await pauses();
 
@@ -89,47 +100,21 @@ describe("QStash deliveries are applied once", () => {
   it("QStash delivering a completed message again (new signature, same id) is not applied again", async () => {
     const body = JSON.stringify({ reason: "redelivery" });
     const messageId = `msg_${randomUUID()}`;
-    const url = `${BASE}/internal/payouts/pause`;
     const before = await pauses();
-    const first = await pause(
-      qstashRequest(body, {
-        "upstash-signature": signQStash(CURRENT, url, body),
-        "upstash-message-id": messageId,
-      }),
-    );
+    const first = await delivery(body, messageId);
     expect(first.status).toBe(200);
-    const again = await pause(
-      qstashRequest(body, {
-        "upstash-signature": signQStash(NEXT, url, body),
-        "upstash-message-id": messageId,
-        "upstash-retried": "1",
-      }),
-    );
+    const again = await delivery(body, messageId, { key: NEXT, retried: 1 });
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual(await first.json());
     expect(await pauses()).toBe(before + 1);
   });
 
   it("a delivery that failed is not remembered: QStash's retry of it is applied", async () => {
-    const url = `${BASE}/internal/payouts/pause`;
     const messageId = `msg_${randomUUID()}`;
-    const bad = JSON.stringify({ reason: 42 });
-    const failed = await pause(
-      qstashRequest(bad, {
-        "upstash-signature": signQStash(CURRENT, url, bad),
-        "upstash-message-id": messageId,
-      }),
-    );
+    const failed = await delivery(JSON.stringify({ reason: 42 }), messageId);
     expect(failed.status).toBe(400);
     const before = await pauses();
-    const good = JSON.stringify({ reason: "retried" });
-    const retried = await pause(
-      qstashRequest(good, {
-        "upstash-signature": signQStash(CURRENT, url, good),
-        "upstash-message-id": messageId,
-        "upstash-retried": "1",
-      }),
-    );
+    const retried = await delivery(JSON.stringify({ reason: "retried" }), messageId, { retried: 1 });
     expect(retried.status).toBe(200);
     expect(retried.headers.get("payrun-duplicate")).toBeNull();
     expect(await pauses()).toBe(before + 1);
