@@ -83,7 +83,7 @@ export const ledgerAccounts = pgTable(
 export type LedgerAccount = typeof ledgerAccounts.$inferSelect;
 
 // The running balance of each account: sum(amount) of its entries, kept by a trigger in the same
-// statement that inserts them and writable by nothing else (0007_running_balances.sql), so a
+// statement that inserts them and writable by nothing else (0008_running_balances.sql), so a
 // balance costs the same whatever the history. Platform accounts, which nearly every posting
 // touches, are spread over 16 shards (by transaction) so concurrent postings do not queue on one
 // row; a payee account has shard 0 only, which a debit locks for its overdraft check.

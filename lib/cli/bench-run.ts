@@ -167,6 +167,7 @@ try {
   const env = loadEnv({
     ...process.env,
     NODE_ENV: "production",
+    PAYRUN_LOCAL: "1",
     DATABASE_URL: url.toString(),
     PAYOUT_TIMEZONE: "UTC",
   });

@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
+import { afterCursor, nextCursor } from "../../db/paging";
 import type { PayeeAccountKind } from "../../db/schema";
 import { toCents } from "../money";
-import { isUuid } from "../schemas/common";
 
 // A payee's earnings and deductions: one line per ledger transaction tagged with the payee, newest
 // first by when the money moved (effective_at; a backfilled event is recorded late but dated right),
@@ -32,9 +32,8 @@ export async function listPayeeLedgerHistory(
   options: { limit?: number; cursor?: string | null } = {},
 ): Promise<LedgerHistoryPage> {
   const limit = Math.min(Math.max(options.limit ?? 25, 1), MAX_LIMIT);
-  const cursor = decodeHistoryCursor(options.cursor);
-  // effective_at is microsecond precision: it travels in the cursor as Postgres' own text, not a JS Date.
-  const after = cursor ? sql`and (t.effective_at, t.id) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)` : sql``;
+  // effective_at is microsecond precision: it travels in the cursor as Postgres' own text (db/paging.ts).
+  const after = afterCursor(sql`t.effective_at`, sql`t.id`, options.cursor);
   const txs = await queryRows<{
     id: string;
     kind: string;
@@ -45,7 +44,7 @@ export async function listPayeeLedgerHistory(
     db,
     sql`select t.id, t.kind, t.description, t.effective_at, t.effective_at::text as effective_at_text
         from ledger_transactions t
-        where t.payee_id = ${payeeId} ${after}
+        where t.payee_id = ${payeeId} ${after ? sql`and ${after}` : sql``}
         order by t.effective_at desc, t.id desc
         limit ${limit + 1}`,
   );
@@ -84,24 +83,5 @@ export async function listPayeeLedgerHistory(
       buckets: agg?.buckets ?? {},
     };
   });
-  const last = page[page.length - 1]!;
-  return {
-    lines,
-    nextCursor: txs.length > limit ? encodeHistoryCursor({ at: last.effective_at_text, id: last.id }) : null,
-  };
-}
-
-type HistoryCursor = { at: string; id: string };
-const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$/;
-
-export function encodeHistoryCursor(c: HistoryCursor): string {
-  return Buffer.from(`${c.at}|${c.id}`, "utf8").toString("base64url");
-}
-
-/** A cursor from the URL; anything malformed is treated as "first page" rather than an error page. */
-export function decodeHistoryCursor(raw: string | null | undefined): HistoryCursor | null {
-  if (!raw) return null;
-  const [at, id] = Buffer.from(raw, "base64url").toString("utf8").split("|");
-  if (!at || !id || !isUuid(id) || !PG_TIMESTAMP.test(at)) return null;
-  return { at, id };
+  return { lines, nextCursor: nextCursor(txs, limit, (t) => ({ at: t.effective_at_text, id: t.id })) };
 }

@@ -4,7 +4,7 @@ import type { FundsLocation, LedgerAccountKind, PayeeAccountKind } from "../../d
 import { toCents } from "../money";
 
 // Balances are read from ledger_balances, which the database keeps in step with the entries
-// (0007_running_balances.sql): a balance costs the same whatever the history. A balance "as of" a
+// (0008_running_balances.sql): a balance costs the same whatever the history. A balance "as of" a
 // moment is the kept balance less the entries effective after it, an index range over the recent
 // entries only (ledger_entries_account_effective_idx), and exact for any moment.
 

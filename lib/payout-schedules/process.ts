@@ -5,6 +5,7 @@ import type { Actor } from "../actor";
 import { recordAudit, recordAudits } from "../audit";
 import { fundWaitingPlacementHolds } from "../escrow/holds";
 import { postLedgerTransaction } from "../ledger";
+import { errorText } from "../observability/log";
 import { enqueueOutbox } from "../outbox";
 import type { SweepDefinition, SweepStep } from "../sweeps/types";
 import {
@@ -194,7 +195,7 @@ export async function processClaimedSchedule(db: Db, scheduleId: string, actor: 
     });
   } catch (error) {
     const permanent = error instanceof ScheduleFailure && error.permanent;
-    return recordScheduleFailure(db, scheduleId, actor, now, (error as Error).message, permanent);
+    return recordScheduleFailure(db, scheduleId, actor, now, errorText(error), permanent);
   }
 }
 

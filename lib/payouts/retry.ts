@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { payouts } from "../../db/schema";
 import type { Actor } from "../actor";
-import { ApiError } from "../api/errors";
+import { DomainError } from "../errors";
 import { recordAudit } from "../audit";
 import type { Env } from "../env";
 import { payoutKey } from "./keys";
@@ -17,8 +17,8 @@ import { workRunInBackground } from "./run";
 export async function retryFailedPayout(db: Db, payoutId: string, actor: Actor, reason?: string | null) {
   return db.transaction(async (tx) => {
     const [p] = await tx.select().from(payouts).where(eq(payouts.id, payoutId)).for("update");
-    if (!p) throw new ApiError("not_found", "payout not found");
-    if (p.status !== "failed") throw new ApiError("conflict", `payout is ${p.status}; only failed payouts can be retried`);
+    if (!p) throw new DomainError("not_found", "payout not found");
+    if (p.status !== "failed") throw new DomainError("conflict", `payout is ${p.status}; only failed payouts can be retried`);
     // A transfer that went through stays (its money is on the connected account); one the platform
     // took back (in part) is made again for what it took back.
     const reversed = p.stripeTransferId !== null && p.transferReversedCents > 0;

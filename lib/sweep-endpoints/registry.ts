@@ -6,7 +6,7 @@ import { completeExpiredGuarantees } from "../placements/complete-guarantees";
 import { createPlacementInvoicesSweep } from "../placements/create-invoices";
 import { finalizePlacementInvoicesSweep } from "../placements/finalize-invoices";
 import type { StripeGateway } from "../stripe/gateway";
-import type { SweepDefinition, SweepName } from "./types";
+import type { SweepDefinition, SweepName } from "../sweeps/types";
 
 /** The sweep behind each /internal/sweeps/<name>. The Stripe gateway is built only when one is needed. */
 export function sweepDefinition(
