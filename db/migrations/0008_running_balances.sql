@@ -27,6 +27,7 @@ ALTER TABLE "ledger_accounts" ADD CONSTRAINT "ledger_accounts_kind_valid" CHECK 
         or ("ledger_accounts"."owner_type" = 'platform' and "ledger_accounts"."location" = 'platform'
             and "ledger_accounts"."kind" in ('fees','stripe_clearing','adjustments','losses','stripe_fees')));--> statement-breakpoint
 CREATE INDEX "ledger_entries_effective_brin" ON "ledger_entries" USING brin ("effective_at");--> statement-breakpoint
+ALTER TABLE "ledger_transactions" ADD COLUMN "allow_overdraft" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 
 -- Every payee has every (kind, location) account in each currency it has money in.
 INSERT INTO ledger_accounts (owner_type, payee_id, kind, location, currency)
@@ -51,17 +52,44 @@ SELECT a.id, 0, coalesce(sum(e.amount), 0)
 -- no entry without its balance, no balance without its entries. Platform accounts spread over 16
 -- shards by transaction, so concurrent postings to fees or stripe_clearing rarely meet on one row;
 -- rows are written in (account, shard) order, so two statements never lock them in opposite orders.
+-- The same statement refuses an overdraft, against the balance it has just moved.
 CREATE OR REPLACE FUNCTION payrun_ledger_keep_balances() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  bad record;
 BEGIN
-  INSERT INTO ledger_balances (account_id, shard, balance)
-  SELECT n.account_id,
-         CASE WHEN n.account_id IN (SELECT id FROM ledger_accounts WHERE payee_id IS NULL)
-              THEN (hashtext(n.transaction_id::text) & 15)::smallint ELSE 0::smallint END AS shard,
-         sum(n.amount)
-    FROM new_entries n
-   GROUP BY 1, 2
-   ORDER BY 1, 2
-  ON CONFLICT (account_id, shard) DO UPDATE SET balance = ledger_balances.balance + excluded.balance;
+  -- Each balance moves by the statement's sum for it. A row another transaction is moving is waited
+  -- for and then moved from its new value (ON CONFLICT DO UPDATE works on the latest version), so
+  -- concurrent debits are checked one after another against the real balance.
+  WITH moved AS (
+    INSERT INTO ledger_balances (account_id, shard, balance)
+    SELECT n.account_id,
+           CASE WHEN n.account_id IN (SELECT id FROM ledger_accounts WHERE payee_id IS NULL)
+                THEN (hashtext(n.transaction_id::text) & 15)::smallint ELSE 0::smallint END AS shard,
+           sum(n.amount)
+      FROM new_entries n
+     GROUP BY 1, 2
+     ORDER BY 1, 2
+    ON CONFLICT (account_id, shard) DO UPDATE SET balance = ledger_balances.balance + excluded.balance
+    RETURNING account_id, balance
+  )
+  -- Overdraft: no payee account may end below zero, except available when every posting of this
+  -- statement that takes from it allows it (a refund, a dispute). Platform accounts may.
+  SELECT a.id, a.payee_id, a.kind, a.location, a.currency, m.balance,
+         (SELECT -sum(n.amount) FROM new_entries n WHERE n.account_id = a.id AND n.amount < 0) AS debit
+    INTO bad
+    FROM moved m JOIN ledger_accounts a ON a.id = m.account_id
+   WHERE m.balance < 0 AND a.owner_type = 'payee'
+     AND (a.kind <> 'available' OR EXISTS (
+           SELECT 1 FROM new_entries n JOIN ledger_transactions t ON t.id = n.transaction_id
+            WHERE n.account_id = m.account_id AND n.amount < 0 AND NOT t.allow_overdraft))
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'ledger overdraft: payee % % balance (%) would be % %', bad.payee_id, bad.kind, bad.location, bad.balance, bad.currency
+      USING ERRCODE = 'check_violation',
+            DETAIL = json_build_object('payeeId', bad.payee_id, 'kind', bad.kind, 'location', bad.location,
+                                       'currency', bad.currency, 'balance', bad.balance + coalesce(bad.debit, 0),
+                                       'debit', coalesce(bad.debit, 0))::text;
+  END IF;
   RETURN NULL;
 END;
 $$;

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   bigserial,
+  boolean,
   check,
   index,
   jsonb,
@@ -113,6 +114,9 @@ export const ledgerTransactions = pgTable(
     sourceType: text(),
     sourceId: text(),
     metadata: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    // This posting may take a payee's available balance below zero (a refund, a dispute: the payee
+    // owes it). Every other posting that would overdraw a payee account is refused by the database.
+    allowOverdraft: boolean().notNull().default(false),
     // When the money event happened (e.g. the charge time); created_at is when we recorded it.
     effectiveAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     createdAt: createdAt(),

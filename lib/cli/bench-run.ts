@@ -146,9 +146,10 @@ try {
       await db.transaction(async (tx) =>
         postLedgerSet(tx, {
           transactions: sql`select null::uuid as id, h.k, 'history' as kind, 'older activity' as description, h.payee_id,
-                                   null as source_type, null as source_id, '{}'::jsonb as metadata, h.at as effective_at
+                                   null as source_type, null as source_id, '{}'::jsonb as metadata, h.at as effective_at,
+                                   false as allow_overdraft
                             from (${source}) h`,
-          lines: sql`select h.k, false as allow_negative, v.payee_id, v.kind, v.location, 'usd' as currency, v.amount
+          lines: sql`select h.k, v.payee_id, v.kind, v.location, 'usd' as currency, v.amount
                      from (${source}) h
                      cross join lateral (values (null::uuid, 'stripe_clearing', 'platform', -h.amount),
                                                 (h.payee_id, 'available', 'platform', h.amount),

@@ -21,11 +21,11 @@ export async function postLedgerTransaction(db: Db, input: PostingInput): Promis
 }
 
 /**
- * Post many balanced transactions in a handful of statements, whatever their number. Each input is
- * checked (two or more lines, whole cents, sums to zero, real accounts); inputs whose idempotency
- * key already exists are returned as they were and write nothing. Runs in the caller's transaction
- * if given one (without a savepoint: a refused posting fails the caller's transaction), else in its
- * own.
+ * Post many balanced transactions in two statements, whatever their number. Each input is checked
+ * here (two or more lines, whole cents, sums to zero, real accounts) and again by the database
+ * (balance per transaction, no overdraft: 0008_running_balances.sql); inputs whose idempotency key
+ * already exists are returned as they were and write nothing. Runs in the caller's transaction if
+ * given one (without a savepoint: a refused posting fails the caller's transaction), else in its own.
  */
 export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Promise<PostingResult[]> {
   if (inputs.length === 0) return [];
@@ -49,11 +49,11 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
       source_id: input.sourceId ?? null,
       metadata: input.metadata ?? {},
       effective_at: (input.effectiveAt ?? new Date()).toISOString(),
+      allow_overdraft: input.allowNegative ?? false,
     });
     for (const line of input.lines) {
       lineRows.push({
         k: input.idempotencyKey,
-        allow_negative: input.allowNegative ?? false,
         payee_id: line.payeeId ?? null,
         kind: line.kind,
         location: line.payeeId ? (line.location ?? defaultLocation(line.kind)) : "platform",
@@ -62,18 +62,18 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
       });
     }
   }
-  const debitsPayee = inputs.some((i) => i.lines.some((l) => l.payeeId && l.amount < 0));
   const source: LedgerSource = {
-    transactions: sql`select null::uuid as id, t.k, t.kind, t.description, t.payee_id, t.source_type, t.source_id, t.metadata, t.effective_at
+    transactions: sql`select null::uuid as id, t.k, t.kind, t.description, t.payee_id, t.source_type, t.source_id, t.metadata,
+        t.effective_at, t.allow_overdraft
       from jsonb_to_recordset(${JSON.stringify(txRows)}::jsonb) as t(k text, kind text, description text, payee_id uuid,
-        source_type text, source_id text, metadata jsonb, effective_at timestamptz)`,
-    lines: sql`select l.k, l.allow_negative, l.payee_id, l.kind, l.location, l.currency, l.amount
-      from jsonb_to_recordset(${JSON.stringify(lineRows)}::jsonb) as l(k text, allow_negative boolean, payee_id uuid,
+        source_type text, source_id text, metadata jsonb, effective_at timestamptz, allow_overdraft boolean)`,
+    lines: sql`select l.k, l.payee_id, l.kind, l.location, l.currency, l.amount
+      from jsonb_to_recordset(${JSON.stringify(lineRows)}::jsonb) as l(k text, payee_id uuid,
         kind text, location text, currency text, amount bigint)`,
   };
 
   return inTransaction(db, async (tx) => {
-    const created = await postSource(tx, source, { debitsPayee });
+    const created = await postSource(tx, source);
     const createdIds = new Map(created.map((r) => [r.k, r.id]));
     const earlier = inputs.filter((i) => !createdIds.has(i.idempotencyKey)).map((i) => i.idempotencyKey);
     const earlierRows =
@@ -99,16 +99,14 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
  * Postings too many to send as parameters (the payout run plans ten thousand payees at once),
  * described by two queries over the caller's own rows (e.g. a temporary table):
  * - `transactions`: id (null: a new one), k (idempotency key), kind, description, payee_id,
- *   source_type, source_id, metadata, effective_at
- * - `lines`: k, allow_negative, payee_id (null: a platform account), kind, location, currency, amount
- * The caller is responsible for balance per transaction (the database refuses anything else) and
- * for validity of kinds and locations (the accounts' check constraint refuses anything else). Runs in
- * the caller's transaction; returns how many transactions were created. `debitsLocked`: the caller
- * already holds the balance locks of every payee account debited (lockPayeeBalances), so they are
- * not taken again; the overdraft check still runs.
+ *   source_type, source_id, metadata, effective_at, allow_overdraft
+ * - `lines`: k, payee_id (null: a platform account), kind, location, currency, amount
+ * The caller is responsible for balance per transaction and for valid kinds and locations; the
+ * database refuses anything else, and any overdraft. Runs in the caller's transaction; returns how
+ * many transactions were created.
  */
-export async function postLedgerSet(tx: Db, source: LedgerSource, options: { debitsLocked?: boolean } = {}): Promise<number> {
-  const created = await postSource(tx, source, { debitsPayee: true, debitsLocked: options.debitsLocked });
+export async function postLedgerSet(tx: Db, source: LedgerSource): Promise<number> {
+  const created = await postSource(tx, source);
   return created.length;
 }
 
@@ -120,23 +118,17 @@ async function inTransaction<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T
 }
 
 /**
- * The one place ledger rows are written. Accounts are opened first (a payee's first posting in a
- * currency opens all its (kind, location) accounts, so set-based postings never have to); the
- * payee accounts the postings take money from are locked (their balance rows, in account order, so
- * concurrent postings cannot deadlock or overdraw); transactions and entries go in with one
- * statement, and the entries' trigger moves the running balances with them; then, under the locks,
- * no payee account may have gone below zero (available may, if the posting allows it).
+ * The one place ledger rows are written: accounts opened if the owner has none yet (a payee's first
+ * posting in a currency opens all its (kind, location) accounts, so set-based postings never have
+ * to), then transactions and entries in one statement. The entries' triggers check the balance of
+ * each transaction, move the running balances and refuse any overdraft against the moved balance,
+ * all in that statement; concurrent debits of one account queue on its balance row, so each is
+ * checked against what the one before it left.
  */
-async function postSource(
-  tx: Db,
-  source: LedgerSource,
-  options: { debitsPayee: boolean; debitsLocked?: boolean },
-): Promise<{ k: string; id: string }[]> {
+async function postSource(tx: Db, source: LedgerSource): Promise<{ k: string; id: string }[]> {
   const lines = sql`(${source.lines}) l`;
-  let t0 = Date.now();
-  const lapT = (l: string) => { if (process.env.PROF) console.log("  post", l, Date.now() - t0); t0 = Date.now(); };
-  // Only owners that have no accounts yet in the currency (a payee's first posting opens all nine of
-  // its (kind, location) accounts at once, so one of them stands for all).
+  // Only owners that have no accounts yet in the currency (all nine of a payee's are opened at once,
+  // so one of them stands for all).
   await tx.execute(sql`
     insert into ledger_accounts (owner_type, payee_id, kind, location, currency)
     select 'payee', o.payee_id, s.kind, s.location, o.currency
@@ -149,72 +141,56 @@ async function postSource(
     where l.payee_id is null
       and not exists (select 1 from ledger_accounts a where a.payee_id is null and a.kind = l.kind and a.currency = l.currency)
     on conflict do nothing`);
-  lapT("ensure");
 
-  // Each line's account: payee and platform accounts are matched separately so each side uses its
-  // own unique index.
-  const lineAccounts = sql`(
-    select l.*, a.id as account_id from ${lines}
-      join ledger_accounts a on a.owner_type = 'payee' and a.payee_id = l.payee_id and a.kind = l.kind
-                            and a.location = l.location and a.currency = l.currency
-     where l.payee_id is not null
-    union all
-    select l.*, a.id as account_id from ${lines}
-      join ledger_accounts a on a.payee_id is null and a.kind = l.kind and a.currency = l.currency
-     where l.payee_id is null) la`;
-
-  if (options.debitsPayee && !options.debitsLocked) {
-    await tx.execute(sql`
-      select b.account_id from ledger_balances b
-      where b.shard = 0 and b.account_id in (select la.account_id from ${lineAccounts} where la.payee_id is not null and la.amount < 0)
-      order by b.account_id for update`);
-  }
-
-  // Keys already posted (now or by a concurrent caller, who then wins) write nothing.
-  const created = await queryRows<{ k: string; id: string }>(
-    tx,
-    sql`
-    with created as (
-      insert into ledger_transactions (id, idempotency_key, kind, description, payee_id, source_type, source_id, metadata, effective_at)
-      select coalesce(t.id, gen_random_uuid()), t.k, t.kind, t.description, t.payee_id, t.source_type, t.source_id, t.metadata, t.effective_at
-      from (${source.transactions}) t
-      on conflict (idempotency_key) do nothing
-      returning idempotency_key as k, id, effective_at
-    ),
-    entries as (
-      insert into ledger_entries (transaction_id, account_id, amount, currency, effective_at)
-      select c.id, la.account_id, la.amount, la.currency, c.effective_at
-      from ${lineAccounts} join created c on c.k = la.k
-      returning transaction_id
-    )
-    select k, id from created`,
-  );
-  lapT("insert");
-  if (created.length === 0 || !options.debitsPayee) return created;
-
-  const negative = await queryRows<{ payee_id: string; kind: string; location: string; currency: string; balance: string; delta: string }>(
-    tx,
-    sql`
-    select la.payee_id, la.kind, la.location, la.currency, b.balance, sum(la.amount) as delta
-    from ${lineAccounts}
-    join ledger_balances b on b.account_id = la.account_id and b.shard = 0
-    where la.payee_id is not null and la.amount < 0
-      and la.k in (select jsonb_array_elements_text(${JSON.stringify(created.map((c) => c.k))}::jsonb))
-    group by la.payee_id, la.kind, la.location, la.currency, b.balance
-    having b.balance < 0 and not (bool_and(la.allow_negative) and la.kind = 'available')
-    limit 1`,
-  );
-  lapT("overdraft");
-  if (negative.length > 0) {
-    const n = negative[0]!;
-    const balance = toCents(n.balance) - toCents(n.delta);
-    throw new LedgerError(
-      "insufficient_balance",
-      `payee ${n.payee_id} ${n.kind} balance (${n.location}) ${balance} ${n.currency} cannot cover ${-toCents(n.delta)}`,
-      { payeeId: n.payee_id, kind: n.kind, location: n.location, currency: n.currency, balance, debit: -toCents(n.delta) },
+  // Keys already posted (now or by a concurrent caller, who then wins) write nothing. Each line's
+  // account: payee and platform accounts are matched separately so each side uses its own index.
+  try {
+    return await queryRows<{ k: string; id: string }>(
+      tx,
+      sql`
+      with created as (
+        insert into ledger_transactions (id, idempotency_key, kind, description, payee_id, source_type, source_id, metadata,
+                                         effective_at, allow_overdraft)
+        select coalesce(t.id, gen_random_uuid()), t.k, t.kind, t.description, t.payee_id, t.source_type, t.source_id, t.metadata,
+               t.effective_at, t.allow_overdraft
+        from (${source.transactions}) t
+        on conflict (idempotency_key) do nothing
+        returning idempotency_key as k, id, effective_at
+      ),
+      entries as (
+        insert into ledger_entries (transaction_id, account_id, amount, currency, effective_at)
+        select c.id, a.id, l.amount, l.currency, c.effective_at
+        from ${lines} join created c on c.k = l.k
+        join ledger_accounts a on a.owner_type = 'payee' and a.payee_id = l.payee_id and a.kind = l.kind
+                              and a.location = l.location and a.currency = l.currency
+        where l.payee_id is not null
+        union all
+        select c.id, a.id, l.amount, l.currency, c.effective_at
+        from ${lines} join created c on c.k = l.k
+        join ledger_accounts a on a.payee_id is null and a.kind = l.kind and a.currency = l.currency
+        where l.payee_id is null
+        returning transaction_id
+      )
+      select k, id from created`,
     );
+  } catch (error) {
+    throw overdraftRefusal(error) ?? error;
   }
-  return created;
+}
+
+/** The database's overdraft refusal (payrun_ledger_keep_balances) as a LedgerError, or null. */
+function overdraftRefusal(error: unknown): LedgerError | null {
+  for (let e = error as { message?: string; detail?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.message === "string" && e.message.startsWith("ledger overdraft:") && e.detail) {
+      const d = JSON.parse(e.detail) as { payeeId: string; kind: string; location: string; currency: string; balance: number; debit: number };
+      return new LedgerError(
+        "insufficient_balance",
+        `payee ${d.payeeId} ${d.kind} balance (${d.location}) ${d.balance} ${d.currency} cannot cover ${d.debit}`,
+        d,
+      );
+    }
+  }
+  return null;
 }
 
 export function validatePosting(input: PostingInput): void {

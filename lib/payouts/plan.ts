@@ -33,47 +33,37 @@ export async function planRun(
     await tx.execute(sql`set local jit = off`);
     const payeeIds = run.payee_filter;
     // Freeze every available balance we are about to read (account order: no deadlocks with postings).
-    if (process.env.PROF) console.log("plan step", Date.now() - (globalThis as any).__t); (globalThis as any).__t = Date.now();
     await lockPayeeBalances(tx, { kind: "available", payeeIds });
     // Decide once into a temporary table (with statistics, so the joins below plan well), then post
     // the ledger transactions and write the payouts from it: a few statements whatever the number of
     // payees. Every payee already has its in_transit accounts (the poster opens all of them at a
     // payee's first posting); the ledger trigger checks every transaction balances.
-    if (process.env.PROF) console.log("plan step", Date.now() - (globalThis as any).__t); (globalThis as any).__t = Date.now();
     await tx.execute(sql`drop table if exists payout_plan_tmp`);
-    if (process.env.PROF) console.log("plan step", Date.now() - (globalThis as any).__t); (globalThis as any).__t = Date.now();
     await tx.execute(sql`
       create temp table payout_plan_tmp on commit drop as
       select r.*, gen_random_uuid() as payout_id,
              case when r.skip_reason is null then gen_random_uuid() end as tx_id, now() as at
       from (${planRowsSql({ runId, cutoffAt: new Date(run.cutoff_at), payeeIds, env })}) r`);
-    if (process.env.PROF) console.log("plan step", Date.now() - (globalThis as any).__t); (globalThis as any).__t = Date.now();
     await tx.execute(sql`analyze payout_plan_tmp`);
     const plannedKey = payoutKeySql({ id: sql`p.payout_id`, retries: sql`0` }, "planned");
     // available -> in transit, each part where it is: the connected account's part first, the rest
     // (to be transferred) from the platform.
-    if (process.env.PROF) console.log("plan step", Date.now() - (globalThis as any).__t); (globalThis as any).__t = Date.now();
-    await postLedgerSet(
-      tx,
-      {
+    await postLedgerSet(tx, {
       transactions: sql`
         select p.tx_id as id, ${plannedKey} as k, 'payout_planned' as kind,
                'payout planned: available -> in transit' as description, p.payee_id, 'payout' as source_type,
                p.payout_id::text as source_id,
                jsonb_build_object('run_id', ${runId}::uuid, 'transfer_amount_cents', p.transfer_amount_cents) as metadata,
-               p.at as effective_at
+               p.at as effective_at, false as allow_overdraft
         from payout_plan_tmp p where p.tx_id is not null`,
       lines: sql`
-        select ${plannedKey} as k, false as allow_negative, p.payee_id, v.kind, v.location, p.currency, v.amount
+        select ${plannedKey} as k, p.payee_id, v.kind, v.location, p.currency, v.amount
         from payout_plan_tmp p
         cross join lateral (values
           ('available', 'connected', p.transfer_amount_cents - p.amount_cents), ('in_transit', 'connected', p.amount_cents - p.transfer_amount_cents),
           ('available', 'platform', -p.transfer_amount_cents), ('in_transit', 'platform', p.transfer_amount_cents)) v(kind, location, amount)
         where p.tx_id is not null and v.amount <> 0`,
-      },
-      { debitsLocked: true },
-    );
-    if (process.env.PROF) console.log("plan step", Date.now() - (globalThis as any).__t); (globalThis as any).__t = Date.now();
+    });
     await tx.execute(sql`
       insert into payouts (id, run_id, payee_id, connected_account_id, stripe_account_id, amount_cents, currency,
                            transfer_amount_cents, status, skip_reason, ledger_transaction_id)
@@ -100,7 +90,6 @@ export async function planRun(
     );
     const planned = Number(summary?.planned ?? 0);
     const skipped = Number(summary?.skipped ?? 0);
-    if (process.env.PROF) console.log("plan step", Date.now() - (globalThis as any).__t); (globalThis as any).__t = Date.now();
     await tx.execute(sql`
       update payout_runs set status = 'executing', planned_at = now(), heartbeat_at = now(), updated_at = now()
       where id = ${runId}`);

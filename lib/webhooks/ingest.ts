@@ -88,15 +88,16 @@ function storableEvent<O extends { rawPayload?: string }>(event: StripeEvent, op
 
 /**
  * POST /webhooks/stripe after the body is read: verify (throws a DomainError, 400 at the route, nothing written), then
- * the intake path. The caller maps `failed` to 500 so Stripe delivers it again.
+ * the intake path. The caller maps `failed` to 500 so Stripe delivers it again. The database may be
+ * given as a function, opened only once the signature holds: a forged request never reaches it.
  */
 export async function receiveStripeWebhook(
-  db: Db,
+  db: Db | (() => Promise<Db>),
   request: { rawBody: string; signature: string | null },
   deps: IntakeDeps & { secrets: Parameters<typeof verifyStripeSignature>[2] },
 ): Promise<IntakeResult> {
   const { event } = verifyStripeSignature(request.rawBody, request.signature, deps.secrets);
-  return ingestStripeEvent(db, event, {
+  return ingestStripeEvent(typeof db === "function" ? await db() : db, event, {
     env: deps.env,
     gateway: deps.gateway,
     source: "webhook",
