@@ -139,17 +139,17 @@ try {
   async function addHistory(entriesPerPayee: number) {
     for (let i = 0; i < N; i += 1000) {
       const ids = JSON.stringify(rows.slice(i, i + 1000).map((r) => r.id));
-      const source = sql`select p.id as payee_id, 'bench-history:' || p.id || ':' || g as k,
+      const source = sql`select p.id as payee_id, 'bench-history:' || p.id || ':' || g as k, md5(p.id::text || ':' || g)::uuid as tx_id,
                                 now() - make_interval(days => 40 + g * 5) as at, 100 + g as amount
                          from (select (jsonb_array_elements_text(${ids}::jsonb))::uuid as id) p,
                               generate_series(1, ${entriesPerPayee / 2}) g`;
       await db.transaction(async (tx) =>
         postLedgerSet(tx, {
-          transactions: sql`select null::uuid as id, h.k, 'history' as kind, 'older activity' as description, h.payee_id,
+          transactions: sql`select h.tx_id as id, h.k, 'history' as kind, 'older activity' as description, h.payee_id,
                                    null as source_type, null as source_id, '{}'::jsonb as metadata, h.at as effective_at,
                                    false as allow_overdraft
                             from (${source}) h`,
-          lines: sql`select h.k, v.payee_id, v.kind, v.location, 'usd' as currency, v.amount
+          lines: sql`select h.tx_id as transaction_id, v.payee_id, v.kind, v.location, 'usd' as currency, v.amount
                      from (${source}) h
                      cross join lateral (values (null::uuid, 'stripe_clearing', 'platform', -h.amount),
                                                 (h.payee_id, 'available', 'platform', h.amount),

@@ -75,6 +75,15 @@ export async function platformBalances(db: Db, kind: LedgerAccountKind, options:
 }
 
 /**
+ * Stop every balance from moving until the caller's transaction ends (SHARE ROW EXCLUSIVE on
+ * ledger_balances: readers go on, postings wait, and two freezers queue). For a statement that reads
+ * and then moves every payee's balance at once, such as planning a run.
+ */
+export async function freezeBalances(tx: Db): Promise<void> {
+  await tx.execute(sql`lock table ledger_balances in share row exclusive mode`);
+}
+
+/**
  * Lock the balance rows of payees' accounts of one kind (every location), in account order, for the
  * rest of the caller's transaction: what is read from them cannot change until it commits. Planning
  * locks every available balance it is about to pay out.

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, isTransaction, queryRows } from "../../db/client";
 import { type FundsLocation, payeeAccountKinds, payeeAccountSlots, platformAccountKinds } from "../../db/schema";
@@ -40,7 +41,11 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
     }
     seenKeys.add(input.idempotencyKey);
     const currency = currencySchema.parse(input.currency);
+    // The id is ours from the start, so entries join their transaction on it (a repeated key inserts
+    // no transaction, and its entries join nothing).
+    const id = randomUUID();
     txRows.push({
+      id,
       k: input.idempotencyKey,
       kind: input.kind,
       description: input.description,
@@ -53,7 +58,7 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
     });
     for (const line of input.lines) {
       lineRows.push({
-        k: input.idempotencyKey,
+        transaction_id: id,
         payee_id: line.payeeId ?? null,
         kind: line.kind,
         location: line.payeeId ? (line.location ?? defaultLocation(line.kind)) : "platform",
@@ -63,12 +68,12 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
     }
   }
   const source: LedgerSource = {
-    transactions: sql`select null::uuid as id, t.k, t.kind, t.description, t.payee_id, t.source_type, t.source_id, t.metadata,
+    transactions: sql`select t.id, t.k, t.kind, t.description, t.payee_id, t.source_type, t.source_id, t.metadata,
         t.effective_at, t.allow_overdraft
-      from jsonb_to_recordset(${JSON.stringify(txRows)}::jsonb) as t(k text, kind text, description text, payee_id uuid,
+      from jsonb_to_recordset(${JSON.stringify(txRows)}::jsonb) as t(id uuid, k text, kind text, description text, payee_id uuid,
         source_type text, source_id text, metadata jsonb, effective_at timestamptz, allow_overdraft boolean)`,
-    lines: sql`select l.k, l.payee_id, l.kind, l.location, l.currency, l.amount
-      from jsonb_to_recordset(${JSON.stringify(lineRows)}::jsonb) as l(k text, payee_id uuid,
+    lines: sql`select l.transaction_id, l.payee_id, l.kind, l.location, l.currency, l.amount
+      from jsonb_to_recordset(${JSON.stringify(lineRows)}::jsonb) as l(transaction_id uuid, payee_id uuid,
         kind text, location text, currency text, amount bigint)`,
   };
 
@@ -98,9 +103,10 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
 /**
  * Postings too many to send as parameters (the payout run plans ten thousand payees at once),
  * described by two queries over the caller's own rows (e.g. a temporary table):
- * - `transactions`: id (null: a new one), k (idempotency key), kind, description, payee_id,
+ * - `transactions`: id (a new uuid), k (idempotency key), kind, description, payee_id,
  *   source_type, source_id, metadata, effective_at, allow_overdraft
- * - `lines`: k, payee_id (null: a platform account), kind, location, currency, amount
+ * - `lines`: transaction_id, payee_id (null: a platform account), kind, location, currency, amount
+ * A transaction whose key exists already is not written, nor are its lines.
  * The caller is responsible for balance per transaction and for valid kinds and locations; the
  * database refuses anything else, and any overdraft. Runs in the caller's transaction; returns how
  * many transactions were created.
@@ -151,7 +157,7 @@ async function postSource(tx: Db, source: LedgerSource): Promise<{ k: string; id
       with created as (
         insert into ledger_transactions (id, idempotency_key, kind, description, payee_id, source_type, source_id, metadata,
                                          effective_at, allow_overdraft)
-        select coalesce(t.id, gen_random_uuid()), t.k, t.kind, t.description, t.payee_id, t.source_type, t.source_id, t.metadata,
+        select t.id, t.k, t.kind, t.description, t.payee_id, t.source_type, t.source_id, t.metadata,
                t.effective_at, t.allow_overdraft
         from (${source.transactions}) t
         on conflict (idempotency_key) do nothing
@@ -160,13 +166,13 @@ async function postSource(tx: Db, source: LedgerSource): Promise<{ k: string; id
       entries as (
         insert into ledger_entries (transaction_id, account_id, amount, currency, effective_at)
         select c.id, a.id, l.amount, l.currency, c.effective_at
-        from ${lines} join created c on c.k = l.k
+        from ${lines} join created c on c.id = l.transaction_id
         join ledger_accounts a on a.owner_type = 'payee' and a.payee_id = l.payee_id and a.kind = l.kind
                               and a.location = l.location and a.currency = l.currency
         where l.payee_id is not null
         union all
         select c.id, a.id, l.amount, l.currency, c.effective_at
-        from ${lines} join created c on c.k = l.k
+        from ${lines} join created c on c.id = l.transaction_id
         join ledger_accounts a on a.payee_id is null and a.kind = l.kind and a.currency = l.currency
         where l.payee_id is null
         returning transaction_id

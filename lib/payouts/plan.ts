@@ -4,7 +4,7 @@ import type { Actor } from "../actor";
 import { recordAudit } from "../audit";
 import type { Env } from "../env";
 import { toCents } from "../money";
-import { lockPayeeBalances, postLedgerSet } from "../ledger";
+import { freezeBalances, postLedgerSet } from "../ledger";
 import { payoutKeySql } from "./keys";
 import { planRowsSql } from "./plan-sql";
 
@@ -32,8 +32,10 @@ export async function planRun(
     // compile, which takes longer than running it (0.5 s of 0.8 s measured): plain execution here.
     await tx.execute(sql`set local jit = off`);
     const payeeIds = run.payee_filter;
-    // Freeze every available balance we are about to read (account order: no deadlocks with postings).
-    await lockPayeeBalances(tx, { kind: "available", payeeIds });
+    // Freeze the balances we are about to read and pay out: no posting moves any balance until the
+    // plan commits (half a second for ten thousand payees; postings wait, nothing fails). One table
+    // lock instead of twenty thousand row locks; it also queues two plans one behind the other.
+    await freezeBalances(tx);
     // Decide once into a temporary table (with statistics, so the joins below plan well), then post
     // the ledger transactions and write the payouts from it: a few statements whatever the number of
     // payees. Every payee already has its in_transit accounts (the poster opens all of them at a
@@ -57,7 +59,7 @@ export async function planRun(
                p.at as effective_at, false as allow_overdraft
         from payout_plan_tmp p where p.tx_id is not null`,
       lines: sql`
-        select ${plannedKey} as k, p.payee_id, v.kind, v.location, p.currency, v.amount
+        select p.tx_id as transaction_id, p.payee_id, v.kind, v.location, p.currency, v.amount
         from payout_plan_tmp p
         cross join lateral (values
           ('available', 'connected', p.transfer_amount_cents - p.amount_cents), ('in_transit', 'connected', p.amount_cents - p.transfer_amount_cents),
