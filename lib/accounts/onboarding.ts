@@ -5,23 +5,10 @@ import { type ConnectedAccount, connectedAccounts, payees } from "../../db/schem
 import { type Actor, systemActor } from "../actor";
 import { DomainError, notFound } from "../errors";
 import { recordAudit } from "../audit";
+import type { StripeGateway } from "../stripe/gateway";
 
-/** The gateway calls onboarding makes (lib/stripe/gateway.ts StripeGateway satisfies this). */
-export type OnboardingGateway = {
-  createExpressAccount(input: {
-    email: string;
-    country: string;
-    payeeId: string;
-    idempotencyKey: string;
-  }): Promise<{ id: string; country?: string | null }>;
-  createAccountLink(input: {
-    account: string;
-    refreshUrl: string;
-    returnUrl: string;
-    idempotencyKey: string;
-  }): Promise<{ url: string; expires_at?: number }>;
-  createLoginLink(account: string, idempotencyKey: string): Promise<{ url: string }>;
-};
+/** The gateway calls onboarding makes. */
+export type OnboardingGateway = Pick<StripeGateway, "createExpressAccount" | "createAccountLink" | "createLoginLink">;
 
 /**
  * The payee's Express account, created on first call with a manual payout schedule (the gateway

@@ -1,5 +1,7 @@
+import type Stripe from "stripe";
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
+import type { StripeGateway } from "../stripe/gateway";
 import type { Actor } from "../actor";
 import { recordAudits } from "../audit";
 import { enqueueOutbox } from "../outbox";
@@ -22,29 +24,19 @@ export type AccountStateResult =
   | { outcome: "stale"; storedStateAt: Date | null }
   | { outcome: "updated"; connectedAccountId: string; payeeId: string; scheduleReset: boolean };
 
-export type PayoutScheduleGateway = {
-  setManualPayoutSchedule(accountId: string, idempotencyKey: string): Promise<unknown>;
-};
+export type PayoutScheduleGateway = Pick<StripeGateway, "setManualPayoutSchedule">;
 
 /** Read the fields Payrun stores from an account object as Stripe sends it. */
-export function accountStateFromStripe(
-  account: Record<string, unknown>,
-  stateAt: Date,
-): ConnectedAccountState {
-  const requirements = (account.requirements ?? {}) as { currently_due?: unknown; disabled_reason?: unknown };
-  const settings = (account.settings ?? {}) as { payouts?: { schedule?: { interval?: unknown } } };
-  const interval = settings.payouts?.schedule?.interval;
+export function accountStateFromStripe(account: Stripe.Account, stateAt: Date): ConnectedAccountState {
   return {
-    stripeAccountId: String(account.id),
+    stripeAccountId: account.id,
     chargesEnabled: account.charges_enabled === true,
     payoutsEnabled: account.payouts_enabled === true,
     detailsSubmitted: account.details_submitted === true,
-    requirementsCurrentlyDue: Array.isArray(requirements.currently_due)
-      ? requirements.currently_due.map(String)
-      : [],
-    disabledReason: typeof requirements.disabled_reason === "string" ? requirements.disabled_reason : null,
+    requirementsCurrentlyDue: account.requirements?.currently_due ?? [],
+    disabledReason: account.requirements?.disabled_reason ?? null,
     // Absent from the payload: assume it is still what we set (manual) rather than fight a ghost.
-    payoutScheduleInterval: typeof interval === "string" ? interval : "manual",
+    payoutScheduleInterval: account.settings?.payouts?.schedule?.interval ?? "manual",
     stateAt,
   };
 }

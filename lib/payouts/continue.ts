@@ -1,7 +1,7 @@
 import type { Db } from "../../db/client";
 import type { Actor } from "../actor";
 import type { Env } from "../env";
-import type { PayoutGateway } from "./gateway";
+import type { PayoutGateway } from "./process-payout";
 import { isPayoutsPaused } from "./pause";
 import { continuePayoutRun, runExecution, takeOverRun } from "./run";
 

@@ -7,9 +7,8 @@ import { log } from "../observability/log";
 import { payoutLeaseSeconds, runStaleAfterSeconds } from "../time";
 import { type ClaimedPayout, claimPayouts, releasePayout, releaseUnstarted, remainingWork } from "./claim";
 import { finalizeRunIfDone } from "./finish";
-import type { PayoutGateway } from "./gateway";
-import { limitsFromEnv, StripeRateLimiter } from "./limiter";
-import { type ExecutorHooks, failClaimed, type PayoutOutcome, processPayout } from "./process-payout";
+import { limitsFromEnv, processLimiter, type StripeRateLimiter } from "../stripe/limiter";
+import { type ExecutorHooks, failClaimed, type PayoutGateway, type PayoutOutcome, processPayout } from "./process-payout";
 
 /** A payout whose real Stripe attempts keep meeting retryable errors is failed after this many. */
 export const MAX_PAYOUT_ATTEMPTS = 10;
@@ -48,20 +47,6 @@ export type ExecuteResult = {
   /** A newer chain took the run over while this slice worked: this chain must not continue. */
   superseded?: boolean;
 };
-
-const sharedLimiters = new Map<string, StripeRateLimiter>();
-
-/** One limiter per process and configuration: every run slice in this process shares Stripe's budget. */
-export function processLimiter(env: Env): StripeRateLimiter {
-  const limits = limitsFromEnv(env);
-  const key = JSON.stringify(limits);
-  let limiter = sharedLimiters.get(key);
-  if (!limiter) {
-    limiter = new StripeRateLimiter(limits);
-    sharedLimiters.set(key, limiter);
-  }
-  return limiter;
-}
 
 /**
  * Payouts for a slice's workers, claimed in batches on demand with one claim in flight at a time.
@@ -132,12 +117,22 @@ export async function executePayoutRun(db: Db, env: Env, gateway: PayoutGateway,
   const actor = options.actor ?? systemActor("payout-run");
   const concurrency = options.concurrency ?? 32;
   const batchSize = options.batchSize ?? Math.max(concurrency * 2, 50);
-  const limiter = options.limiter ?? processLimiter(env);
   const leaseSeconds = options.leaseSeconds ?? payoutLeaseSeconds(env);
   const stats = { rateLimited: 0, retries: 0 };
   const outcomes: Record<PayoutOutcome, number> = { in_transit: 0, failed: 0, deferred: 0, lost_lease: 0, not_started: 0, interrupted: 0 };
   const unstarted: string[] = [];
-  const ctx = { db, gateway, limiter, actor, owner, hooks: options.hooks, stats, maxRetries: options.maxRetries, deadline };
+  // The slice's own policy on the one call path: the process's limiter, the slice's deadline (no
+  // request starts after it), its retry count, and a tally of retries for the answer.
+  const sliceGateway = gateway.withPolicy({
+    limiter: options.limiter ?? processLimiter(limitsFromEnv(env)),
+    deadline,
+    maxRetries: options.maxRetries ?? 5,
+    onRetry: (failure) => {
+      stats.retries++;
+      if (failure.kind === "rate_limited") stats.rateLimited++;
+    },
+  });
+  const ctx = { db, gateway: sliceGateway, actor, owner, hooks: options.hooks };
 
   // Set when the limiter has no Stripe slot left before the deadline, or a newer chain took over:
   // every payout needs a slot, so no worker takes or claims more.

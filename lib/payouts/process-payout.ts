@@ -1,11 +1,13 @@
 import { and, eq, sql } from "drizzle-orm";
+import type Stripe from "stripe";
 import type { Db } from "../../db/client";
 import { payouts } from "../../db/schema";
 import type { Actor } from "../actor";
 import { recordAudit } from "../audit";
+import { OutOfTime } from "../stripe/call";
+import { classifyStripeError } from "../stripe/errors";
+import type { StripeGateway } from "../stripe/gateway";
 import type { ClaimedPayout } from "./claim";
-import { classifyPayoutError, listData, type PayoutGateway, type StripePayoutLike } from "./gateway";
-import type { StripeEndpoint, StripeRateLimiter } from "./limiter";
 import { postPayoutSent, postPayoutTransferred } from "./ledger";
 import { failPayout } from "./settle";
 
@@ -16,65 +18,50 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 export type ExecutorFaultPoint = "afterClaim" | "afterTransferCall" | "afterPayoutCall" | "afterUpdate";
 export type ExecutorHooks = { fault?: (point: ExecutorFaultPoint, payoutId: string) => void | Promise<void> };
 
+/** The Stripe calls the run makes. */
+export type PayoutGateway = Pick<StripeGateway, "createTransfer" | "listTransfers" | "createPayout" | "listPayouts" | "withPolicy">;
+
 export type PayoutContext = {
   db: Db;
+  /** The slice's gateway: paced by the process's limiter, out of time at the slice's deadline. */
   gateway: PayoutGateway;
-  limiter: StripeRateLimiter;
   actor: Actor;
   owner: string;
   hooks?: ExecutorHooks;
-  stats: { rateLimited: number; retries: number };
-  maxRetries?: number;
-  /** No Stripe call starts after this instant (the invocation's time budget). */
-  deadline?: number;
 };
-
-/** The time budget ran out before a call could start. */
-export class OutOfTime extends Error {
-  constructor() {
-    super("time budget spent");
-  }
-}
 
 export type PayoutOutcome = "in_transit" | "failed" | "deferred" | "lost_lease" | "not_started" | "interrupted";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Did any request of this call go out (so that it may have reached Stripe)? */
+const madeRequests = (error: unknown) => !(error instanceof OutOfTime && error.requestsMade === 0);
 
-/** Call Stripe under the limiter, retrying retryable errors with exponential back-off and jitter. */
-async function callStripe<T>(ctx: PayoutContext, endpoint: StripeEndpoint, call: () => Promise<T>): Promise<T> {
-  const maxRetries = ctx.maxRetries ?? 5;
-  for (let attempt = 0; ; attempt++) {
-    if (!(await ctx.limiter.acquire(endpoint, ctx.deadline))) throw new OutOfTime();
-    try {
-      return await call();
-    } catch (error) {
-      const c = classifyPayoutError(error);
-      if (!c.retryable || attempt >= maxRetries) throw error;
-      ctx.stats.retries++;
-      const delay = Math.min(8000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
-      if (c.rateLimited) {
-        ctx.stats.rateLimited++;
-        ctx.limiter.backOff(endpoint, delay);
-      }
-      await sleep(delay);
-    }
+/** A failure as the run records it: retryable or final, with Stripe's code, or our own refusal's. */
+function classifyPayoutError(error: unknown): { retryable: boolean; code: string; message: string } {
+  if (error instanceof PayoutRefusal) return { retryable: false, code: error.code, message: error.message };
+  const c = classifyStripeError(error);
+  return { retryable: c.retryable, code: c.failureCode ?? c.code ?? c.declineCode ?? c.kind, message: c.message };
+}
+
+/** The run's own reason not to pay (no connected account): final, like a Stripe refusal. */
+class PayoutRefusal extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
   }
 }
 
 /** The Stripe payout we made for this payout row earlier, if any (metadata.payout_id). */
-async function findStripePayout(ctx: PayoutContext, p: ClaimedPayout): Promise<StripePayoutLike | undefined> {
+async function findStripePayout(gateway: PayoutGateway, p: ClaimedPayout): Promise<Stripe.Payout | undefined> {
   let startingAfter: string | undefined;
   const since = p.firstAttemptAt.getTime() / 1000 - 3600;
   for (let page = 0; page < 20; page++) {
-    const list = listData(
-      await callStripe(ctx, "list_payouts", () =>
-        ctx.gateway.listPayouts({ stripeAccount: p.stripeAccountId!, limit: 100, startingAfter }),
-      ),
-    );
+    const list = await gateway.listPayouts({ stripeAccount: p.stripeAccountId!, limit: 100, startingAfter });
     const found = list.data.find((po) => po.metadata?.payout_id === p.id && po.status !== "failed" && po.status !== "canceled");
     if (found) return found;
-    const last = list.data.at(-1) as (StripePayoutLike & { created?: number }) | undefined;
-    if (!list.hasMore || !last || (last.created !== undefined && last.created < since)) return undefined;
+    const last = list.data.at(-1);
+    if (!list.has_more || !last || last.created < since) return undefined;
     startingAfter = last.id;
   }
   return undefined;
@@ -93,32 +80,33 @@ export async function processPayout(ctx: PayoutContext, p: ClaimedPayout): Promi
   let transferSaved = false;
   let payoutSent = false;
   try {
-    if (!p.stripeAccountId) throw Object.assign(new Error("payee has no connected account"), { code: "no_account", retryable: false });
+    if (!p.stripeAccountId) throw new PayoutRefusal("no_account", "payee has no connected account");
     const attemptedBefore = p.attempts > 1 || Date.now() - p.firstAttemptAt.getTime() > IDEMPOTENCY_WINDOW_MS;
     let transferId = p.stripeTransferId;
-    let stripePayout: StripePayoutLike | undefined;
+    let stripePayout: Stripe.Payout | undefined;
 
     if (attemptedBefore && p.transferAmountCents > 0 && !transferId) {
-      const list = listData(
-        await callStripe(ctx, "list_transfers", () => gateway.listTransfers({ transferGroup: p.id, limit: 10 })),
-      );
+      const list = await gateway.listTransfers({ transferGroup: p.id, limit: 10 });
       transferId = list.data.find((t) => (t.transfer_group === p.id || t.metadata?.payout_id === p.id) && !t.reversed)?.id ?? null;
       if (transferId) await saveTransfer(db, p, transferId, ctx);
     }
-    if (attemptedBefore && !p.stripePayoutId) stripePayout = await findStripePayout(ctx, p);
+    if (attemptedBefore && !p.stripePayoutId) stripePayout = await findStripePayout(gateway, p);
 
     if (p.transferAmountCents > 0 && !transferId && !stripePayout) {
-      const transfer = await callStripe(ctx, "transfers", () => {
-        transferSent = true;
-        return gateway.createTransfer({
+      const transfer = await gateway
+        .createTransfer({
           amount: p.transferAmountCents,
           currency: p.currency,
-          destination: p.stripeAccountId!,
+          destination: p.stripeAccountId,
           transferGroup: p.id,
           metadata: { payout_id: p.id, run_id: p.runId },
-          idempotencyKey: p.transferIdempotencyKey ?? `payout:${p.id}:transfer`,
+          idempotencyKey: p.transferIdempotencyKey!,
+        })
+        .catch((error) => {
+          transferSent = madeRequests(error);
+          throw error;
         });
-      });
+      transferSent = true;
       await hooks?.fault?.("afterTransferCall", p.id);
       transferId = transfer.id;
       await saveTransfer(db, p, transferId, ctx);
@@ -126,17 +114,20 @@ export async function processPayout(ctx: PayoutContext, p: ClaimedPayout): Promi
     }
 
     if (!stripePayout && !p.stripePayoutId) {
-      stripePayout = await callStripe(ctx, "payouts", () => {
-        payoutSent = true;
-        return gateway.createPayout({
-          stripeAccount: p.stripeAccountId!,
+      stripePayout = await gateway
+        .createPayout({
+          stripeAccount: p.stripeAccountId,
           amount: p.amountCents,
           currency: p.currency,
           metadata: { payout_id: p.id, run_id: p.runId },
           description: "Payrun payout",
           idempotencyKey: p.payoutIdempotencyKey,
+        })
+        .catch((error) => {
+          payoutSent = madeRequests(error);
+          throw error;
         });
-      });
+      payoutSent = true;
       await hooks?.fault?.("afterPayoutCall", p.id);
     }
     const updated = await markInTransit(db, p, transferId, stripePayout?.id ?? p.stripePayoutId!, stripePayout, ctx);
@@ -144,11 +135,11 @@ export async function processPayout(ctx: PayoutContext, p: ClaimedPayout): Promi
     return updated ? "in_transit" : "lost_lease";
   } catch (error) {
     if ((error as { crashDrill?: boolean }).crashDrill) throw error;
-    // Out of time. If this attempt wrote nothing to Stripe that is not recorded (no payout call, and
-    // any transfer saved), it changed nothing the next attempt does not know: hand it back as if
+    // Out of time. If this attempt wrote nothing to Stripe that is not recorded (no payout request,
+    // and any transfer saved), it changed nothing the next attempt does not know: hand it back as if
     // never claimed (not an attempt). Whatever earlier attempts left unknown is still marked by their
-    // own count, so the next claim looks up exactly when it did before. Otherwise this attempt's call
-    // may have reached Stripe unrecorded: keep it, counted, for a lookup on resume.
+    // own count, so the next claim looks up exactly when it did before. Otherwise a request of this
+    // attempt may have reached Stripe unrecorded: keep it, counted, for a lookup on resume.
     if (error instanceof OutOfTime) {
       const changedNothingUnknown = !payoutSent && (!transferSent || transferSaved);
       return changedNothingUnknown ? "not_started" : "interrupted";
@@ -181,7 +172,7 @@ async function markInTransit(
   p: ClaimedPayout,
   transferId: string | null,
   stripePayoutId: string,
-  po: StripePayoutLike | undefined,
+  po: Stripe.Payout | undefined,
   ctx: PayoutContext,
 ) {
   return db.transaction(async (tx) => {

@@ -9,7 +9,7 @@ import { dispatchInternal } from "../scheduler/dispatch";
 import { invocationBudgetMs, runStaleAfterSeconds } from "../time";
 import { type Cycle, cycleFor, latestCycle } from "./cycle";
 import { type ExecuteOptions, type ExecuteResult, executePayoutRun } from "./execute";
-import type { PayoutGateway } from "./gateway";
+import type { PayoutGateway } from "./process-payout";
 import { isPayoutsPaused } from "./pause";
 import { planRun, previewPlan } from "./plan";
 

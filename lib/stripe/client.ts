@@ -1,6 +1,7 @@
 import Stripe from "stripe";
 import { getEnv, SIMULATOR_SECRET_KEY } from "../env";
 import { createStripeGateway, type StripeGateway } from "./gateway";
+import { limitsFromEnv, processLimiter } from "./limiter";
 
 /** The API version the stripe 23.1.0 SDK is built for; pinned so an SDK upgrade never changes it silently. */
 export const STRIPE_API_VERSION = "2026-10-28.endive" satisfies Stripe.LatestApiVersion;
@@ -15,11 +16,15 @@ export interface CreateStripeClientOptions {
   timeoutMs?: number;
 }
 
-/** The one place an SDK client is built: pinned version, network retries on, host/port/protocol from the base URL. */
+/**
+ * The one place an SDK client is built: pinned version, host/port/protocol from the base URL, and
+ * the SDK's own retries off: the gateway's call path (lib/stripe/call.ts) retries, paced by the rate
+ * limiter, so a call is never retried by two layers at once.
+ */
 export function createStripeClient(opts: CreateStripeClientOptions): Stripe {
   const config: Stripe.StripeConfig = {
     apiVersion: STRIPE_API_VERSION,
-    maxNetworkRetries: opts.maxNetworkRetries ?? 3,
+    maxNetworkRetries: opts.maxNetworkRetries ?? 0,
     timeout: opts.timeoutMs ?? 30_000,
     typescript: true,
     appInfo: { name: "payrun" },
@@ -54,9 +59,14 @@ export function getStripe(): Stripe {
   return memoized;
 }
 
-/** The process's gateway over that client: what the app's routes, sweeps, actions and scripts use. */
+/**
+ * The process's gateway over that client: what the app's routes, sweeps, actions and scripts use.
+ * Its calls share the process's rate limiter and are retried up to 3 times.
+ */
 export function getStripeGateway(): StripeGateway {
-  if (!memoizedGateway) memoizedGateway = createStripeGateway(getStripe());
+  if (!memoizedGateway) {
+    memoizedGateway = createStripeGateway(getStripe(), { limiter: processLimiter(limitsFromEnv(getEnv())), maxRetries: 3 });
+  }
   return memoizedGateway;
 }
 

@@ -96,6 +96,12 @@ export function classifyStripeError(error: unknown): ClassifiedStripeError {
     const strip = <T extends Record<string, unknown>>(value: T): T =>
       Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
     if (code === "lock_timeout") return strip({ ...base, retryable: true, kind: "lock_timeout" as const });
+    // Stripe says so itself on some answers (a 429 it will not accept again, a 409 in progress).
+    const shouldRetry = (error.headers as Record<string, string> | undefined)?.["stripe-should-retry"];
+    if (shouldRetry === "false" && statusCode !== undefined)
+      return strip({ ...base, retryable: false, kind: statusCode === 429 ? ("rate_limited" as const) : ("unknown" as const) });
+    // e.g. a 409: a request with the same idempotency key is still in flight; the same request later works.
+    if (shouldRetry === "true" && statusCode === 409) return strip({ ...base, retryable: true, kind: "idempotency" as const });
     if (
       error instanceof Stripe.errors.StripeConnectionError ||
       (statusCode === undefined && error.type === "StripeConnectionError")
@@ -126,13 +132,4 @@ export function classifyStripeError(error: unknown): ClassifiedStripeError {
     return { retryable: false, kind: "unknown", message: error.message };
   }
   return { retryable: false, kind: "unknown", message: String(error) };
-}
-
-/** Runs one SDK call and turns any failure into a StripeGatewayError. */
-export async function callStripe<T>(operation: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw new StripeGatewayError(operation, classifyStripeError(error), { cause: error });
-  }
 }

@@ -1,8 +1,10 @@
 import type Stripe from "stripe";
-import { callStripe } from "./errors";
+import { type CallPolicy, callStripe as callWith } from "./call";
 
-// Payrun's typed Stripe operations. Every write takes the caller's idempotency key, so a retried
-// job repeats the same Stripe request instead of making a second one; every failure comes back as
+// Payrun's typed Stripe operations, and the one type every module takes (a Pick of it where a
+// module needs less). Every write takes the caller's idempotency key, so a retry repeats the same
+// Stripe request instead of making a second one. Every call goes through lib/stripe/call.ts under
+// the gateway's policy (paced by the limiter, retried there and only there); a failure comes back as
 // a StripeGatewayError saying whether to retry.
 
 /** Stripe's test card used for destination charges unless the caller names another payment method. */
@@ -162,9 +164,14 @@ function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-export function createStripeGateway(stripe: Stripe) {
+export function createStripeGateway(stripe: Stripe, policy: CallPolicy = { maxRetries: 3 }) {
+  const callStripe = <T>(operation: string, call: () => Promise<T>) => callWith(operation, call, policy);
   return {
     stripe,
+    policy,
+
+    /** The same gateway under another policy (a run slice: its deadline, its retry count and tally). */
+    withPolicy: (overrides: Partial<CallPolicy>) => createStripeGateway(stripe, { ...policy, ...overrides }),
 
     // Connected accounts
 

@@ -2,20 +2,13 @@ import type { Db } from "../../db/client";
 import { connectedAccounts } from "../../db/schema";
 import { DomainError } from "../errors";
 import { ingestStripeEvent, type IntakeStatus } from "./ingest";
+import type { StripeGateway } from "../stripe/gateway";
 import type { HandlerContext, StripeEvent } from "./types";
 
 /** Stripe keeps events for 30 days; a longer window would silently miss the oldest part. */
 export const MAX_BACKFILL_DAYS = 30;
 
-export type EventsApiGateway = {
-  listEvents(input: {
-    createdGte?: number;
-    createdLte?: number;
-    limit?: number;
-    startingAfter?: string;
-    stripeAccount?: string;
-  }): Promise<{ data: unknown[]; has_more: boolean }>;
-};
+export type EventsApiGateway = Pick<StripeGateway, "listEvents">;
 
 export type BackfillResult = { scanned: number; accounts: number; byStatus: Record<IntakeStatus, number> };
 

@@ -1,38 +1,31 @@
+import type Stripe from "stripe";
 import type { Db } from "../../db/client";
-import type { PayoutScheduleGateway } from "../accounts/state";
+import type { StripeGateway } from "../stripe/gateway";
 import type { Actor } from "../actor";
 import type { Env } from "../env";
 
-/** The part of a Stripe event Payrun reads; `data.object` is the resource as it was at `created`. */
-export type StripeEvent = {
-  id: string;
-  type: string;
-  created: number;
-  livemode?: boolean;
-  api_version?: string | null;
-  account?: string | null;
-  data: { object: Record<string, unknown>; previous_attributes?: Record<string, unknown> };
-  [key: string]: unknown;
-};
+/**
+ * A Stripe event as the SDK types it: a union narrowed by `type`, whose `data.object` is the
+ * resource as it was at `created` (Stripe.Payout for payout.paid, ...).
+ */
+export type StripeEvent = Stripe.Event;
+
+/** The event of one type: `EventOf<"payout.paid">` is Stripe.PayoutPaidEvent. */
+export type EventOf<T extends Stripe.Event.Type> = Extract<Stripe.Event, { type: T }>;
 
 /** Where an event came from, and so which attempt trigger it records. */
 export type EventSource = "webhook" | "events_api_backfill" | "replay";
 export type AttemptTrigger = "webhook" | "replay_sweep" | "replay_request" | "backfill";
 
-/** The part of a charge a handler reads when an event does not carry it (disputes). */
-export type ChargeDestination = { transfer_data?: { destination?: unknown } | null };
-
 /**
  * The Stripe calls a handler may make: account.updated puts a payout schedule back to manual; a
  * dispute on a charge Payrun credited nobody for reads the charge to see whether it was a
- * destination charge. The StripeGateway satisfies it.
+ * destination charge.
  */
-export type WebhookGateway = PayoutScheduleGateway & {
-  retrieveCharge(chargeId: string): Promise<ChargeDestination>;
-};
+export type WebhookGateway = Pick<StripeGateway, "setManualPayoutSchedule" | "retrieveCharge">;
 
-export type HandlerContext = {
-  event: StripeEvent;
+export type HandlerContext<E extends StripeEvent = StripeEvent> = {
+  event: E;
   actor: Actor;
   env: Pick<Env, "PAYOUT_RESERVE_PERCENT" | "PAYOUT_RESERVE_DAYS">;
   /** Created on first use: most events never call Stripe. */
@@ -47,8 +40,11 @@ export type HandlerContext = {
  */
 export type HandlerOutcome = { outcome: "applied" | "ignored" } | { outcome: "pending"; reason: string };
 
-/** Runs inside the event's transaction: use only `tx`. */
-export type EventHandler = (tx: Db, ctx: HandlerContext) => Promise<HandlerOutcome>;
+/** Runs inside the event's transaction: use only `tx`. Typed by the events it handles. */
+export type EventHandler<E extends StripeEvent = StripeEvent> = (tx: Db, ctx: HandlerContext<E>) => Promise<HandlerOutcome>;
+
+/** The handler of one or more event types: `HandlerOf<"payout.paid">` gets a Stripe.PayoutPaidEvent. */
+export type HandlerOf<T extends Stripe.Event.Type> = EventHandler<EventOf<T>>;
 
 export const applied: HandlerOutcome = { outcome: "applied" };
 export const ignored: HandlerOutcome = { outcome: "ignored" };

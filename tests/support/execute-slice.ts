@@ -3,12 +3,12 @@
 // DEADLINE_OFFSET_MS from now against DATABASE_URL and prints `{ ms, result }` as one JSON line.
 import { closeAppDb, getDb } from "../../db/client";
 import { getEnv } from "../../lib/env";
-import { getPayoutGateway } from "../../lib/payouts/gateway";
+import { getStripeGateway } from "../../lib/stripe/client";
 import { executePayoutRun } from "../../lib/payouts/execute";
 
 const db = await getDb();
 const started = Date.now();
-const result = await executePayoutRun(db, getEnv(), getPayoutGateway(), {
+const result = await executePayoutRun(db, getEnv(), getStripeGateway(), {
   runId: process.env.RUN_ID!,
   deadline: Date.now() + Number(process.env.DEADLINE_OFFSET_MS ?? 0),
 });

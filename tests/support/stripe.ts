@@ -16,22 +16,17 @@ export interface TestStripe {
 }
 
 export interface StartTestStripeOptions extends StripeSimulatorOptions {
-  /** SDK network retries (default 3; the SDK waits 0.5 s+ between tries). */
-  maxNetworkRetries?: number;
+  /** The gateway's retries of a retryable failure (default 3, as the app's; the SDK's own are off). */
+  maxRetries?: number;
   timeoutMs?: number;
 }
 
 /** One line for any test that needs Stripe: a fresh simulator on a random port, the SDK and the gateway. */
 export async function startTestStripe(options: StartTestStripeOptions = {}): Promise<TestStripe> {
-  const { maxNetworkRetries = 3, timeoutMs = 10_000, ...simulatorOptions } = options;
+  const { maxRetries = 3, timeoutMs = 10_000, ...simulatorOptions } = options;
   const simulator = await startStripeSimulator({ port: 0, webhookRetryBaseMs: 50, ...simulatorOptions });
-  const stripe = createStripeClient({
-    secretKey: "sk_test_simulator",
-    apiBaseUrl: simulator.url,
-    maxNetworkRetries,
-    timeoutMs,
-  });
-  return { simulator, stripe, gateway: createStripeGateway(stripe), close: () => simulator.close() };
+  const stripe = createStripeClient({ secretKey: "sk_test_simulator", apiBaseUrl: simulator.url, timeoutMs });
+  return { simulator, stripe, gateway: createStripeGateway(stripe, { maxRetries }), close: () => simulator.close() };
 }
 
 /** Creates an Express account through the gateway and onboards it, as a payee that can be paid. */
@@ -48,4 +43,13 @@ export async function createOnboardedPayee(
   });
   testStripe.simulator.onboardAccount(account.id);
   return testStripe.gateway.retrieveAccount(account.id);
+}
+
+/**
+ * A stand-in for some of the gateway's methods, for a test that must make Stripe answer one way (or
+ * fail): typed as the Pick of the gateway a module takes. The answers need only the fields the code
+ * under test reads.
+ */
+export function fakeGateway<K extends keyof StripeGateway>(methods: { [P in K]: (...args: never[]) => Promise<unknown> }): Pick<StripeGateway, K> {
+  return methods as unknown as Pick<StripeGateway, K>;
 }

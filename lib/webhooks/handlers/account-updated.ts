@@ -1,8 +1,8 @@
 import { accountStateFromStripe, applyConnectedAccountState } from "../../accounts/state";
-import { applied, type EventHandler, eventTime, pending } from "../types";
+import { applied, type HandlerOf, eventTime, pending } from "../types";
 
 // account.updated: onboarding progress, capabilities, requirements, payout schedule.
-export const handleAccountUpdated: EventHandler = async (tx, { event, actor, gateway }) => {
+export const handleAccountUpdated: HandlerOf<"account.updated"> = async (tx, { event, actor, gateway }) => {
   const state = accountStateFromStripe(event.data.object, eventTime(event));
   const result = await applyConnectedAccountState(tx, state, {
     actor,

@@ -1,11 +1,11 @@
 import { settleDispute } from "../../earnings/disputes";
 import { findEarning } from "../../earnings/lookup";
-import { applied, type EventHandler, eventTime, expandableId, ignored, pending } from "../types";
+import { applied, type HandlerOf, eventTime, expandableId, ignored, pending } from "../types";
 import { isDestinationCharge } from "./charge-destination";
 
 // charge.dispute.closed: won releases the hold, lost settles it against the payee.
-export const handleChargeDisputeClosed: EventHandler = async (tx, { event, actor, gateway }) => {
-  const dispute = event.data.object as { id: string; status: string; charge?: unknown; payment_intent?: unknown };
+export const handleChargeDisputeClosed: HandlerOf<"charge.dispute.closed"> = async (tx, { event, actor, gateway }) => {
+  const dispute = event.data.object;
   const result = await settleDispute(
     tx,
     { disputeId: dispute.id, status: dispute.status, effectiveAt: eventTime(event) },

@@ -1,10 +1,10 @@
 import { holdDisputedAmount } from "../../earnings/disputes";
-import { applied, type EventHandler, eventTime, expandableId, ignored, pending } from "../types";
+import { applied, type HandlerOf, eventTime, expandableId, ignored, pending } from "../types";
 import { isDestinationCharge } from "./charge-destination";
 
 // charge.dispute.created: hold the disputed amount while the dispute is open.
-export const handleChargeDisputeCreated: EventHandler = async (tx, { event, actor, gateway }) => {
-  const dispute = event.data.object as { id: string; amount: number; charge?: unknown; payment_intent?: unknown };
+export const handleChargeDisputeCreated: HandlerOf<"charge.dispute.created"> = async (tx, { event, actor, gateway }) => {
+  const dispute = event.data.object;
   const result = await holdDisputedAmount(
     tx,
     {

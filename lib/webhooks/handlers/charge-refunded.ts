@@ -1,5 +1,5 @@
 import { takeBackRefund } from "../../earnings/refunds";
-import { applied, type EventHandler, eventTime, expandableId, ignored, pending } from "../types";
+import { applied, type HandlerOf, eventTime, expandableId, ignored, pending } from "../types";
 import { isDestinationCharge } from "./charge-destination";
 
 // charge.refunded: take the refunded amount back from the payee the charge credited.
@@ -7,13 +7,8 @@ import { isDestinationCharge } from "./charge-destination";
 // going down) is not credited back; ops correct it with an adjustment. Handling it needs the
 // cumulative-total bookkeeping in takeBackRefund to accept decreases keyed by the refund id, and an
 // older charge.refunded arriving after the failure must not take the money again.
-export const handleChargeRefunded: EventHandler = async (tx, { event, actor, gateway }) => {
-  const charge = event.data.object as {
-    id: string;
-    amount_refunded?: number;
-    payment_intent?: unknown;
-    transfer_data?: { destination?: unknown } | null;
-  };
+export const handleChargeRefunded: HandlerOf<"charge.refunded"> = async (tx, { event, actor, gateway }) => {
+  const charge = event.data.object;
   const result = await takeBackRefund(
     tx,
     {

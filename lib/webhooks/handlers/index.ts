@@ -1,4 +1,5 @@
-import type { EventHandler } from "../types";
+import type Stripe from "stripe";
+import type { EventHandler, EventOf } from "../types";
 import { handleAccountUpdated } from "./account-updated";
 import { handleChargeDisputeClosed } from "./charge-dispute-closed";
 import { handleChargeDisputeCreated } from "./charge-dispute-created";
@@ -13,8 +14,9 @@ import { handlePayoutFailed } from "./payout-failed";
 import { handlePayoutPaid } from "./payout-paid";
 import { handleTransferReversed } from "./transfer-reversed";
 
-// The allow-list: every type Payrun acts on, one handler file each. Anything else is stored as ignored.
-const handlers: Record<string, EventHandler> = {
+// The allow-list: every type Payrun acts on, one handler file each, typed by its event. Anything
+// else is stored as ignored.
+const handlers = {
   "account.updated": handleAccountUpdated,
   "payment_intent.succeeded": handlePaymentIntentSucceeded,
   "charge.refunded": handleChargeRefunded,
@@ -28,10 +30,14 @@ const handlers: Record<string, EventHandler> = {
   "invoice.paid": handleInvoicePaid,
   "invoice.payment_failed": handleInvoicePaymentFailed,
   "invoice.voided": handleInvoiceVoided,
-};
+} satisfies { [T in Stripe.Event.Type]?: EventHandler<EventOf<T>> };
 
+/**
+ * The handler of an event's type. The registry pairs each type with the handler of that type's
+ * event, so handing it the event as the general union is sound.
+ */
 export function handlerFor(type: string): EventHandler | undefined {
-  return Object.hasOwn(handlers, type) ? handlers[type] : undefined;
+  return Object.hasOwn(handlers, type) ? (handlers[type as keyof typeof handlers] as EventHandler) : undefined;
 }
 
 export function isHandledType(type: string): boolean {

@@ -1,11 +1,13 @@
 import type { PlacementInvoiceStatus } from "../../../db/schema";
 import { applyInvoiceState } from "../invoices";
-import { applied, type EventHandler, eventTime, pending } from "../types";
+import { applied, type HandlerOf, eventTime, pending } from "../types";
+
+type InvoiceEventType = "invoice.finalized" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided";
 
 /** invoice.* events share one shape: the placement invoice takes the status the event implies. */
-export function invoiceStatusHandler(status: PlacementInvoiceStatus): EventHandler {
+export function invoiceStatusHandler(status: PlacementInvoiceStatus): HandlerOf<InvoiceEventType> {
   return async (tx, { event, actor }) => {
-    const invoice = event.data.object as { id: string; hosted_invoice_url?: string | null };
+    const invoice = event.data.object;
     const result = await applyInvoiceState(
       tx,
       { stripeInvoiceId: invoice.id, status, occurredAt: eventTime(event), hostedInvoiceUrl: invoice.hosted_invoice_url },

@@ -1,16 +1,9 @@
 import { creditDestinationCharge } from "../../earnings/credit";
-import { applied, type EventHandler, eventTime, expandableId, ignored, pending } from "../types";
+import { applied, type HandlerOf, eventTime, expandableId, ignored, pending } from "../types";
 
 // payment_intent.succeeded: a destination charge credits the payee who owns the destination account.
-export const handlePaymentIntentSucceeded: EventHandler = async (tx, { event, actor, env }) => {
-  const intent = event.data.object as {
-    id: string;
-    amount_received?: number;
-    application_fee_amount?: number | null;
-    currency: string;
-    latest_charge?: unknown;
-    transfer_data?: { destination?: unknown } | null;
-  };
+export const handlePaymentIntentSucceeded: HandlerOf<"payment_intent.succeeded"> = async (tx, { event, actor, env }) => {
+  const intent = event.data.object;
   const destination = expandableId(intent.transfer_data?.destination);
   if (!destination) return ignored; // not a destination charge: nothing of a payee's in it
   const result = await creditDestinationCharge(

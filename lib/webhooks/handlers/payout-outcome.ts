@@ -1,16 +1,12 @@
 import { applyPayoutEvent } from "../../payouts/settle";
-import { applied, type EventHandler, eventTime, pending } from "../types";
+import { applied, type HandlerOf, eventTime, pending } from "../types";
 
 /** payout.paid / payout.failed / payout.canceled share one shape: the payout engineer's settle. */
-export function payoutOutcomeHandler(outcome: "paid" | "failed" | "canceled"): EventHandler {
+export function payoutOutcomeHandler(
+  outcome: "paid" | "failed" | "canceled",
+): HandlerOf<"payout.paid" | "payout.failed" | "payout.canceled"> {
   return async (tx, { event }) => {
-    const payout = event.data.object as {
-      id: string;
-      metadata?: Record<string, string> | null;
-      failure_code?: string | null;
-      failure_message?: string | null;
-      arrival_date?: number | null;
-    };
+    const payout = event.data.object;
     const result = await applyPayoutEvent(tx, {
       outcome,
       stripePayoutId: payout.id,

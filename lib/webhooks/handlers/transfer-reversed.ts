@@ -1,9 +1,9 @@
 import { applyTransferReversed } from "../../payouts/settle";
-import { applied, type EventHandler, eventTime, pending } from "../types";
+import { applied, type HandlerOf, eventTime, pending } from "../types";
 
 // transfer.reversed: money a payout transferred to a connected account came back to the platform.
-export const handleTransferReversed: EventHandler = async (tx, { event }) => {
-  const transfer = event.data.object as { id: string; amount_reversed?: number; currency: string };
+export const handleTransferReversed: HandlerOf<"transfer.reversed"> = async (tx, { event }) => {
+  const transfer = event.data.object;
   const result = await applyTransferReversed(tx, {
     stripeTransferId: transfer.id,
     amountReversed: transfer.amount_reversed ?? 0,

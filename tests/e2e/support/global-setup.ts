@@ -83,7 +83,7 @@ export default async function setup(project: TestProject) {
       webhookSecret: WEBHOOK_SECRET,
       connectWebhookSecret: CONNECT_WEBHOOK_SECRET,
       webhookRetryBaseMs: 200,
-      maxNetworkRetries: 2,
+      maxRetries: 2,
     });
     simulator = stripe.simulator;
     const gateway = stripe.gateway;

@@ -17,7 +17,7 @@ let admin: string;
 const saved = { ...process.env };
 
 beforeAll(async () => {
-  [t, stripe] = await Promise.all([createTestDb(), startTestStripe({ maxNetworkRetries: 0 })]);
+  [t, stripe] = await Promise.all([createTestDb(), startTestStripe({ maxRetries: 0 })]);
   for (const key of ["SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_JWT_SECRET", "VERCEL"])
     delete process.env[key];
   useAppEnv(t.db, stripe.simulator.url);

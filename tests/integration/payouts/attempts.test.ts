@@ -5,7 +5,7 @@ import { systemActor } from "@/lib/actor";
 import { getEnv } from "@/lib/env";
 import { claimPayouts, releasePayout } from "@/lib/payouts/claim";
 import { executePayoutRun } from "@/lib/payouts/execute";
-import { StripeRateLimiter } from "@/lib/payouts/limiter";
+import { StripeRateLimiter } from "@/lib/stripe/limiter";
 import { triggerPayoutRun } from "@/lib/payouts/run";
 import { createTestDb, type TestDb } from "../../support/db";
 import { startTestStripe, type TestStripe } from "../../support/stripe";

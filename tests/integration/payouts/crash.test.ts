@@ -5,7 +5,7 @@ import { systemActor } from "@/lib/actor";
 import { getEnv } from "@/lib/env";
 import { unbalancedTransactions } from "@/lib/ledger";
 import { executePayoutRun } from "@/lib/payouts/execute";
-import { StripeRateLimiter } from "@/lib/payouts/limiter";
+import { StripeRateLimiter } from "@/lib/stripe/limiter";
 import type { ExecutorFaultPoint } from "@/lib/payouts/process-payout";
 import { triggerPayoutRun } from "@/lib/payouts/run";
 import { createTestDb, type TestDb } from "../../support/db";

@@ -20,7 +20,7 @@ let create: ReturnType<typeof createPlacementInvoicesSweep>;
 let finalize: ReturnType<typeof finalizePlacementInvoicesSweep>;
 
 beforeAll(async () => {
-  [t, stripe] = await Promise.all([createTestDb(), startTestStripe({ maxNetworkRetries: 0 })]);
+  [t, stripe] = await Promise.all([createTestDb(), startTestStripe({ maxRetries: 0 })]);
   create = createPlacementInvoicesSweep(stripe.gateway);
   finalize = finalizePlacementInvoicesSweep(stripe.gateway);
 });

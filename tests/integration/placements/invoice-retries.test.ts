@@ -18,7 +18,7 @@ let t: TestDb;
 let stripe: TestStripe;
 
 beforeAll(async () => {
-  [t, stripe] = await Promise.all([createTestDb(), startTestStripe({ maxNetworkRetries: 0 })]);
+  [t, stripe] = await Promise.all([createTestDb(), startTestStripe({ maxRetries: 0 })]);
 });
 afterAll(async () => {
   await stripe?.close();

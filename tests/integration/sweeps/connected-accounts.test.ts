@@ -1,3 +1,4 @@
+import type Stripe from "stripe";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog, connectedAccounts, payees } from "@/db/schema";
@@ -17,7 +18,7 @@ import { admin } from "./helpers";
 let t: TestDb;
 let stripe: TestStripe;
 beforeAll(async () => {
-  [t, stripe] = await Promise.all([createTestDb(), startTestStripe({ maxNetworkRetries: 0 })]);
+  [t, stripe] = await Promise.all([createTestDb(), startTestStripe({ maxRetries: 0 })]);
 });
 afterAll(async () => {
   await stripe?.close();
@@ -60,7 +61,7 @@ describe("connected accounts", () => {
     const apply = (fields: Record<string, unknown>, stateAt: Date) =>
       applyConnectedAccountState(
         t.db,
-        accountStateFromStripe({ id: account.stripeAccountId, ...fields }, stateAt),
+        accountStateFromStripe({ id: account.stripeAccountId, ...fields } as unknown as Stripe.Account, stateAt),
         {
           actor: systemActor("test"),
           idempotencyKey: `test:${stateAt.getTime()}`,

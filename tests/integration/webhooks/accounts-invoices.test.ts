@@ -12,7 +12,7 @@ let t: TestDb;
 let stripe: TestStripe;
 beforeAll(async () => {
   t = await createTestDb();
-  stripe = await startTestStripe({ maxNetworkRetries: 0 });
+  stripe = await startTestStripe({ maxRetries: 0 });
 });
 afterAll(async () => {
   await stripe.close();

@@ -6,7 +6,7 @@ import { escrowReleasesSweep } from "../../../lib/escrow/release-sweep";
 import { payeeBalances, platformBalances, postLedgerTransaction, unbalancedTransactions } from "../../../lib/ledger";
 import { runSweep } from "../../../lib/sweeps/run";
 import { createTestDb, type TestDb } from "../../support/db";
-import { startTestStripe } from "../../support/stripe";
+import { startTestStripe, fakeGateway } from "../../support/stripe";
 import { buildEvent, uniqueId } from "../../support/stripe-events";
 import { createPayeeWithAccount, deliver, eventRow } from "./helpers";
 
@@ -235,7 +235,7 @@ describe("review regressions", () => {
       expect(await deliver(t.db, closed, { gateway })).toMatchObject({ status: "ignored" });
       // A destination charge's dispute with no earning yet still waits.
       const pendingOne = dispute("dp_dest_early", "charge.dispute.created", "needs_response", "ch_dest_early");
-      const destGateway = () => ({ ...stripe.gateway, retrieveCharge: async () => ({ transfer_data: { destination: acct } }) });
+      const destGateway = () => ({ ...stripe.gateway, ...fakeGateway({ retrieveCharge: async () => ({ transfer_data: { destination: acct } }) }) });
       expect(await deliver(t.db, pendingOne, { gateway: destGateway })).toMatchObject({ status: "pending" });
     } finally {
       await stripe.close();

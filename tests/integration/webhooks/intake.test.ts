@@ -4,8 +4,9 @@ import { queryRows } from "../../../db/client";
 import { fromDomainError } from "../../../lib/api/errors";
 import { DomainError } from "../../../lib/errors";
 import { ingestStripeEvent, receiveStripeWebhook } from "../../../lib/webhooks/ingest";
-import type { WebhookGateway } from "../../../lib/webhooks/types";
+import type { StripeEvent, WebhookGateway } from "../../../lib/webhooks/types";
 import { createTestDb, type TestDb } from "../../support/db";
+import { fakeGateway } from "../../support/stripe";
 import {
   buildEvent,
   signedDelivery,
@@ -118,7 +119,7 @@ describe("webhook intake: storing", () => {
     await createPayeeWithAccount(t.db, acct);
     const event = accountUpdated(acct, { payouts_enabled: false });
     await deliver(t.db, event);
-    const forged = { ...event, data: { object: { ...event.data.object, payouts_enabled: true } } };
+    const forged = { ...event, data: { object: { ...event.data.object, payouts_enabled: true } } } as unknown as StripeEvent;
     expect(await deliver(t.db, forged)).toMatchObject({ status: "duplicate", conflict: true });
     expect(await eventRow(t.db, event.id)).toMatchObject({ status: "processed" });
     const alerts = await queryRows(
@@ -171,14 +172,15 @@ describe("webhook intake: the first delivery is stored and applied in one transa
   it("a handler that throws: rolled back, then stored as failed with the one attempt it made, answered failed", async () => {
     await createPayeeWithAccount(t.db, "acct_first_fail");
     let calls = 0;
-    const gateway = (fail: boolean) => (): WebhookGateway => ({
-      setManualPayoutSchedule: async () => {
-        calls++;
-        if (fail) throw new Error("Stripe is down");
-        return {};
-      },
-      retrieveCharge: async () => ({}),
-    });
+    const gateway = (fail: boolean) => (): WebhookGateway =>
+      fakeGateway({
+        setManualPayoutSchedule: async () => {
+          calls++;
+          if (fail) throw new Error("Stripe is down");
+          return {};
+        },
+        retrieveCharge: async () => ({}),
+      });
     const event = accountUpdated("acct_first_fail", {
       charges_enabled: true,
       settings: { payouts: { schedule: { interval: "daily" } } },

@@ -17,6 +17,7 @@ import {
 import { createTestDb, type TestDb } from "../../support/db";
 import { buildEvent } from "../../support/stripe-events";
 import { accountUpdated, createPayeeWithAccount, deliver, eventRow, handlerEnv } from "./helpers";
+import { fakeGateway } from "../../support/stripe";
 
 let t: TestDb;
 beforeAll(async () => {
@@ -27,13 +28,14 @@ afterAll(() => t.close());
 const noCharge = async () => {
   throw new Error("this event should not read a charge");
 };
-const failingStripe = (): WebhookGateway => ({
-  setManualPayoutSchedule: async () => {
-    throw new Error("Stripe is down");
-  },
-  retrieveCharge: noCharge,
-});
-const okStripe = (): WebhookGateway => ({ setManualPayoutSchedule: async () => ({}), retrieveCharge: noCharge });
+const failingStripe = (): WebhookGateway =>
+  fakeGateway({
+    setManualPayoutSchedule: async () => {
+      throw new Error("Stripe is down");
+    },
+    retrieveCharge: noCharge,
+  });
+const okStripe = (): WebhookGateway => fakeGateway({ setManualPayoutSchedule: async () => ({}), retrieveCharge: noCharge });
 const sweep = (gateway: () => WebhookGateway = okStripe) =>
   sweepWebhookReplays(t.db, { env: handlerEnv, gateway, timeBudgetMs: 30_000 });
 const admin = { type: "user" as const, id: "admin-1", role: "platform_admin" as const };

@@ -8,6 +8,7 @@ import type { WebhookGateway } from "@/lib/webhooks/types";
 import { accountUpdated, createPayeeWithAccount, deliver } from "../../integration/webhooks/helpers";
 import { createTestDb, type TestDb } from "../../support/db";
 import { buildEvent, signedDelivery, testWebhookSecrets, webhookRequest } from "../../support/stripe-events";
+import { fakeGateway } from "../../support/stripe";
 
 // Only a real server can race deliveries: PGlite has one connection.
 let t: TestDb;
@@ -104,12 +105,13 @@ describe("concurrent deliveries", () => {
   it("ten concurrent deliveries of an event whose handler throws: all answered failed, stored once, nothing applied", async () => {
     await createPayeeWithAccount(t.db, "acct_race_fail");
     const pool = t.connect(10);
-    const failing = (): WebhookGateway => ({
-      setManualPayoutSchedule: async () => {
-        throw new Error("Stripe is down");
-      },
-      retrieveCharge: async () => ({}),
-    });
+    const failing = (): WebhookGateway =>
+      fakeGateway({
+        setManualPayoutSchedule: async () => {
+          throw new Error("Stripe is down");
+        },
+        retrieveCharge: async () => ({}),
+      });
     const event = accountUpdated("acct_race_fail", {
       settings: { payouts: { schedule: { interval: "daily" } } },
     });

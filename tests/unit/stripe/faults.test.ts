@@ -4,7 +4,7 @@ import { createOnboardedPayee, startTestStripe, type TestStripe } from "../../su
 
 let t: TestStripe;
 beforeAll(async () => {
-  t = await startTestStripe({ maxNetworkRetries: 5 });
+  t = await startTestStripe({ maxRetries: 5 });
 });
 afterEach(() => t.simulator.setFaults({}));
 afterAll(async () => {
@@ -28,12 +28,13 @@ describe("fault injection seen through the SDK", () => {
 
   it("a 429 without retries left is classified retryable rate_limited", async () => {
     const noRetry = await startTestStripe({
-      maxNetworkRetries: 0,
+      maxRetries: 0,
       faults: { rateLimits: { globalPerSecond: 1 } },
     });
     try {
-      await noRetry.gateway.retrieveBalance();
-      const error = await noRetry.gateway.retrieveBalance().catch((e: unknown) => e);
+      const noRetries = noRetry.gateway.withPolicy({ maxRetries: 0 });
+      await noRetries.retrieveBalance();
+      const error = await noRetries.retrieveBalance().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StripeGatewayError);
       expect((error as StripeGatewayError).classified).toMatchObject({
         kind: "rate_limited",
@@ -46,7 +47,7 @@ describe("fault injection seen through the SDK", () => {
     }
   });
 
-  it("500s are retried by the SDK with the same idempotency key: one object", async () => {
+  it("500s are retried by the gateway with the same idempotency key: one object", async () => {
     t.simulator.setFaults({ endpoints: { "POST /v1/customers": { errorCount: 2 } } });
     const since = t.simulator.requests().at(-1)?.seq ?? 0;
     const customer = await t.gateway.createCustomer({
@@ -108,7 +109,7 @@ describe("fault injection seen through the SDK", () => {
   });
 
   it("live limits: 100/s overall, 25/s per endpoint, 15/s payouts", async () => {
-    const live = await startTestStripe({ maxNetworkRetries: 0, liveLimits: true });
+    const live = await startTestStripe({ maxRetries: 0, liveLimits: true });
     try {
       expect(live.simulator.getFaults().rateLimits).toEqual({
         globalPerSecond: 100,

@@ -10,7 +10,7 @@ import { allBalanceTransactions, expectTransactionsToMatchBalance } from "./ledg
 
 let t: TestStripe;
 beforeAll(async () => {
-  t = await startTestStripe({ platformBalanceCents: 50_000_000, maxNetworkRetries: 0 });
+  t = await startTestStripe({ platformBalanceCents: 50_000_000, maxRetries: 0 });
 });
 afterAll(async () => {
   await t.close();

@@ -2,7 +2,7 @@
 import { withInternal } from "@/lib/api/handler";
 import { json, parseJsonBody } from "@/lib/api/respond";
 import { resumePayoutRun } from "@/lib/payouts/continue";
-import { getPayoutGateway } from "@/lib/payouts/gateway";
+import { getStripeGateway } from "@/lib/stripe/client";
 import { continueRunBody } from "@/lib/schemas/payouts";
 
 export const dynamic = "force-dynamic";
@@ -11,5 +11,5 @@ export const maxDuration = 300;
 export const POST = withInternal(async ({ rawBody, db, env, actor }) => {
   const body = parseJsonBody(continueRunBody, rawBody);
   // 200 even when there is nothing to do, so QStash does not retry work that cannot happen.
-  return json(await resumePayoutRun(db, env, getPayoutGateway(), { ...body, actor }), 200);
+  return json(await resumePayoutRun(db, env, getStripeGateway(), { ...body, actor }), 200);
 });

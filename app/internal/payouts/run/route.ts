@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { withInternal } from "@/lib/api/handler";
 import { json, parseJsonBody } from "@/lib/api/respond";
-import { getPayoutGateway } from "@/lib/payouts/gateway";
+import { getStripeGateway } from "@/lib/stripe/client";
 import { triggerAndExecutePayoutRun } from "@/lib/payouts/run";
 import { isoDate } from "@/lib/schemas/common";
 
@@ -19,7 +19,7 @@ const bodySchema = z
 
 export const POST = withInternal(async ({ rawBody, db, env, caller, actor }) => {
   const body = parseJsonBody(bodySchema, rawBody);
-  const result = await triggerAndExecutePayoutRun(db, env, getPayoutGateway(), {
+  const result = await triggerAndExecutePayoutRun(db, env, getStripeGateway(), {
     ...body,
     trigger: caller.kind === "qstash" ? "schedule" : "manual",
     actor,

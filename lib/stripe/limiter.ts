@@ -1,0 +1,98 @@
+// Client-side limiter for Stripe: requests are spaced evenly under every limit that applies to them
+// (overall, per endpoint, payouts), so a run never bursts into 429s. Waiting is a promise per call.
+// Every call through the gateway (lib/stripe/call.ts) takes a slot of its process's limiter.
+
+export type RateLimits = { overall: number; perEndpoint: number; payouts: number };
+
+const SAFETY = 0.95;
+
+class Pacer {
+  private next = 0;
+  constructor(private readonly intervalMs: number) {}
+  /** The earliest time this pacer allows, reserving the slot after it. */
+  earliest(now: number): number {
+    return Math.max(now, this.next);
+  }
+  reserve(at: number): void {
+    this.next = at + this.intervalMs;
+  }
+  holdUntil(at: number): void {
+    this.next = Math.max(this.next, at);
+  }
+}
+
+/** Stripe's separate, lower limit on creating payouts applies to this operation. */
+const PAYOUT_CREATION = "payouts.create";
+
+export class StripeRateLimiter {
+  private readonly overall: Pacer;
+  private readonly endpoints = new Map<string, Pacer[]>();
+  readonly counts: Record<string, number> = {};
+
+  constructor(private readonly limits: RateLimits) {
+    this.overall = new Pacer(interval(limits.overall));
+  }
+
+  /** The pacers of one operation ("transfers.create", ...): Stripe limits each endpoint on its own. */
+  private pacersOf(operation: string): Pacer[] {
+    let pacers = this.endpoints.get(operation);
+    if (!pacers) {
+      pacers = [new Pacer(interval(this.limits.perEndpoint))];
+      if (operation === PAYOUT_CREATION) pacers.push(new Pacer(interval(this.limits.payouts)));
+      this.endpoints.set(operation, pacers);
+    }
+    return pacers;
+  }
+
+  /**
+   * Resolves when a call to `operation` may go out; the slot is taken synchronously, so order is
+   * kept. With `notAfter`, a slot later than that is not taken and the answer is false (out of time).
+   */
+  async acquire(operation: string, notAfter?: number): Promise<boolean> {
+    const pacers = [this.overall, ...this.pacersOf(operation)];
+    const now = Date.now();
+    const at = Math.max(...pacers.map((p) => p.earliest(now)));
+    if (notAfter !== undefined && at > notAfter) return false;
+    for (const p of pacers) p.reserve(at);
+    this.counts[operation] = (this.counts[operation] ?? 0) + 1;
+    const wait = at - now;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    return true;
+  }
+
+  /** After a 429: push every pacer of the operation back, so the burst does not repeat. */
+  backOff(operation: string, ms: number): void {
+    const until = Date.now() + ms;
+    for (const p of this.pacersOf(operation)) p.holdUntil(until);
+  }
+}
+
+// A little under each limit: requests leave evenly spaced but arrive with network jitter.
+function interval(perSecond: number): number {
+  return 1000 / (perSecond * SAFETY);
+}
+
+export function limitsFromEnv(env: {
+  STRIPE_RATE_LIMIT_PER_SECOND: number;
+  STRIPE_RATE_LIMIT_PER_ENDPOINT: number;
+  STRIPE_PAYOUT_RATE_LIMIT: number;
+}): RateLimits {
+  return {
+    overall: env.STRIPE_RATE_LIMIT_PER_SECOND,
+    perEndpoint: env.STRIPE_RATE_LIMIT_PER_ENDPOINT,
+    payouts: env.STRIPE_PAYOUT_RATE_LIMIT,
+  };
+}
+
+const sharedLimiters = new Map<string, StripeRateLimiter>();
+
+/** One limiter per process and configuration: every Stripe call in this process shares Stripe's budget. */
+export function processLimiter(limits: RateLimits): StripeRateLimiter {
+  const key = JSON.stringify(limits);
+  let limiter = sharedLimiters.get(key);
+  if (!limiter) {
+    limiter = new StripeRateLimiter(limits);
+    sharedLimiters.set(key, limiter);
+  }
+  return limiter;
+}
