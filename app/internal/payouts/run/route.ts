@@ -6,7 +6,6 @@ import { getPayoutGateway } from "@/lib/payouts/gateway";
 import { triggerAndExecutePayoutRun } from "@/lib/payouts/run";
 
 export const dynamic = "force-dynamic";
-export const maxDuration = 300;
 
 const bodySchema = z
   .object({
