@@ -123,7 +123,7 @@ export function LedgerHistoryTable({
           rowKey: (line) => line.transactionId,
           columns: [
             { label: "Date", cell: (line) => formatDate(line.effectiveAt, timeZone) },
-            { label: "What", cell: (line) => line.description },
+            { label: "What", cell: (line) => line.label },
             { label: "Balance moved", className: "muted small", cell: (line) => movementText(line.buckets) },
             {
               label: "Amount",

@@ -3,16 +3,22 @@ import { type Db, queryRows } from "../../db/client";
 import type { PayeeAccountKind } from "../../db/schema";
 import { toCents } from "../money";
 import { isUuid } from "../schemas/common";
+import { KINDS_HIDDEN_FROM_PAYEES, payeeLedgerText } from "./ledger-wording";
 
 // A payee's earnings and deductions: one line per ledger transaction tagged with the payee, newest
 // first by when the money moved (effective_at; a backfilled event is recorded late but dated right),
 // with what it did to each of the payee's buckets. Keyset pagination on (effective_at, id) served by
 // ledger_transactions_payee_effective_idx, then the entries of just that page through
-// ledger_entries_transaction_idx: the cost is one page, however long the history is.
+// ledger_entries_transaction_idx: the cost is one page, however long the history is. Bookkeeping
+// that moved none of the payee's money (KINDS_HIDDEN_FROM_PAYEES) is left out in the query, so
+// pages stay full.
 
 export type LedgerHistoryLine = {
   transactionId: string;
   kind: string;
+  /** What it means to the payee (lib/dashboard/ledger-wording.ts). */
+  label: string;
+  /** Payrun's own description, for ops: names Stripe ids and ledger buckets. */
   description: string;
   effectiveAt: Date;
   currency: string;
@@ -41,11 +47,18 @@ export async function listPayeeLedgerHistory(
     description: string;
     effective_at: string | Date;
     effective_at_text: string;
+    hold_kind: string | null;
+    outcome: string | null;
   }>(
     db,
-    sql`select t.id, t.kind, t.description, t.effective_at, t.effective_at::text as effective_at_text
+    sql`select t.id, t.kind, t.description, t.effective_at, t.effective_at::text as effective_at_text,
+               t.metadata->>'kind' as hold_kind, t.metadata->>'outcome' as outcome
         from ledger_transactions t
         where t.payee_id = ${payeeId} ${after}
+          and t.kind not in (${sql.join(
+            KINDS_HIDDEN_FROM_PAYEES.map((k) => sql`${k}`),
+            sql`, `,
+          )})
         order by t.effective_at desc, t.id desc
         limit ${limit + 1}`,
   );
@@ -77,6 +90,7 @@ export async function listPayeeLedgerHistory(
     return {
       transactionId: t.id,
       kind: t.kind,
+      label: payeeLedgerText(t.kind, { holdKind: t.hold_kind, outcome: t.outcome }),
       description: t.description,
       effectiveAt: t.effective_at instanceof Date ? t.effective_at : new Date(t.effective_at),
       currency: agg?.currency ?? "",

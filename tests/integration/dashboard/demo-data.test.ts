@@ -2,7 +2,9 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
 import { systemActor } from "@/lib/actor";
+import { listPayeeLedgerHistory } from "@/lib/dashboard/ledger-history";
 import { seedDemo } from "@/lib/demo/seed";
+import { DEMO_PAYEE_ID } from "@/lib/demo/users";
 import { type Env, getEnv } from "@/lib/env";
 import { latestCycle } from "@/lib/payouts/cycle";
 import { payoutKpis } from "@/lib/payouts/queries";
@@ -69,6 +71,19 @@ describe("the demo data", () => {
     expect(retryBlockerText(blocker!)).toContain(`the ${cycle.cycleKey} run`);
     // The page is right not to offer it: the retry itself is refused.
     await expect(retryFailedPayout(t.db, failedId, actor, "demo-data test")).rejects.toThrow();
+  });
+
+  it("shows payees their history in plain words: no internal kinds, buckets or Stripe ids", async () => {
+    for (const payeeId of [DEMO_PAYEE_ID, FLO]) {
+      const { lines } = await listPayeeLedgerHistory(t.db, payeeId, { limit: 100 });
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) {
+        expect(line.label, line.kind).not.toBe("Balance change");
+        expect(line.label).not.toMatch(/->|_|\b(pi|po|tr|ch)_|in transit/);
+      }
+    }
+    const flo = await listPayeeLedgerHistory(t.db, FLO, { limit: 100 });
+    expect(flo.lines.map((l) => l.label)).toContain("Payout failed: the money is back in your balance");
   });
 
   it("explains a payout that is not failed, and leaves unknown ids out", async () => {
