@@ -94,10 +94,8 @@ export function retryBlockerText(blocker: RetryBlocker): string {
     case "not_failed":
       return `The payout is ${blocker.status.replaceAll("_", " ")}; only a failed payout can be retried.`;
     case "paid_later": {
-      const where = blocker.laterCycleKey ? `the ${blocker.laterCycleKey} run` : "a later payout";
-      const state =
-        blocker.laterStatus === "paid" ? "paid" : `is paying (${blocker.laterStatus.replaceAll("_", " ")})`;
-      return `No retry needed: the money this failure returned was included in ${where}, which ${state} it.`;
+      const where = blocker.laterCycleKey ? `the ${blocker.laterCycleKey} run's payout` : "a later payout";
+      return `No retry needed: the money this failure returned went into ${where}, which is ${blocker.laterStatus.replaceAll("_", " ")}.`;
     }
     case "insufficient_available":
       return `Cannot retry: only ${formatMoney(blocker.availableCents, blocker.currency)} of ${formatMoney(blocker.amountCents, blocker.currency)} is available now (a refund, hold or dispute took the rest).`;
