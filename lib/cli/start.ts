@@ -4,11 +4,11 @@
 //   - `next start` on PORT (default 3000)
 //   - the local scheduler firing the same schedules QStash would (when QSTASH_TOKEN is unset)
 // Pass --dev to run `next dev` instead of building.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { EnvError, loadEnv } from "../env";
-import { buildIsStale, waitForHttp } from "./dev-server";
+import { buildIsStale, runWithProgress, waitForHttp } from "./dev-server";
 
 const dev = process.argv.includes("--dev");
 const port = Number(process.env.PORT ?? 3000);
@@ -66,12 +66,13 @@ async function shutdown(code = 0) {
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
-if (!dev) {
-  if (buildIsStale()) {
-    console.info("[payrun] building (next build)...");
-    const build = spawnSync("npx", ["next", "build"], { stdio: "inherit", env: childEnv });
-    if (build.status !== 0) process.exit(build.status ?? 1);
-  }
+if (!dev && buildIsStale()) {
+  // next build prints little while it compiles, which takes minutes on a small machine the first time.
+  const status = await runWithProgress("npx", ["next", "build"], {
+    env: childEnv,
+    what: "building the app (next build; the first build takes a few minutes)",
+  });
+  if (status !== 0) process.exit(status);
 }
 
 let demoSimulator: import("../demo/seed").DemoSimulator | undefined;
