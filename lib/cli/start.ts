@@ -7,6 +7,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { embeddedSocketPath } from "../../db/client";
 import { EnvError, loadEnv } from "../env";
 import { buildIsStale, runWithProgress, waitForHttp } from "./dev-server";
 
@@ -91,7 +93,8 @@ if (useSimulator) {
   demoSimulator = simulator;
 }
 
-// Seed before the server opens the embedded database: PGlite allows one process at a time.
+// Seed before the app starts: on the embedded default this process serves the database meanwhile,
+// then stops, and the app serves it to every other process (the CLIs, psql).
 {
   const { seedDemoIfEmpty } = await import("../demo/seed");
   await seedDemoIfEmpty(env, { simulator: demoSimulator });
@@ -113,11 +116,19 @@ if (env.schedulerMode === "local") {
   stoppers.push(() => scheduler.stop());
 }
 
+const database =
+  env.databaseMode === "pglite"
+    ? `embedded PGlite in ${env.PGLITE_DIR}, served by the app to this machine's other processes:
+                    every npm run ... command (outbox:relay, events:backfill, db:migrate, ...) connects by itself
+                    psql "host=${path.dirname(embeddedSocketPath(env.PGLITE_DIR))} user=postgres dbname=postgres"`
+    : `${new URL(env.DATABASE_URL!).host} (DATABASE_URL)`;
+
 console.info(`
 Payrun is running on ${appUrl}
   payee dashboard   ${appUrl}/dashboard      (sign in as a demo user at ${appUrl}/sign-in)
   ops console       ${appUrl}/ops
   cron secret       ${env.CRON_SECRET_KEY}   (kept in ${secretsPath})
+  database          ${database}
 
   curl -s -H "X-Cron-Secret: ${env.CRON_SECRET_KEY}" ${appUrl}/internal/payouts/health
   curl -s -X POST -H "X-Cron-Secret: ${env.CRON_SECRET_KEY}" -H "content-type: application/json" \\
