@@ -10,7 +10,7 @@
 // again: ReadyForQuery with status 'I' (after a Sync or a simple query, outside a transaction block).
 // In a transaction ('T', 'E'), mid extended query (no ReadyForQuery yet) or mid COPY, the session
 // stays with its connection, and the others' messages wait in order.
-import { chmodSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, rmdirSync, rmSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import path from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
@@ -197,6 +197,11 @@ export async function servePglite(pglite: PGlite, socketPath: string): Promise<P
           for (const handler of handlers) void handler.detach(true);
         });
         rmSync(socketPath, { force: true });
+        try {
+          rmdirSync(dir);
+        } catch {
+          // not empty (someone else's file) or already gone
+        }
       })();
       return closed;
     },

@@ -1,7 +1,8 @@
 // `npm run demo:seed`: the demo data (lib/demo/seed.ts) on an empty database, as `npm start` makes it
 // on its first run. A database that already has payees is left alone (beside a running `npm start`,
 // which seeded its own). The demo's money goes through the local Stripe simulator: this starts one on
-// STRIPE_SIMULATOR_PORT with `npm start`'s state file, so the accounts are there when it runs next.
+// STRIPE_SIMULATOR_PORT with `npm start`'s state file (or STRIPE_SIMULATOR_STATE_PATH), so the
+// accounts are there when it runs next.
 import { sql } from "drizzle-orm";
 import { closeAppDb, getDb, queryRows } from "../../db/client";
 import { seedDemoIfEmpty } from "../demo/seed";
@@ -25,7 +26,7 @@ async function main(): Promise<number> {
   const simulator = await startStripeSimulator({
     port,
     platformBalanceCents: env.STRIPE_SIMULATOR_PLATFORM_BALANCE_CENTS,
-    statePath: ".data/stripe-simulator.json",
+    statePath: process.env.STRIPE_SIMULATOR_STATE_PATH || ".data/stripe-simulator.json",
   }).catch((error: Error) => {
     throw new Error(`could not start the Stripe simulator on port ${port} (${error.message}); is npm start running? It seeds its own database`);
   });
