@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { SQL } from "drizzle-orm";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { type PgDatabase, type PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
@@ -125,6 +125,11 @@ export async function migrateDb(handle: DbHandle): Promise<void> {
     // biome-ignore lint/suspicious/noExplicitAny: the migrator wants the driver-specific type
     await migratePostgres(handle.db as any, { migrationsFolder: MIGRATIONS_FOLDER });
   }
+}
+
+/** Is this handle a transaction (or a savepoint in one), rather than the database itself? */
+export function isTransaction(db: Db): boolean {
+  return db instanceof PgTransaction;
 }
 
 /** Rows of a raw query, whichever driver ran it (postgres.js returns an array, PGlite `{ rows }`). */

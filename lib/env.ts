@@ -36,6 +36,9 @@ export const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   // Vercel sets VERCEL=1; only a deployed production build is strict about missing secrets.
   VERCEL: optionalString,
+  // A production build run on this machine, not deployed: `next start` forces NODE_ENV=production,
+  // so npm start, the browser tests and the benchmarks say so with PAYRUN_LOCAL=1. Never on Vercel.
+  PAYRUN_LOCAL: bool,
 
   DATABASE_URL: optionalString.pipe(
     z
@@ -116,18 +119,46 @@ export const envSchema = z.object({
 export type RawEnv = z.infer<typeof envSchema>;
 
 export type Env = RawEnv & {
-  /** Deployed production (Vercel): missing secrets are errors and no stand-in may run. */
+  /** NODE_ENV=production and not a local run (PAYRUN_LOCAL): Supabase is required, no demo sign-in. */
+  production: boolean;
+  /** Production on Vercel: every secret is required as well and no stand-in may run. */
   strict: boolean;
   databaseMode: "postgres" | "pglite";
   stripeMode: "live" | "test" | "simulator";
   schedulerMode: "qstash" | "local";
   /**
-   * "local" (the demo sign-in page and its public signing secret) only on the embedded default:
-   * Supabase unset, Stripe on the simulator and not strict. With a real Stripe key, nobody can sign
-   * in through a stand-in, because a forged token there could move real money.
+   * Decided by Supabase's own settings, never inferred from another service's: "supabase" when
+   * SUPABASE_URL and SUPABASE_ANON_KEY are set; else "local" (the demo sign-in and its public
+   * signing secret) only when the whole app is on the embedded default and not in production
+   * (embeddedDefault); else "none": nobody can sign in.
    */
-  authMode: "supabase" | "local";
+  authMode: "supabase" | "local" | "none";
 };
+
+/** The key used against the local simulator when STRIPE_SECRET_KEY is unset: Stripe never issues it. */
+export const SIMULATOR_SECRET_KEY = "sk_test_simulator";
+
+const LOOPBACK_HOSTS = new Set(["", "localhost", "[::1]", "::1"]);
+const isLoopbackHost = (hostname: string) => LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+
+/**
+ * The whole app on the embedded default, where the demo sign-in's public secret can reach nothing
+ * real: not in production and not on Vercel, Supabase's sign-in unset, Stripe on the simulator's
+ * own key (a real key moves real money, whatever STRIPE_API_BASE_URL says), no QStash (the app is
+ * not reachable from outside), and the database embedded or on this machine.
+ */
+export function embeddedDefault(raw: RawEnv, production: boolean): boolean {
+  const databaseHere = raw.DATABASE_URL === undefined || isLoopbackHost(new URL(raw.DATABASE_URL).hostname);
+  return (
+    !production &&
+    raw.VERCEL === undefined &&
+    raw.SUPABASE_URL === undefined &&
+    raw.SUPABASE_ANON_KEY === undefined &&
+    (raw.STRIPE_SECRET_KEY === undefined || raw.STRIPE_SECRET_KEY === SIMULATOR_SECRET_KEY) &&
+    raw.QSTASH_TOKEN === undefined &&
+    databaseHere
+  );
+}
 
 export class EnvError extends Error {
   constructor(readonly problems: string[]) {
@@ -160,19 +191,33 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     throw new EnvError(problems);
   }
   const raw = parsed.data;
-  const strict = raw.NODE_ENV === "production" && raw.VERCEL === "1";
+  const production = raw.NODE_ENV === "production" && !raw.PAYRUN_LOCAL;
+  const strict = production && raw.VERCEL === "1";
+  const supabaseSignIn = raw.SUPABASE_URL !== undefined && raw.SUPABASE_ANON_KEY !== undefined;
+  const problems: string[] = [];
+  if (raw.PAYRUN_LOCAL && raw.VERCEL !== undefined) {
+    problems.push("PAYRUN_LOCAL: must not be set on Vercel (a deployment is never a local run)");
+  }
   if (strict) {
-    const missing: string[] = SECRETS_REQUIRED_IN_PRODUCTION.filter((name) => raw[name] === undefined).map(
-      (name) => `${name}: is required in production`,
+    problems.push(
+      ...SECRETS_REQUIRED_IN_PRODUCTION.filter((name) => raw[name] === undefined).map(
+        (name) => `${name}: is required in production`,
+      ),
     );
     if (raw.SUPABASE_JWT_SECRET === undefined && raw.SUPABASE_URL === undefined) {
-      missing.push("SUPABASE_JWT_SECRET: is required in production (or SUPABASE_URL for its JWKS)");
+      problems.push("SUPABASE_JWT_SECRET: is required in production (or SUPABASE_URL for its JWKS)");
     }
     if (raw.STRIPE_API_BASE_URL !== undefined) {
-      missing.push("STRIPE_API_BASE_URL: must not point Stripe elsewhere in production");
+      problems.push("STRIPE_API_BASE_URL: must not point Stripe elsewhere in production");
     }
-    if (missing.length > 0) throw new EnvError(missing);
+  } else if (production && !supabaseSignIn) {
+    problems.push(
+      "SUPABASE_URL and SUPABASE_ANON_KEY: are required in production (NODE_ENV=production): without them " +
+        "nobody can sign in, and the local demo sign-in never runs in production. A production build run " +
+        "on this machine (npm start, the browser tests) sets PAYRUN_LOCAL=1.",
+    );
   }
+  if (problems.length > 0) throw new EnvError(problems);
 
   const stripeMode: Env["stripeMode"] =
     raw.STRIPE_SECRET_KEY === undefined || raw.STRIPE_API_BASE_URL !== undefined
@@ -183,12 +228,12 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
 
   return {
     ...raw,
+    production,
     strict,
     databaseMode: raw.DATABASE_URL ? "postgres" : "pglite",
     stripeMode,
     schedulerMode: raw.QSTASH_TOKEN ? "qstash" : "local",
-    authMode:
-      (raw.SUPABASE_URL && raw.SUPABASE_ANON_KEY) || stripeMode !== "simulator" || strict ? "supabase" : "local",
+    authMode: supabaseSignIn ? "supabase" : embeddedDefault(raw, production) ? "local" : "none",
   };
 }
 
@@ -222,7 +267,10 @@ export function describeStandIns(env: Env): string[] {
     );
   if (env.schedulerMode === "local") lines.push("QSTASH_TOKEN unset: local scheduler and dispatcher");
   if (env.authMode === "local") lines.push("Supabase unset: local demo sign-in");
-  else if (!env.SUPABASE_URL && !env.SUPABASE_JWT_SECRET)
-    lines.push("Supabase unset and Stripe is real: no one can sign in until SUPABASE_* is configured");
+  else if (env.authMode === "none")
+    lines.push(
+      "Supabase unset and not the embedded default (a real Stripe key, QStash, a remote database or Vercel): " +
+        "nobody can sign in until SUPABASE_URL and SUPABASE_ANON_KEY are set",
+    );
   return lines;
 }

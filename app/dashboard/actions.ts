@@ -1,50 +1,44 @@
 "use server";
 
-import { redirect } from "next/navigation";
-import { getDb } from "@/db/client";
+import { z } from "zod";
 import { createConnectedAccountForPayee, createDashboardLoginLink, createOnboardingLink } from "@/lib/accounts";
-import { requireActionUser } from "@/lib/auth/session";
-import { getEnv } from "@/lib/env";
+import { withAction } from "@/lib/api/with-action";
 import { getStripeGateway } from "@/lib/stripe/client";
 
-// Payee actions. Each re-checks the session on the server and acts only on the caller's own payee:
-// the payee id never comes from the form.
+// Payee actions. Each re-checks the session on the server (withAction) and acts only on the caller's
+// own payee: the payee id never comes from the form.
 
-async function ownPayee(): Promise<string> {
-  const user = await requireActionUser(["payee"]);
-  if (!user.payeeId) redirect("/dashboard?error=Your+sign-in+is+not+linked+to+a+payee+yet.");
-  return user.payeeId;
-}
+const NOT_LINKED = { error: "Your sign-in is not linked to a payee yet." } as const;
+const payeeAction = (name: string, failed: string) => ({
+  name,
+  roles: ["payee"] as const,
+  page: "/dashboard",
+  form: z.object({}),
+  invalid: "That request was malformed; reload the page.",
+  failed,
+});
 
 /** "Set up payouts": create the Express account if needed, then go to Stripe's hosted onboarding. */
-export async function setUpPayoutsAction(): Promise<void> {
-  const payeeId = await ownPayee();
-  const env = getEnv();
-  const db = await getDb();
-  let url: string;
-  try {
+export const setUpPayoutsAction = withAction(
+  payeeAction("setUpPayouts", "Could not open Stripe onboarding"),
+  async ({ user, db, env }) => {
+    if (!user.payeeId) return NOT_LINKED;
     const gateway = getStripeGateway();
-    await createConnectedAccountForPayee(db, gateway, payeeId);
-    const base = env.APP_BASE_URL;
-    ({ url } = await createOnboardingLink(db, gateway, payeeId, {
-      returnUrl: new URL("/dashboard?notice=Welcome+back+from+Stripe.", base).toString(),
-      refreshUrl: new URL("/dashboard?notice=That+link+expired%3B+press+Set+up+payouts+again.", base).toString(),
-    }));
-  } catch (error) {
-    redirect(`/dashboard?error=${encodeURIComponent(`Could not open Stripe onboarding: ${(error as Error).message}`)}`);
-  }
-  redirect(url);
-}
+    await createConnectedAccountForPayee(db, gateway, user.payeeId);
+    const { url } = await createOnboardingLink(db, gateway, user.payeeId, {
+      returnUrl: new URL("/dashboard?notice=Welcome+back+from+Stripe.", env.APP_BASE_URL).toString(),
+      refreshUrl: new URL("/dashboard?notice=That+link+expired%3B+press+Set+up+payouts+again.", env.APP_BASE_URL).toString(),
+    });
+    return { redirectTo: url };
+  },
+);
 
 /** "Update bank details": a one-time login link to the payee's Stripe Express dashboard. */
-export async function updateBankDetailsAction(): Promise<void> {
-  const payeeId = await ownPayee();
-  const db = await getDb();
-  let url: string;
-  try {
-    ({ url } = await createDashboardLoginLink(db, getStripeGateway(), payeeId));
-  } catch (error) {
-    redirect(`/dashboard?error=${encodeURIComponent(`Could not open your Stripe dashboard: ${(error as Error).message}`)}`);
-  }
-  redirect(url);
-}
+export const updateBankDetailsAction = withAction(
+  payeeAction("updateBankDetails", "Could not open your Stripe dashboard"),
+  async ({ user, db }) => {
+    if (!user.payeeId) return NOT_LINKED;
+    const { url } = await createDashboardLoginLink(db, getStripeGateway(), user.payeeId);
+    return { redirectTo: url };
+  },
+);

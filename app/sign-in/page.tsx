@@ -39,8 +39,8 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
       ) : localSignInAllowed(env) ? (
         <>
           <p className="notice">
-            Supabase is not configured, so this is the <strong>local demo sign-in</strong>: pick a user. It is
-            disabled in production and whenever <code>SUPABASE_URL</code> is set.
+            Supabase is not configured, so this is the <strong>local demo sign-in</strong>: pick a user. It runs
+            only on the embedded default (Stripe simulator, no QStash, a local database), never in production.
           </p>
           <ul className="demo-users">
             {DEMO_USERS.map((u) => (

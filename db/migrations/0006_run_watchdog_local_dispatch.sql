@@ -1,5 +1,6 @@
 CREATE TABLE "local_dispatches" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"seq" bigserial NOT NULL,
 	"dedupe_id" text NOT NULL,
 	"path" text NOT NULL,
 	"body" jsonb NOT NULL,

@@ -158,3 +158,31 @@ export const usageRecords = pgTable(
       .where(sql`${t.exportedAt} is null`),
   ],
 );
+
+// QStash deliveries that succeeded (answered 2xx). A later request carrying the same signature (a
+// replay within its validity window) or the same Upstash-Message-Id (QStash delivering a message
+// again) is answered as the first one was, without the work being done again. A delivery that
+// failed is not here: QStash's retry of it (Upstash-Retried > 0) is applied.
+export const qstashDeliveries = pgTable(
+  "qstash_deliveries",
+  {
+    // The signature's jti: each QStash delivery signs anew, a replay reuses the same one.
+    signatureId: text().primaryKey(),
+    // Upstash-Message-Id, the same on every delivery of a message. Not covered by the signature,
+    // hence the jti above for replays that change or drop it.
+    messageId: text(),
+    // The route it was delivered to, for whoever reads the table.
+    path: text().notNull(),
+    status: integer().notNull(),
+    // What the first delivery answered, given again to a later one.
+    responseBody: text().notNull(),
+    completedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // a redelivered message: lib/api/qstash-deliveries.ts findCompletedDelivery
+    uniqueIndex("qstash_deliveries_message_id_key").on(t.messageId),
+    // pruning rows past the retention, on each new row
+    index("qstash_deliveries_completed_at_idx").on(t.completedAt),
+  ],
+);
+export type QStashDelivery = typeof qstashDeliveries.$inferSelect;

@@ -2,10 +2,13 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   bigserial,
+  boolean,
   check,
   index,
   jsonb,
   pgTable,
+  primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -15,13 +18,34 @@ import { createdAt, id } from "./columns";
 import { payees } from "./payees";
 
 export const payeeAccountKinds = ["pending", "available", "held", "in_transit", "paid"] as const;
-export const platformAccountKinds = ["fees", "stripe_clearing", "adjustments"] as const;
+// fees: the platform's fee revenue; stripe_clearing: the counterpart of money entering or leaving
+// through Stripe (customers' payments, refunds to them); adjustments: manual corrections; losses:
+// refunds and disputes the platform bears; stripe_fees: what Stripe charges the platform.
+export const platformAccountKinds = ["fees", "stripe_clearing", "adjustments", "losses", "stripe_fees"] as const;
 export type PayeeAccountKind = (typeof payeeAccountKinds)[number];
 export type PlatformAccountKind = (typeof platformAccountKinds)[number];
 export type LedgerAccountKind = PayeeAccountKind | PlatformAccountKind;
 
-// One row per (owner, kind, currency). Balances are never stored here: they are sums of entries.
-// The row exists so a posting can lock it (SELECT ... FOR UPDATE) before checking a balance.
+// Where a payee's money physically is: on the platform's Stripe balance, on the payee's connected
+// account's Stripe balance, or gone from Stripe to the bank (a payout sent or paid).
+export const fundsLocations = ["platform", "connected", "bank"] as const;
+export type FundsLocation = (typeof fundsLocations)[number];
+
+/** Every (kind, location) a payee account can have; a payee's first posting in a currency opens all. */
+export const payeeAccountSlots: readonly (readonly [PayeeAccountKind, FundsLocation])[] = [
+  ["pending", "platform"],
+  ["available", "platform"],
+  ["available", "connected"],
+  ["held", "platform"],
+  ["held", "connected"],
+  ["in_transit", "platform"],
+  ["in_transit", "connected"],
+  ["in_transit", "bank"],
+  ["paid", "bank"],
+];
+
+// One row per (owner, kind, location, currency). Balances are kept beside it in ledger_balances,
+// maintained by the database from the entries.
 export const ledgerAccounts = pgTable(
   "ledger_accounts",
   {
@@ -29,13 +53,15 @@ export const ledgerAccounts = pgTable(
     ownerType: text({ enum: ["payee", "platform"] }).notNull(),
     payeeId: uuid().references(() => payees.id),
     kind: text().$type<LedgerAccountKind>().notNull(),
+    // Where the money of this account is (payee accounts); platform accounts are all "platform".
+    location: text().$type<FundsLocation>().notNull().default("platform"),
     currency: text().notNull(),
     createdAt: createdAt(),
   },
   (t) => [
-    // account lookup when posting: (payee, kind, currency); platform accounts have payee_id null
-    uniqueIndex("ledger_accounts_owner_kind_currency_key")
-      .on(t.ownerType, t.payeeId, t.kind, t.currency)
+    // account lookup when posting: (payee, kind, location, currency); platform accounts have payee_id null
+    uniqueIndex("ledger_accounts_owner_kind_location_currency_key")
+      .on(t.ownerType, t.payeeId, t.kind, t.location, t.currency)
       .where(sql`${t.payeeId} is not null`),
     uniqueIndex("ledger_accounts_platform_kind_currency_key")
       .on(t.kind, t.currency)
@@ -46,13 +72,32 @@ export const ledgerAccounts = pgTable(
     ),
     check(
       "ledger_accounts_kind_valid",
-      sql`(${t.ownerType} = 'payee' and ${t.kind} in ('pending','available','held','in_transit','paid'))
-        or (${t.ownerType} = 'platform' and ${t.kind} in ('fees','stripe_clearing','adjustments'))`,
+      sql`(${t.ownerType} = 'payee' and (${t.kind}, ${t.location}) in (('pending','platform'), ('available','platform'),
+          ('available','connected'), ('held','platform'), ('held','connected'), ('in_transit','platform'),
+          ('in_transit','connected'), ('in_transit','bank'), ('paid','bank')))
+        or (${t.ownerType} = 'platform' and ${t.location} = 'platform'
+            and ${t.kind} in ('fees','stripe_clearing','adjustments','losses','stripe_fees'))`,
     ),
     check("ledger_accounts_currency_format", sql`${t.currency} ~ '^[a-z]{3}$'`),
   ],
 );
 export type LedgerAccount = typeof ledgerAccounts.$inferSelect;
+
+// The running balance of each account: sum(amount) of its entries, kept by a trigger in the same
+// statement that inserts them and writable by nothing else (0008_running_balances.sql), so a
+// balance costs the same whatever the history. Platform accounts, which nearly every posting
+// touches, are spread over 16 shards (by transaction) so concurrent postings do not queue on one
+// row; a payee account has shard 0 only, which a debit locks for its overdraft check.
+export const ledgerBalances = pgTable(
+  "ledger_balances",
+  {
+    accountId: uuid().notNull(),
+    shard: smallint().notNull(),
+    balance: bigint({ mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.shard] })],
+);
+export type LedgerBalance = typeof ledgerBalances.$inferSelect;
 
 export const ledgerTransactions = pgTable(
   "ledger_transactions",
@@ -69,6 +114,9 @@ export const ledgerTransactions = pgTable(
     sourceType: text(),
     sourceId: text(),
     metadata: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    // This posting may take a payee's available balance below zero (a refund, a dispute: the payee
+    // owes it). Every other posting that would overdraw a payee account is refused by the database.
+    allowOverdraft: boolean().notNull().default(false),
     // When the money event happened (e.g. the charge time); created_at is when we recorded it.
     effectiveAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     createdAt: createdAt(),
@@ -115,6 +163,9 @@ export const ledgerEntries = pgTable(
     index("ledger_entries_account_effective_idx").on(t.accountId, t.effectiveAt, t.amount),
     // the entries of a page of transactions (payee ledger history)
     index("ledger_entries_transaction_idx").on(t.transactionId),
+    // planning and as-of balances: entries effective after a recent moment. BRIN: entries arrive
+    // roughly in effective order, so a few block ranges hold the recent ones, at almost no cost per insert.
+    index("ledger_entries_effective_brin").using("brin", t.effectiveAt),
     check("ledger_entries_amount_nonzero", sql`${t.amount} <> 0`),
   ],
 );

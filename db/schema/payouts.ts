@@ -96,6 +96,9 @@ export const payouts = pgTable(
     transferIdempotencyKey: text(),
     payoutIdempotencyKey: text(),
     stripeTransferId: text(),
+    // What the platform took back of the transfer (Stripe's cumulative amount_reversed): that money
+    // is on the platform again.
+    transferReversedCents: bigint({ mode: "number" }).notNull().default(0),
     stripePayoutId: text(),
     // First time we sent anything to Stripe for it; past 24 h Stripe forgets the idempotency key,
     // so a retry must look the object up first instead of sending again.

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { createdAt, id, tstz } from "./columns";
 
 // The local dispatcher's queue (QSTASH_TOKEN unset): continuations and other internal calls are rows
@@ -9,6 +9,8 @@ export const localDispatches = pgTable(
   "local_dispatches",
   {
     id: id(),
+    // Order of dispatch: calls due at the same moment are delivered first in, first out.
+    seq: bigserial({ mode: "number" }).notNull(),
     // The same id dispatched twice is one delivery (QStash's deduplication id).
     dedupeId: text().notNull(),
     // e.g. /internal/payouts/continue

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { type ConnectedAccount, connectedAccounts, payees } from "../../db/schema";
 import { type Actor, systemActor } from "../actor";
-import { ApiError, notFound } from "../api/errors";
+import { DomainError, notFound } from "../errors";
 import { recordAudit } from "../audit";
 
 /** The gateway calls onboarding makes (lib/stripe/gateway.ts StripeGateway satisfies this). */
@@ -43,8 +43,18 @@ export async function createConnectedAccountForPayee(
   payeeId: string,
   actor: Actor = systemActor("onboarding"),
 ): Promise<ConnectedAccount> {
+  return (await ensureConnectedAccount(db, gateway, payeeId, actor)).account;
+}
+
+/** The same, saying whether this call created it (the API answers 201 then, 200 after). */
+export async function ensureConnectedAccount(
+  db: Db,
+  gateway: OnboardingGateway,
+  payeeId: string,
+  actor: Actor = systemActor("onboarding"),
+): Promise<{ account: ConnectedAccount; created: boolean }> {
   const existing = await findConnectedAccount(db, payeeId);
-  if (existing) return existing;
+  if (existing) return { account: existing, created: false };
   const [payee] = await db.select().from(payees).where(eq(payees.id, payeeId));
   if (!payee) throw notFound("payee");
 
@@ -80,10 +90,10 @@ export async function createConnectedAccountForPayee(
       return row;
     }),
   );
-  if (inserted) return inserted;
+  if (inserted) return { account: inserted, created: true };
   const raced = await findConnectedAccount(db, payeeId);
   if (!raced) throw new Error(`connected account for payee ${payeeId} neither inserted nor found`);
-  return raced;
+  return { account: raced, created: false };
 }
 
 /** Retries a database write a few times, quickly: used where giving up would orphan a Stripe object. */
@@ -130,7 +140,7 @@ export async function createDashboardLoginLink(
 ): Promise<{ url: string; stripeAccountId: string }> {
   const account = await requireConnectedAccount(db, payeeId);
   if (!account.detailsSubmitted) {
-    throw new ApiError(
+    throw new DomainError(
       "precondition_failed",
       "finish Stripe onboarding before opening the Express dashboard",
     );

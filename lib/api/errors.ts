@@ -1,4 +1,7 @@
-// One error class for everything a handler may answer with, and one code -> status map.
+import type { DomainError, DomainErrorCode } from "../errors";
+
+// What a handler may answer with: an ApiError (a code and its status), and the one map from a
+// domain error's code (lib/errors.ts) to an API code. Nothing outside lib/api knows a status.
 
 export const errorStatus = {
   bad_request: 400,
@@ -33,4 +36,26 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what: string) => new ApiError("not_found", `${what} not found`);
+const apiCodeOf = {
+  not_found: "not_found",
+  conflict: "conflict",
+  invalid_input: "validation_failed",
+  precondition_failed: "precondition_failed",
+  unauthenticated: "unauthorized",
+  forbidden: "forbidden",
+  bad_cursor: "bad_request",
+  invalid_signature: "invalid_signature",
+  invalid_json: "invalid_json",
+  invalid_event: "bad_request",
+  unbalanced: "conflict",
+  invalid_posting: "conflict",
+  insufficient_balance: "conflict",
+} as const satisfies Record<DomainErrorCode, ErrorCode>;
+
+const LEDGER_CODES: readonly DomainErrorCode[] = ["unbalanced", "invalid_posting", "insufficient_balance"];
+
+/** The answer to a domain error; a ledger refusal keeps its own code in details.ledger. */
+export function fromDomainError(error: DomainError): ApiError {
+  const details = LEDGER_CODES.includes(error.code) ? { ledger: error.code, ...error.details } : error.details;
+  return new ApiError(apiCodeOf[error.code], error.message, details);
+}

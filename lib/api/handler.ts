@@ -4,10 +4,10 @@ import { type Db, getDb } from "../../db/client";
 import { type Actor, systemActor } from "../actor";
 import { authenticateInternal, type InternalCaller, publicUrl } from "../auth/internal";
 import { type Env, getEnv } from "../env";
-import { LedgerError } from "../ledger/errors";
-import { CursorError } from "../schemas/common";
+import { DomainError } from "../errors";
 import { log, reportError } from "../observability/log";
-import { ApiError } from "./errors";
+import { ApiError, fromDomainError } from "./errors";
+import { findCompletedDelivery, recordCompletedDelivery } from "./qstash-deliveries";
 import { errorResponse } from "./respond";
 
 export type RouteParams = Record<string, string | string[] | undefined>;
@@ -48,7 +48,8 @@ export async function readRawBody(req: Request, limit = MAX_BODY_BYTES): Promise
 }
 
 /** Map anything thrown by a handler to a JSON answer; only the unexpected goes to Sentry. */
-export function toErrorResponse(error: unknown, where: string) {
+export function toErrorResponse(thrown: unknown, where: string) {
+  const error = thrown instanceof DomainError ? fromDomainError(thrown) : thrown;
   if (error instanceof ApiError) {
     if (error.status >= 500) reportError(error, { where });
     else log.info("request refused", { where, code: error.code, message: error.message });
@@ -57,17 +58,34 @@ export function toErrorResponse(error: unknown, where: string) {
   if (error instanceof ZodError) {
     return errorResponse(new ApiError("bad_request", error.issues.map((i) => i.message).join("; "), error.issues));
   }
-  if (error instanceof CursorError) return errorResponse(new ApiError("bad_request", error.message));
-  if (error instanceof LedgerError) {
-    return errorResponse(new ApiError("conflict", error.message, { ledger: error.code, ...error.details }));
-  }
   reportError(error, { where });
   return errorResponse(new ApiError("internal_error", "internal error; it has been reported"));
 }
 
 /**
+ * Remember a QStash delivery that succeeded. The work is committed by now: failing to remember it
+ * must not turn the success into a 500 (QStash would deliver it again and the work run twice).
+ */
+async function rememberDelivery(
+  db: Db,
+  delivery: { signatureId: string; messageId?: string },
+  path: string,
+  response: Response,
+  where: string,
+): Promise<void> {
+  try {
+    const responseBody = await response.clone().text();
+    await recordCompletedDelivery(db, { ...delivery, path, status: response.status, responseBody });
+  } catch (error) {
+    reportError(error, { where, during: "remembering a QStash delivery" });
+  }
+}
+
+/**
  * Every /internal/* route: QStash signature or X-Cron-Secret on the raw body, before anything is
  * parsed or written; 401 JSON otherwise. The handler gets the db, config and a system actor.
+ * A QStash message whose delivery already succeeded is answered as it was then, without running
+ * the handler again (lib/api/qstash-deliveries.ts); cron-secret calls have no message id.
  */
 export function withInternal<P extends RouteParams = Record<string, never>>(
   handler: (ctx: InternalContext<P>) => Promise<Response>,
@@ -84,8 +102,23 @@ export function withInternal<P extends RouteParams = Record<string, never>>(
         );
       }
       const db = await getDb();
+      const delivery =
+        caller.kind === "qstash" ? { signatureId: caller.signatureId, messageId: caller.messageId } : undefined;
+      if (delivery) {
+        const earlier = await findCompletedDelivery(db, delivery);
+        if (earlier) {
+          log.info("qstash delivery already applied; answering as the first time", { where, ...delivery });
+          return new Response(earlier.responseBody, {
+            status: earlier.status,
+            headers: { "content-type": "application/json", "cache-control": "no-store", "payrun-duplicate": "true" },
+          });
+        }
+      }
       const actor = systemActor(caller.kind === "qstash" ? "qstash" : "ops");
-      return await handler({ req, url: new URL(req.url), rawBody, params: await route.params, db, env, caller, actor });
+      const url = new URL(req.url);
+      const response = await handler({ req, url, rawBody, params: await route.params, db, env, caller, actor });
+      if (delivery && response.ok) await rememberDelivery(db, delivery, url.pathname, response, where);
+      return response;
     } catch (error) {
       return toErrorResponse(error, where);
     }

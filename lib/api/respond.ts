@@ -1,5 +1,6 @@
 import { NextResponse } from "next/server";
 import type { z } from "zod";
+import { storable } from "../schemas/common";
 import { ApiError } from "./errors";
 
 /** JSON with bigint-safe serialisation (drizzle may hand back bigint for counts). */
@@ -32,8 +33,9 @@ export function parseQuery<S extends z.ZodType>(schema: S, url: URL): z.output<S
   return parseWith(schema, Object.fromEntries(url.searchParams.entries()), "query");
 }
 
+/** Through `schema`, after the shared check that every string in it is text Postgres can store. */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
-  const result = schema.safeParse(value);
+  const result = storable(schema).safeParse(value);
   if (!result.success) {
     throw new ApiError(
       "bad_request",

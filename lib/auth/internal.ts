@@ -2,7 +2,20 @@ import { Receiver } from "@upstash/qstash";
 import type { Env } from "../env";
 import { secretsEqual } from "./constant-time";
 
-export type InternalCaller = { kind: "cron_secret" } | { kind: "qstash"; messageId?: string; retried: number };
+export type InternalCaller =
+  | { kind: "cron_secret" }
+  /** signatureId: the signature's jti (new on every QStash delivery, the same on a replay). */
+  | { kind: "qstash"; signatureId: string; messageId?: string; retried: number };
+
+/** The jti of a JWT whose signature was just verified (QStash puts one in every signature). */
+function signatureId(jwt: string): string | null {
+  try {
+    const claims = JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8")) as { jti?: unknown };
+    return typeof claims.jti === "string" && claims.jti.length > 0 && claims.jti.length <= 200 ? claims.jti : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Who may call /internal/*: ops with `X-Cron-Secret`, or QStash with a valid `Upstash-Signature`
@@ -29,10 +42,14 @@ export async function authenticateInternal(
     try {
       // verify() throws SignatureError on a bad signature, expired token, body hash or URL mismatch.
       const ok = await receiver.verify({ signature, body: rawBody, url, clockTolerance: 5 });
-      if (!ok) return null;
+      const jti = ok ? signatureId(signature) : null;
+      if (!jti) return null;
+      const messageId = headers.get("upstash-message-id") ?? "";
       return {
         kind: "qstash",
-        messageId: headers.get("upstash-message-id") ?? undefined,
+        signatureId: jti,
+        // Not covered by the signature: anything odd is treated as absent (the jti still dedupes).
+        messageId: messageId.length > 0 && messageId.length <= 200 ? messageId : undefined,
         retried: Number(headers.get("upstash-retried") ?? 0) || 0,
       };
     } catch {

@@ -7,6 +7,7 @@ import { getDb } from "../../db/client";
 import { type Actor, userActor } from "../actor";
 import { findDemoUser } from "../demo/users";
 import { type Env, getEnv } from "../env";
+import { DomainError } from "../errors";
 import { boundPayeeId } from "./payee-binding";
 import { type AuthUser, issueLocalToken, type UserRole, verifyAccessToken } from "./user";
 
@@ -14,7 +15,8 @@ import { type AuthUser, issueLocalToken, type UserRole, verifyAccessToken } from
 // verified locally by verifyAccessToken (lib/auth/user.ts), the same function the API uses.
 //   supabase  @supabase/ssr keeps the session in its own cookies; we read the access token from it.
 //   local     the local sign-in page puts a token from issueLocalToken in LOCAL_SESSION_COOKIE.
-// Local sign-in is refused when env.strict (deployed production) or when Supabase is configured.
+// Local sign-in only when env.authMode is "local": the whole app on the embedded default, never in
+// production (lib/env.ts). With authMode "none" nobody is signed in.
 
 export const LOCAL_SESSION_COOKIE = "payrun_session";
 const LOCAL_SESSION_SECONDS = 8 * 3600;
@@ -90,20 +92,14 @@ export async function requirePageUser(roles: readonly UserRole[], from: string):
   return user;
 }
 
-/** For server actions: re-checks the role on the server on every call; throws instead of redirecting. */
-export async function requireActionUser(roles: readonly UserRole[]): Promise<SessionUser> {
-  const user = await getSessionUser();
-  if (!user) throw new Error("not signed in");
-  if (!roles.includes(user.role)) throw new Error(`role ${user.role} may not do this`);
-  return user;
-}
-
 /** Local sign-in as one of the demo users (lib/demo/users.ts). Refused in production. */
 export async function signInAsDemoUser(userId: string): Promise<SessionUser> {
   const env = getEnv();
-  if (!localSignInAllowed(env)) throw new Error("local sign-in is disabled (production or Supabase configured)");
+  if (!localSignInAllowed(env)) {
+    throw new DomainError("precondition_failed", "local sign-in runs only on the embedded default, never in production");
+  }
   const demo = findDemoUser(userId);
-  if (!demo) throw new Error("unknown demo user");
+  if (!demo) throw new DomainError("not_found", "unknown demo user");
   const token = await issueLocalToken(
     { userId: demo.id, role: demo.role as UserRole, payeeId: demo.payeeId, email: demo.email },
     env,
@@ -132,12 +128,12 @@ export async function signOut(): Promise<void> {
 /** Supabase email + password sign-in; @supabase/ssr writes the session cookies. */
 export async function signInWithPassword(email: string, password: string): Promise<SessionUser> {
   const env = getEnv();
-  if (env.authMode !== "supabase") throw new Error("Supabase is not configured");
+  if (env.authMode !== "supabase") throw new DomainError("precondition_failed", "Supabase is not configured");
   const store = await cookies();
   const supabase = supabaseClient(env, store);
   const { data, error } = await supabase.auth.signInWithPassword({ email, password });
-  if (error || !data.session) throw new Error("Email or password is wrong.");
+  if (error || !data.session) throw new DomainError("unauthenticated", "Email or password is wrong.");
   const verified = await verifyAccessToken(data.session.access_token, env);
-  if (!verified) throw new Error("This account has no Payrun role yet; ask an admin to grant one.");
+  if (!verified) throw new DomainError("forbidden", "This account has no Payrun role yet; ask an admin to grant one.");
   return { ...verified, actor: userActor(verified) };
 }

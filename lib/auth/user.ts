@@ -7,7 +7,7 @@ import { isUuid } from "../schemas/common";
 // locally, never by trusting a header or calling Supabase per request.
 //   HS256        -> SUPABASE_JWT_SECRET (Supabase's legacy shared secret)
 //   RS256/ES256  -> the project's JWKS at ${SUPABASE_URL}/auth/v1/.well-known/jwks.json (cached)
-// On the embedded default (authMode "local", never when strict) the local sign-in page issues HS256
+// On the embedded default (authMode "local", never in production) the local sign-in page issues HS256
 // tokens of the same shape with SUPABASE_JWT_SECRET if set, else LOCAL_DEV_JWT_SECRET below.
 
 export const userRoles = ["platform_admin", "finance", "payee"] as const;
@@ -25,8 +25,9 @@ export type AuthUser = {
 /**
  * Local development only: a fixed secret, the same on every start, so a token from the local
  * sign-in page survives a restart. It is public by construction (anyone reading this file can sign
- * with it), which is why it is accepted only when env.authMode is "local": the embedded default, with Stripe on
- * the simulator, Supabase unset and never in deployed production (lib/env.ts).
+ * with it), which is why it is accepted only when env.authMode is "local": the whole app on the embedded
+ * default (Stripe on the simulator's key, Supabase and QStash unset, a local database) and never in
+ * production (lib/env.ts embeddedDefault).
  */
 export const LOCAL_DEV_JWT_SECRET = createHash("sha256").update("payrun local dev auth v1").digest("hex");
 export const LOCAL_ISSUER = "payrun-local";
@@ -42,7 +43,7 @@ function hsKey(env: AuthEnv): { secret: Uint8Array; issuer?: string } | null {
       issuer: env.SUPABASE_URL ? supabaseIssuer(env.SUPABASE_URL) : undefined,
     };
   }
-  // env.authMode is "local" only on the embedded default (lib/env.ts): never strict, never real Stripe.
+  // env.authMode is "local" only on the embedded default (lib/env.ts): never production, never real Stripe.
   if (env.authMode === "local" && !env.strict) {
     return { secret: new TextEncoder().encode(LOCAL_DEV_JWT_SECRET), issuer: LOCAL_ISSUER };
   }

@@ -89,7 +89,7 @@ async function measureHttp(appEnv: Record<string, string>, token: string): Promi
   const port = await freePort();
   const child: ChildProcess = spawn(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", ...appEnv },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", PAYRUN_LOCAL: "1", NEXT_TELEMETRY_DISABLED: "1", ...appEnv },
     stdio: ["ignore", "ignore", "inherit"],
   });
   try {
@@ -126,7 +126,7 @@ try {
   console.log(
     `seeded ${seeded.payeeEntries} payee ledger entries in ${seeded.transactions} transactions (${((performance.now() - t) / 1000).toFixed(1)} s)`,
   );
-  const env = loadEnv({ ...process.env, NODE_ENV: "production", VERCEL: undefined, SUPABASE_URL: undefined });
+  const env = loadEnv({ ...process.env, NODE_ENV: "production", PAYRUN_LOCAL: "1", VERCEL: undefined, SUPABASE_URL: undefined });
 
   for (let i = 0; i < 3; i++) await loadPayeeDashboard(scratch.handle.db, env, payeeId);
   const samples: number[] = [];

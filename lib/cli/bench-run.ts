@@ -1,8 +1,10 @@
-// npm run bench:run -- --payees 10000 [--latency 150-300] [--no-live-limits] [--plan-only] [--keep]
+// npm run bench:run -- --payees 10000 [--latency 150-300] [--no-live-limits] [--plan-only] [--history 200] [--keep]
 //
 // The payout run against the Stripe simulator with Stripe's live limits and network latency, on a
 // scratch database of the real Postgres: planning time, execution time, Stripe calls by endpoint,
-// 429s, the floor (calls over the binding limit) and wall time over the floor.
+// 429s, the floor (calls over the binding limit) and wall time over the floor. With --history N,
+// planning is timed before and after adding N older ledger entries per payee (a year or two of
+// activity), each time as the real planning in a transaction rolled back, then for real.
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { sql } from "drizzle-orm";
@@ -11,7 +13,7 @@ import { connectPostgres, migrateDb, queryRows } from "../../db/client";
 import { connectedAccounts, payees } from "../../db/schema";
 import { systemActor } from "../actor";
 import { loadEnv } from "../env";
-import { postLedgerTransactions, unbalancedTransactions } from "../ledger";
+import { postLedgerSet, postLedgerTransactions, unbalancedTransactions } from "../ledger";
 import { continuePayoutRun, triggerPayoutRun } from "../payouts/run";
 import { createStripeClient } from "../stripe/client";
 import { createStripeGateway } from "../stripe/gateway";
@@ -25,6 +27,7 @@ const { values: args } = parseArgs({
     "no-live-limits": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     "plan-only": { type: "boolean", default: false },
+    history: { type: "string", default: "0" },
     "database-url": {
       type: "string",
       default: process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
@@ -32,7 +35,11 @@ const { values: args } = parseArgs({
   },
 });
 const N = Number(args.payees);
+const HISTORY = Number(args.history);
+if (!Number.isInteger(HISTORY) || HISTORY < 0 || HISTORY % 2 !== 0) throw new Error("--history must be an even number of entries per payee");
 const [latMin, latMax] = args.latency.split("-").map(Number) as [number, number];
+
+class RolledBack extends Error {}
 
 const adminUrl = args["database-url"];
 const dbName = `payrun_bench_${randomBytes(4).toString("hex")}`;
@@ -113,10 +120,10 @@ try {
           currency: "usd",
           payeeId: r.id,
           effectiveAt: earnedAt,
-          metadata: k % 2 === 0 ? { funds_location: "connected_account" } : {},
+          // half destination charges (on the connected account), half placements (on the platform)
           lines: [
             { kind: "stripe_clearing" as const, amount: -amount },
-            { payeeId: r.id, kind: "available" as const, amount },
+            { payeeId: r.id, kind: "available" as const, location: k % 2 === 0 ? ("connected" as const) : ("platform" as const), amount },
           ],
         };
       }),
@@ -126,6 +133,33 @@ try {
   await db.execute(sql`analyze`);
   lap(`seeded ${N} payees`, seedStart);
 
+  // Older activity, before the cycle's cutoff: per payee, HISTORY/2 past earnings each paid out in
+  // full (so today's balances stay as they are), HISTORY entries on its available account in all,
+  // posted set-based through the ledger like planning, 1,000 payees at a time.
+  async function addHistory(entriesPerPayee: number) {
+    for (let i = 0; i < N; i += 1000) {
+      const ids = JSON.stringify(rows.slice(i, i + 1000).map((r) => r.id));
+      const source = sql`select p.id as payee_id, 'bench-history:' || p.id || ':' || g as k,
+                                now() - make_interval(days => 40 + g * 5) as at, 100 + g as amount
+                         from (select (jsonb_array_elements_text(${ids}::jsonb))::uuid as id) p,
+                              generate_series(1, ${entriesPerPayee / 2}) g`;
+      await db.transaction(async (tx) =>
+        postLedgerSet(tx, {
+          transactions: sql`select null::uuid as id, h.k, 'history' as kind, 'older activity' as description, h.payee_id,
+                                   null as source_type, null as source_id, '{}'::jsonb as metadata, h.at as effective_at,
+                                   false as allow_overdraft
+                            from (${source}) h`,
+          lines: sql`select h.k, v.payee_id, v.kind, v.location, 'usd' as currency, v.amount
+                     from (${source}) h
+                     cross join lateral (values (null::uuid, 'stripe_clearing', 'platform', -h.amount),
+                                                (h.payee_id, 'available', 'platform', h.amount),
+                                                (h.payee_id, 'available', 'platform', -h.amount),
+                                                (h.payee_id, 'paid', 'bank', h.amount)) v(payee_id, kind, location, amount)`,
+        }),
+      );
+    }
+  }
+
   // Stripe as in live mode from here on.
   simulator.setFaults({
     all: { latencyMs: { min: latMin, max: latMax } },
@@ -134,11 +168,43 @@ try {
   const env = loadEnv({
     ...process.env,
     NODE_ENV: "production",
+    PAYRUN_LOCAL: "1",
     DATABASE_URL: url.toString(),
     PAYOUT_TIMEZONE: "UTC",
   });
   const actor = systemActor("bench");
   const since = simulator.requests(0, 1).length ? simulator.requests(0, 10_000_000).at(-1)!.seq : 0;
+
+  // Planning as the run does it, in a transaction that is then rolled back: nothing changes.
+  const timePlanning = async (): Promise<{ ms: number; planned: number }> => {
+    let result = { ms: 0, planned: 0 };
+    await db
+      .transaction(async (tx) => {
+        const started = Date.now();
+        const t = await triggerPayoutRun(tx, env, { cycleDate: "2030-01-01", trigger: "manual", actor });
+        const ms = Date.now() - started;
+        if (t.kind !== "run") throw new Error(`no run: ${t.kind}`);
+        const [row] = await queryRows<{ n: string }>(tx, sql`select count(*) as n from payouts where run_id = ${t.runId} and status = 'planned'`);
+        result = { ms, planned: Number(row!.n) };
+        throw new RolledBack();
+      })
+      .catch((error) => {
+        if (!(error instanceof RolledBack)) throw error;
+      });
+    return result;
+  };
+  if (HISTORY > 0) {
+    const before = await timePlanning();
+    const historyStart = Date.now();
+    await addHistory(HISTORY);
+    await db.execute(sql`analyze`);
+    lap(`added ${HISTORY} entries per payee`, historyStart);
+    const after = await timePlanning();
+    const [{ entries }] = (await queryRows<{ entries: string }>(db, sql`select count(*) as entries from ledger_entries`)) as [{ entries: string }];
+    console.log(`planning, no history          ${(before.ms / 1000).toFixed(3)} s for ${before.planned} payouts`);
+    console.log(`planning, ${HISTORY} entries/payee   ${(after.ms / 1000).toFixed(3)} s for ${after.planned} payouts (${entries} entries in the ledger)`);
+    console.log(`with / without history        ${(after.ms / before.ms).toFixed(2)}`);
+  }
 
   const wallStart = Date.now();
   const planStart = Date.now();

@@ -173,6 +173,7 @@ async function main() {
     const childEnv = {
       ...env,
       NODE_ENV: "production" as const,
+      PAYRUN_LOCAL: "1",
       DATABASE_URL: url,
       STRIPE_WEBHOOK_SECRET: SECRET,
       STRIPE_CONNECT_WEBHOOK_SECRET: CONNECT_SECRET,

@@ -33,6 +33,8 @@ const useSimulator = !process.env.STRIPE_SECRET_KEY && !process.env.STRIPE_API_B
 const childEnv: NodeJS.ProcessEnv = {
   ...process.env,
   NEXT_TELEMETRY_DISABLED: "1",
+  // `next start` sets NODE_ENV=production; this is a run on this machine, not a deployment (lib/env.ts).
+  PAYRUN_LOCAL: "1",
   PORT: String(port),
   APP_BASE_URL: process.env.APP_BASE_URL ?? `http://localhost:${port}`,
   CRON_SECRET_KEY: process.env.CRON_SECRET_KEY ?? secrets.cronSecret,

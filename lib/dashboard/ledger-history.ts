@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
-import type { PayeeAccountKind } from "../../db/schema";
+import { afterCursor, nextCursor } from "../../db/paging";
+import type { FundsLocation, PayeeAccountKind } from "../../db/schema";
 import { toCents } from "../money";
-import { isUuid } from "../schemas/common";
 import { KINDS_HIDDEN_FROM_PAYEES, payeeLedgerText } from "./ledger-wording";
 
 // A payee's earnings and deductions: one line per ledger transaction tagged with the payee, newest
@@ -26,6 +26,10 @@ export type LedgerHistoryLine = {
   net: number;
   /** Change per bucket, e.g. { available: -5000, in_transit: 5000 } for a payout being sent. */
   buckets: Partial<Record<PayeeAccountKind, number>>;
+  /** Change per place the money is, e.g. { platform: -5000, connected: 5000 } for a transfer. */
+  locations: Partial<Record<FundsLocation, number>>;
+  /** How much moved (the sum of what arrived anywhere): a move's size when `net` is 0. */
+  moved: number;
 };
 
 export type LedgerHistoryPage = { lines: LedgerHistoryLine[]; nextCursor: string | null };
@@ -38,9 +42,8 @@ export async function listPayeeLedgerHistory(
   options: { limit?: number; cursor?: string | null } = {},
 ): Promise<LedgerHistoryPage> {
   const limit = Math.min(Math.max(options.limit ?? 25, 1), MAX_LIMIT);
-  const cursor = decodeHistoryCursor(options.cursor);
-  // effective_at is microsecond precision: it travels in the cursor as Postgres' own text, not a JS Date.
-  const after = cursor ? sql`and (t.effective_at, t.id) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)` : sql``;
+  // effective_at is microsecond precision: it travels in the cursor as Postgres' own text (db/paging.ts).
+  const after = afterCursor(sql`t.effective_at`, sql`t.id`, options.cursor);
   const txs = await queryRows<{
     id: string;
     kind: string;
@@ -54,7 +57,7 @@ export async function listPayeeLedgerHistory(
     sql`select t.id, t.kind, t.description, t.effective_at, t.effective_at::text as effective_at_text,
                t.metadata->>'kind' as hold_kind, t.metadata->>'outcome' as outcome
         from ledger_transactions t
-        where t.payee_id = ${payeeId} ${after}
+        where t.payee_id = ${payeeId} ${after ? sql`and ${after}` : sql``}
           and t.kind not in (${sql.join(
             KINDS_HIDDEN_FROM_PAYEES.map((k) => sql`${k}`),
             sql`, `,
@@ -66,23 +69,32 @@ export async function listPayeeLedgerHistory(
   if (page.length === 0) return { lines: [], nextCursor: null };
 
   const ids = page.map((t) => t.id);
-  const entries = await queryRows<{ transaction_id: string; kind: PayeeAccountKind; currency: string; amount: string }>(
+  const entries = await queryRows<{
+    transaction_id: string;
+    kind: PayeeAccountKind;
+    location: FundsLocation;
+    currency: string;
+    amount: string;
+  }>(
     db,
-    sql`select e.transaction_id, a.kind, e.currency, sum(e.amount)::bigint as amount
+    sql`select e.transaction_id, a.kind, a.location, e.currency, sum(e.amount)::bigint as amount
         from ledger_entries e join ledger_accounts a on a.id = e.account_id
         where e.transaction_id in (${sql.join(
           ids.map((id) => sql`${id}::uuid`),
           sql`, `,
         )})
           and a.payee_id = ${payeeId}
-        group by e.transaction_id, a.kind, e.currency`,
+        group by e.transaction_id, a.kind, a.location, e.currency`,
   );
-  const byTx = new Map<string, { currency: string; buckets: Partial<Record<PayeeAccountKind, number>>; net: number }>();
+  type Sums = Pick<LedgerHistoryLine, "currency" | "buckets" | "locations" | "net" | "moved">;
+  const byTx = new Map<string, Sums>();
   for (const e of entries) {
-    const line = byTx.get(e.transaction_id) ?? { currency: e.currency, buckets: {}, net: 0 };
+    const line = byTx.get(e.transaction_id) ?? { currency: e.currency, buckets: {}, locations: {}, net: 0, moved: 0 };
     const amount = toCents(e.amount);
     line.buckets[e.kind] = (line.buckets[e.kind] ?? 0) + amount;
+    line.locations[e.location] = (line.locations[e.location] ?? 0) + amount;
     line.net += amount;
+    if (amount > 0) line.moved += amount;
     byTx.set(e.transaction_id, line);
   }
   const lines = page.map((t) => {
@@ -96,26 +108,9 @@ export async function listPayeeLedgerHistory(
       currency: agg?.currency ?? "",
       net: agg?.net ?? 0,
       buckets: agg?.buckets ?? {},
+      locations: agg?.locations ?? {},
+      moved: agg?.moved ?? 0,
     };
   });
-  const last = page[page.length - 1]!;
-  return {
-    lines,
-    nextCursor: txs.length > limit ? encodeHistoryCursor({ at: last.effective_at_text, id: last.id }) : null,
-  };
-}
-
-type HistoryCursor = { at: string; id: string };
-const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$/;
-
-export function encodeHistoryCursor(c: HistoryCursor): string {
-  return Buffer.from(`${c.at}|${c.id}`, "utf8").toString("base64url");
-}
-
-/** A cursor from the URL; anything malformed is treated as "first page" rather than an error page. */
-export function decodeHistoryCursor(raw: string | null | undefined): HistoryCursor | null {
-  if (!raw) return null;
-  const [at, id] = Buffer.from(raw, "base64url").toString("utf8").split("|");
-  if (!at || !id || !isUuid(id) || !PG_TIMESTAMP.test(at)) return null;
-  return { at, id };
+  return { lines, nextCursor: nextCursor(txs, limit, (t) => ({ at: t.effective_at_text, id: t.id })) };
 }

@@ -30,6 +30,7 @@ const KIND_TEXT: Record<string, string> = {
   payout_sent: "Sent to your bank",
   payout_paid: "Paid to your bank",
   payout_reversed: "Payout failed: the money is back in your balance",
+  transfer_reversed: "Transfer reversed: the platform took it back from your Stripe account",
 };
 
 /**

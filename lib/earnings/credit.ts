@@ -60,7 +60,6 @@ export async function creditDestinationCharge(
     sourceType: "payment_intent",
     sourceId: earning.paymentIntentId,
     metadata: {
-      funds_location: "connected_account",
       payment_intent: earning.paymentIntentId,
       charge: earning.chargeId,
       currency: earning.currency,
@@ -72,8 +71,9 @@ export async function creditDestinationCharge(
     effectiveAt: earning.effectiveAt,
     lines: [
       { kind: "stripe_clearing", amount: -gross },
-      ...(payable > 0 ? [{ payeeId, kind: "available" as const, amount: payable }] : []),
-      ...(reserve > 0 ? [{ payeeId, kind: "held" as const, amount: reserve }] : []),
+      // On the payee's connected account: the destination charge put it there.
+      ...(payable > 0 ? [{ payeeId, kind: "available" as const, location: "connected" as const, amount: payable }] : []),
+      ...(reserve > 0 ? [{ payeeId, kind: "held" as const, location: "connected" as const, amount: reserve }] : []),
       ...(fee > 0 ? [{ kind: "fees" as const, amount: fee }] : []),
     ],
   });

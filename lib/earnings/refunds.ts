@@ -54,7 +54,7 @@ export async function takeBackRefund(
     effectiveAt: refund.effectiveAt,
     allowNegative: true,
     lines: [
-      { payeeId: earning.payeeId, kind: "available", amount: -delta },
+      { payeeId: earning.payeeId, kind: "available", location: "connected", amount: -delta },
       { kind: "stripe_clearing", amount: delta },
     ],
   });

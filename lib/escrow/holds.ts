@@ -2,10 +2,10 @@ import { and, eq, isNull, type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import { type EscrowHold, escrowHolds, payees, payoutSchedules, placements } from "../../db/schema";
 import type { Actor } from "../actor";
-import { ApiError, notFound } from "../api/errors";
+import { DomainError, notFound } from "../errors";
 import { recordAudit } from "../audit";
 import { toCents } from "../money";
-import { afterCursor, isUniqueViolation, newestFirst, type PageRequest, toPage, withCursorKey } from "../placements/paging";
+import { afterTableCursor, isUniqueViolation, newestFirst, type PageRequest, toPage, withCursorKey } from "../../db/paging";
 import { fundHold, type HoldEnding, unfundHold } from "./ledger";
 
 type Scope = { scopePayeeId?: string };
@@ -41,12 +41,12 @@ export async function createEscrowHold(db: Db, params: CreateHoldParams): Promis
           .from(placements)
           .where(eq(placements.id, params.placementId))
           .for("update");
-        if (!placement) throw new ApiError("validation_failed", "placementId: no such placement");
+        if (!placement) throw new DomainError("invalid_input", "placementId: no such placement");
         if (payeeId && payeeId !== placement.payeeId) {
-          throw new ApiError("validation_failed", "payeeId does not match the placement's payee");
+          throw new DomainError("invalid_input", "payeeId does not match the placement's payee");
         }
         if (currency && currency !== placement.currency) {
-          throw new ApiError("validation_failed", "currency does not match the placement's currency");
+          throw new DomainError("invalid_input", "currency does not match the placement's currency");
         }
         payeeId = placement.payeeId;
         currency = placement.currency;
@@ -56,7 +56,7 @@ export async function createEscrowHold(db: Db, params: CreateHoldParams): Promis
               where placement_id = ${placement.id} and status = 'active'`,
         );
         if (toCents(held?.total) + params.amountCents > placement.payeeShareCents) {
-          throw new ApiError("conflict", "active holds on this placement would exceed the payee's share");
+          throw new DomainError("conflict", "active holds on this placement would exceed the payee's share");
         }
         const [schedule] = await tx
           .select({ status: payoutSchedules.status })
@@ -64,9 +64,9 @@ export async function createEscrowHold(db: Db, params: CreateHoldParams): Promis
           .where(eq(payoutSchedules.placementId, placement.id));
         waitForSchedule = schedule !== undefined && schedule.status !== "processed";
       } else {
-        if (!payeeId) throw new ApiError("validation_failed", "payeeId or placementId is required");
+        if (!payeeId) throw new DomainError("invalid_input", "payeeId or placementId is required");
         const [payee] = await tx.select().from(payees).where(eq(payees.id, payeeId));
-        if (!payee) throw new ApiError("validation_failed", "payeeId: no such payee");
+        if (!payee) throw new DomainError("invalid_input", "payeeId: no such payee");
         currency ??= payee.defaultCurrency;
       }
       const [hold] = await tx
@@ -96,7 +96,7 @@ export async function createEscrowHold(db: Db, params: CreateHoldParams): Promis
       return after;
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ApiError("conflict", "a hold for this source already exists");
+    if (isUniqueViolation(error)) throw new DomainError("conflict", "a hold for this source already exists");
     throw error;
   }
 }
@@ -122,7 +122,7 @@ export async function listEscrowHolds(
       kind?: EscrowHold["kind"];
     },
 ) {
-  const where: (SQL | undefined)[] = [afterCursor(escrowHolds, params.cursor)];
+  const where: (SQL | undefined)[] = [afterTableCursor(escrowHolds, params.cursor)];
   if (params.scopePayeeId) where.push(eq(escrowHolds.payeeId, params.scopePayeeId));
   if (params.payeeId) where.push(eq(escrowHolds.payeeId, params.payeeId));
   if (params.placementId) where.push(eq(escrowHolds.placementId, params.placementId));
@@ -172,12 +172,12 @@ export async function endEscrowHold(
   return db.transaction(async (tx) => {
     const [before] = await tx.select().from(escrowHolds).where(eq(escrowHolds.id, params.id)).for("update");
     if (!before) throw notFound("escrow hold");
-    if (before.status !== "active") throw new ApiError("conflict", `escrow hold is already ${before.status}`);
+    if (before.status !== "active") throw new DomainError("conflict", `escrow hold is already ${before.status}`);
     if (before.kind === "dispute") {
-      throw new ApiError("conflict", "a dispute hold ends only with the dispute's outcome (charge.dispute.closed)");
+      throw new DomainError("conflict", "a dispute hold ends only with the dispute's outcome (charge.dispute.closed)");
     }
     if (before.kind === "rolling_reserve" && params.outcome === "cancelled") {
-      throw new ApiError("conflict", "a rolling reserve cannot be cancelled; release it instead");
+      throw new DomainError("conflict", "a rolling reserve cannot be cancelled; release it instead");
     }
     return endLockedHold(tx, before, params.outcome, params.actor, params.reason ?? null);
   });

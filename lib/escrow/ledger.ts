@@ -1,10 +1,13 @@
-import { eq } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { type EscrowHold, escrowHolds } from "../../db/schema";
-import { postLedgerTransaction } from "../ledger";
+import { eq, sql } from "drizzle-orm";
+import { type Db, queryRows } from "../../db/client";
+import { type EscrowHold, escrowHolds, type FundsLocation } from "../../db/schema";
+import { drawFromLocations, postLedgerTransaction } from "../ledger";
+import { toCents } from "../money";
 
 // The ledger side of a hold: available -> held when it is funded; when it ends, held -> available
 // (released or cancelled) or held -> stripe_clearing (a lost dispute: the money left with the bank).
+// The money stays where it is (a hold moves nothing at Stripe): a hold draws on the payee's money
+// on the platform or on their connected account, and returns each part where it came from.
 // Both postings carry an idempotency key from the hold's id, so a retried call moves money once.
 // A hold is "funded" when hold_ledger_transaction_id is set: by fundHold, or by a posting that
 // put the money in held itself (an earning's rolling reserve, see lib/earnings/credit.ts).
@@ -21,6 +24,10 @@ export type HoldEnding = "released" | "cancelled" | "dispute_lost";
  * every other hold is refused (insufficient_balance) when available cannot cover it.
  */
 export async function fundHold(db: Db, hold: EscrowHold, options: { effectiveAt?: Date } = {}): Promise<string> {
+  // A dispute or a reserve concerns a destination charge, on the connected account; a placement's
+  // escrow or a manual hold concerns money the platform holds.
+  const prefer = hold.kind === "dispute" || hold.kind === "rolling_reserve" ? "connected" : "platform";
+  const parts = await drawFromLocations(db, { payeeId: hold.payeeId, currency: hold.currency, kind: "available", amount: hold.amountCents, prefer });
   const posted = await postLedgerTransaction(db, {
     idempotencyKey: holdPostingKey(hold.id),
     kind: "hold",
@@ -32,10 +39,10 @@ export async function fundHold(db: Db, hold: EscrowHold, options: { effectiveAt?
     metadata: { escrow_hold_id: hold.id, kind: hold.kind, placement_id: hold.placementId, source_ref: hold.sourceRef },
     effectiveAt: options.effectiveAt,
     allowNegative: hold.kind === "dispute",
-    lines: [
-      { payeeId: hold.payeeId, kind: "available", amount: -hold.amountCents },
-      { payeeId: hold.payeeId, kind: "held", amount: hold.amountCents },
-    ],
+    lines: parts.flatMap((part) => [
+      { payeeId: hold.payeeId, kind: "available" as const, location: part.location, amount: -part.amount },
+      { payeeId: hold.payeeId, kind: "held" as const, location: part.location, amount: part.amount },
+    ]),
   });
   await db
     .update(escrowHolds)
@@ -56,6 +63,13 @@ export async function unfundHold(
 ): Promise<string | null> {
   if (!hold.holdLedgerTransactionId) return null;
   const lost = ending === "dispute_lost";
+  // Where the funding put the held money (an earning's reserve, or fundHold's parts).
+  const parts = await queryRows<{ location: FundsLocation; amount: string }>(
+    db,
+    sql`select a.location, sum(e.amount) as amount from ledger_entries e join ledger_accounts a on a.id = e.account_id
+        where e.transaction_id = ${hold.holdLedgerTransactionId} and a.payee_id = ${hold.payeeId} and a.kind = 'held'
+        group by a.location having sum(e.amount) > 0`,
+  );
   const posted = await postLedgerTransaction(db, {
     idempotencyKey: releasePostingKey(hold.id),
     kind: lost ? "dispute_lost" : "hold_release",
@@ -72,12 +86,15 @@ export async function unfundHold(
       outcome: ending,
     },
     effectiveAt: options.effectiveAt,
-    lines: [
-      { payeeId: hold.payeeId, kind: "held", amount: -hold.amountCents },
-      lost
-        ? { kind: "stripe_clearing", amount: hold.amountCents }
-        : { payeeId: hold.payeeId, kind: "available", amount: hold.amountCents },
-    ],
+    lines: parts.flatMap((part) => {
+      const amount = toCents(part.amount);
+      return [
+        { payeeId: hold.payeeId, kind: "held" as const, location: part.location, amount: -amount },
+        lost
+          ? { kind: "stripe_clearing" as const, amount }
+          : { payeeId: hold.payeeId, kind: "available" as const, location: part.location, amount },
+      ];
+    }),
   });
   return posted.transactionId;
 }

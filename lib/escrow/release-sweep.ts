@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { queryRows } from "../../db/client";
 import { escrowHolds } from "../../db/schema";
-import { log } from "../observability/log";
+import { errorText, log } from "../observability/log";
 import type { SweepDefinition, SweepStep } from "../sweeps/types";
 import { endLockedHold } from "./holds";
 
@@ -46,7 +46,7 @@ export const escrowReleasesSweep: SweepDefinition = {
           step.processed++;
         } catch (error) {
           step.failed++;
-          log.warn("escrow hold release failed", { holdId: hold.id, error: (error as Error).message });
+          log.warn("escrow hold release failed", { holdId: hold.id, error: errorText(error) });
           await tx
             .update(escrowHolds)
             .set({ leaseExpiresAt: new Date(ctx.now.getTime() + HOLD_RETRY_DELAY_MS) })

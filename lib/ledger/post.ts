@@ -1,13 +1,18 @@
-import { sql } from "drizzle-orm";
-import { type Db, queryRows } from "../../db/client";
-import { payeeAccountKinds, platformAccountKinds } from "../../db/schema";
+import { type SQL, sql } from "drizzle-orm";
+import { type Db, isTransaction, queryRows } from "../../db/client";
+import { type FundsLocation, payeeAccountKinds, payeeAccountSlots, platformAccountKinds } from "../../db/schema";
 import { currencySchema, toCents } from "../money";
 import { LedgerError } from "./errors";
 import type { PostingInput, PostingResult } from "./types";
 
 const payeeKinds = new Set<string>(payeeAccountKinds);
-const PAYEE_KINDS_SQL_ARRAY = `{${payeeAccountKinds.join(",")}}`;
 const platformKinds = new Set<string>(platformAccountKinds);
+const payeeSlots = new Set(payeeAccountSlots.map(([kind, location]) => `${kind}@${location}`));
+const SLOT_KINDS_SQL = `{${payeeAccountSlots.map(([kind]) => kind).join(",")}}`;
+const SLOT_LOCATIONS_SQL = `{${payeeAccountSlots.map(([, location]) => location).join(",")}}`;
+
+/** Where a payee line's money is when the line does not say: paid money is at the bank, the rest on the platform. */
+export const defaultLocation = (kind: string): FundsLocation => (kind === "paid" ? "bank" : "platform");
 
 /** Post one balanced transaction. See postLedgerTransactions. */
 export async function postLedgerTransaction(db: Db, input: PostingInput): Promise<PostingResult> {
@@ -16,11 +21,11 @@ export async function postLedgerTransaction(db: Db, input: PostingInput): Promis
 }
 
 /**
- * Post many balanced transactions in a handful of statements, whatever their number: the payout run
- * plans thousands of payees this way. Each input is checked (two or more lines, whole cents, sums to
- * zero); payee accounts are locked (FOR UPDATE, in id order, so concurrent postings cannot deadlock
- * or overdraw) and refused if they would go below zero; inputs whose idempotency key already exists
- * are returned as they were and write nothing. Runs in the caller's transaction if given one.
+ * Post many balanced transactions in two statements, whatever their number. Each input is checked
+ * here (two or more lines, whole cents, sums to zero, real accounts) and again by the database
+ * (balance per transaction, no overdraft: 0008_running_balances.sql); inputs whose idempotency key
+ * already exists are returned as they were and write nothing. Runs in the caller's transaction if
+ * given one (without a savepoint: a refused posting fails the caller's transaction), else in its own.
  */
 export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Promise<PostingResult[]> {
   if (inputs.length === 0) return [];
@@ -44,111 +49,31 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
       source_id: input.sourceId ?? null,
       metadata: input.metadata ?? {},
       effective_at: (input.effectiveAt ?? new Date()).toISOString(),
+      allow_overdraft: input.allowNegative ?? false,
     });
     for (const line of input.lines) {
       lineRows.push({
         k: input.idempotencyKey,
-        allow_negative: input.allowNegative ?? false,
-        owner_type: line.payeeId ? "payee" : "platform",
         payee_id: line.payeeId ?? null,
         kind: line.kind,
+        location: line.payeeId ? (line.location ?? defaultLocation(line.kind)) : "platform",
         currency,
         amount: line.amount,
       });
     }
   }
+  const source: LedgerSource = {
+    transactions: sql`select null::uuid as id, t.k, t.kind, t.description, t.payee_id, t.source_type, t.source_id, t.metadata,
+        t.effective_at, t.allow_overdraft
+      from jsonb_to_recordset(${JSON.stringify(txRows)}::jsonb) as t(k text, kind text, description text, payee_id uuid,
+        source_type text, source_id text, metadata jsonb, effective_at timestamptz, allow_overdraft boolean)`,
+    lines: sql`select l.k, l.payee_id, l.kind, l.location, l.currency, l.amount
+      from jsonb_to_recordset(${JSON.stringify(lineRows)}::jsonb) as l(k text, payee_id uuid,
+        kind text, location text, currency text, amount bigint)`,
+  };
 
-  const txJson = JSON.stringify(txRows);
-  const linesJson = JSON.stringify(lineRows);
-  const txSet = sql`jsonb_to_recordset(${txJson}::jsonb) as t(k text, kind text, description text,
-    payee_id uuid, source_type text, source_id text, metadata jsonb, effective_at timestamptz)`;
-  const lineSet = sql`jsonb_to_recordset(${linesJson}::jsonb) as l(k text, allow_negative boolean, owner_type text,
-    payee_id uuid, kind text, currency text, amount bigint)`;
-  // Account of each line. Payee and platform accounts are matched separately so each side uses its
-  // own unique index (IS NOT DISTINCT FROM on payee_id could use neither).
-  const lineAccounts = sql`(
-    select l.*, a.id as account_id from ${lineSet}
-      join ledger_accounts a on a.owner_type = 'payee' and a.payee_id = l.payee_id and a.kind = l.kind and a.currency = l.currency
-     where l.owner_type = 'payee'
-    union all
-    select l.*, a.id as account_id from ${lineSet}
-      join ledger_accounts a on a.payee_id is null and a.kind = l.kind and a.currency = l.currency
-     where l.owner_type = 'platform') la`;
-
-  // Only postings that take money from a payee account need the lock and the overdraft check; a
-  // credit (an earning, a release) is three statements.
-  const debitsPayee = inputs.some((i) => i.lines.some((l) => l.payeeId && l.amount < 0));
-
-  return db.transaction(async (tx) => {
-    // Accounts exist before anyone can lock them or post to them. A payee gets all its accounts in a
-    // currency at once, so later set-based postings (planning moves thousands of available balances
-    // to in_transit) never have to create any.
-    await tx.execute(sql`
-      insert into ledger_accounts (owner_type, payee_id, kind, currency)
-      select distinct l.owner_type, l.payee_id, k.kind, l.currency from ${lineSet}
-      cross join lateral unnest(case when l.owner_type = 'payee' then ${PAYEE_KINDS_SQL_ARRAY}::text[] else array[l.kind] end) k(kind)
-      on conflict do nothing`);
-
-    // Keys already posted (now or by a concurrent caller, who then wins) insert nothing here.
-    const created = await queryRows<{ k: string; id: string }>(
-      tx,
-      sql`
-      insert into ledger_transactions (idempotency_key, kind, description, payee_id, source_type, source_id, metadata, effective_at)
-      select t.k, t.kind, t.description, t.payee_id, t.source_type, t.source_id, t.metadata, t.effective_at
-      from ${txSet}
-      on conflict (idempotency_key) do nothing
-      returning idempotency_key as k, id`,
-    );
-    const createdKeys = JSON.stringify(created.map((r) => r.k));
-
-    if (created.length > 0 && debitsPayee) {
-      // Lock every payee account the new postings take money from, in id order (no deadlocks).
-      await tx.execute(sql`
-        select a.id from ledger_accounts a
-        where a.id in (select la.account_id from ${lineAccounts}
-                       where la.owner_type = 'payee' and la.amount < 0
-                         and la.k in (select jsonb_array_elements_text(${createdKeys}::jsonb)))
-        order by a.id for update`);
-
-      // Under the locks: would any payee account go below zero? (available may, if the posting allows it)
-      const negative = await queryRows<{ payee_id: string; kind: string; currency: string; balance: string; delta: string }>(
-        tx,
-        sql`
-        with fresh as materialized (
-          select la.account_id, la.payee_id, la.kind, la.currency, sum(la.amount) as delta,
-                 bool_and(la.allow_negative) as allow_negative
-          from ${lineAccounts}
-          where la.owner_type = 'payee' and la.k in (select jsonb_array_elements_text(${createdKeys}::jsonb))
-          group by la.account_id, la.payee_id, la.kind, la.currency
-          having sum(la.amount) < 0
-        )
-        select f.payee_id, f.kind, f.currency, coalesce(b.balance, 0) as balance, f.delta
-        from fresh f
-        left join lateral (select sum(e.amount) as balance from ledger_entries e where e.account_id = f.account_id) b on true
-        where coalesce(b.balance, 0) + f.delta < 0
-          and not (f.allow_negative and f.kind = 'available')
-        limit 1`,
-      );
-      if (negative.length > 0) {
-        const n = negative[0]!;
-        throw new LedgerError(
-          "insufficient_balance",
-          `payee ${n.payee_id} ${n.kind} balance ${toCents(n.balance)} ${n.currency} cannot cover ${-toCents(n.delta)}`,
-          { payeeId: n.payee_id, kind: n.kind, currency: n.currency, balance: toCents(n.balance), debit: -toCents(n.delta) },
-        );
-      }
-    }
-
-    if (created.length > 0) {
-      // One statement for every entry: the balance trigger checks the whole batch at once.
-      await tx.execute(sql`
-        insert into ledger_entries (transaction_id, account_id, amount, currency, effective_at)
-        select lt.id, la.account_id, la.amount, la.currency, lt.effective_at
-        from ${lineAccounts}
-        join ledger_transactions lt on lt.idempotency_key = la.k
-        where la.k in (select jsonb_array_elements_text(${createdKeys}::jsonb))`);
-    }
-
+  return inTransaction(db, async (tx) => {
+    const created = await postSource(tx, source);
     const createdIds = new Map(created.map((r) => [r.k, r.id]));
     const earlier = inputs.filter((i) => !createdIds.has(i.idempotencyKey)).map((i) => i.idempotencyKey);
     const earlierRows =
@@ -160,7 +85,6 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
                 where idempotency_key in (select jsonb_array_elements_text(${JSON.stringify(earlier)}::jsonb))`,
           );
     const earlierIds = new Map(earlierRows.map((r) => [r.k, r.id]));
-
     return inputs.map((input) => {
       const createdId = createdIds.get(input.idempotencyKey);
       if (createdId) return { transactionId: createdId, idempotencyKey: input.idempotencyKey, created: true };
@@ -169,6 +93,104 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
       return { transactionId: earlierId, idempotencyKey: input.idempotencyKey, created: false };
     });
   });
+}
+
+/**
+ * Postings too many to send as parameters (the payout run plans ten thousand payees at once),
+ * described by two queries over the caller's own rows (e.g. a temporary table):
+ * - `transactions`: id (null: a new one), k (idempotency key), kind, description, payee_id,
+ *   source_type, source_id, metadata, effective_at, allow_overdraft
+ * - `lines`: k, payee_id (null: a platform account), kind, location, currency, amount
+ * The caller is responsible for balance per transaction and for valid kinds and locations; the
+ * database refuses anything else, and any overdraft. Runs in the caller's transaction; returns how
+ * many transactions were created.
+ */
+export async function postLedgerSet(tx: Db, source: LedgerSource): Promise<number> {
+  const created = await postSource(tx, source);
+  return created.length;
+}
+
+export type LedgerSource = { transactions: SQL; lines: SQL };
+
+async function inTransaction<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
+  // Inside a transaction already: no savepoint (two round trips) for what nobody recovers from.
+  return isTransaction(db) ? work(db) : db.transaction(work);
+}
+
+/**
+ * The one place ledger rows are written: accounts opened if the owner has none yet (a payee's first
+ * posting in a currency opens all its (kind, location) accounts, so set-based postings never have
+ * to), then transactions and entries in one statement. The entries' triggers check the balance of
+ * each transaction, move the running balances and refuse any overdraft against the moved balance,
+ * all in that statement; concurrent debits of one account queue on its balance row, so each is
+ * checked against what the one before it left.
+ */
+async function postSource(tx: Db, source: LedgerSource): Promise<{ k: string; id: string }[]> {
+  const lines = sql`(${source.lines}) l`;
+  // Only owners that have no accounts yet in the currency (all nine of a payee's are opened at once,
+  // so one of them stands for all).
+  await tx.execute(sql`
+    insert into ledger_accounts (owner_type, payee_id, kind, location, currency)
+    select 'payee', o.payee_id, s.kind, s.location, o.currency
+    from (select distinct l.payee_id, l.currency from ${lines} where l.payee_id is not null) o
+    cross join unnest(${SLOT_KINDS_SQL}::text[], ${SLOT_LOCATIONS_SQL}::text[]) s(kind, location)
+    where not exists (select 1 from ledger_accounts a where a.owner_type = 'payee' and a.payee_id = o.payee_id
+                        and a.kind = 'available' and a.location = 'platform' and a.currency = o.currency)
+    union all
+    select distinct 'platform', null::uuid, l.kind, 'platform', l.currency from ${lines}
+    where l.payee_id is null
+      and not exists (select 1 from ledger_accounts a where a.payee_id is null and a.kind = l.kind and a.currency = l.currency)
+    on conflict do nothing`);
+
+  // Keys already posted (now or by a concurrent caller, who then wins) write nothing. Each line's
+  // account: payee and platform accounts are matched separately so each side uses its own index.
+  try {
+    return await queryRows<{ k: string; id: string }>(
+      tx,
+      sql`
+      with created as (
+        insert into ledger_transactions (id, idempotency_key, kind, description, payee_id, source_type, source_id, metadata,
+                                         effective_at, allow_overdraft)
+        select coalesce(t.id, gen_random_uuid()), t.k, t.kind, t.description, t.payee_id, t.source_type, t.source_id, t.metadata,
+               t.effective_at, t.allow_overdraft
+        from (${source.transactions}) t
+        on conflict (idempotency_key) do nothing
+        returning idempotency_key as k, id, effective_at
+      ),
+      entries as (
+        insert into ledger_entries (transaction_id, account_id, amount, currency, effective_at)
+        select c.id, a.id, l.amount, l.currency, c.effective_at
+        from ${lines} join created c on c.k = l.k
+        join ledger_accounts a on a.owner_type = 'payee' and a.payee_id = l.payee_id and a.kind = l.kind
+                              and a.location = l.location and a.currency = l.currency
+        where l.payee_id is not null
+        union all
+        select c.id, a.id, l.amount, l.currency, c.effective_at
+        from ${lines} join created c on c.k = l.k
+        join ledger_accounts a on a.payee_id is null and a.kind = l.kind and a.currency = l.currency
+        where l.payee_id is null
+        returning transaction_id
+      )
+      select k, id from created`,
+    );
+  } catch (error) {
+    throw overdraftRefusal(error) ?? error;
+  }
+}
+
+/** The database's overdraft refusal (payrun_ledger_keep_balances) as a LedgerError, or null. */
+function overdraftRefusal(error: unknown): LedgerError | null {
+  for (let e = error as { message?: string; detail?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.message === "string" && e.message.startsWith("ledger overdraft:") && e.detail) {
+      const d = JSON.parse(e.detail) as { payeeId: string; kind: string; location: string; currency: string; balance: number; debit: number };
+      return new LedgerError(
+        "insufficient_balance",
+        `payee ${d.payeeId} ${d.kind} balance (${d.location}) ${d.balance} ${d.currency} cannot cover ${d.debit}`,
+        d,
+      );
+    }
+  }
+  return null;
 }
 
 export function validatePosting(input: PostingInput): void {
@@ -183,6 +205,8 @@ export function validatePosting(input: PostingInput): void {
     if (line.amount === 0) fail("zero-amount lines are not allowed");
     if (line.payeeId) {
       if (!payeeKinds.has(line.kind)) fail(`${line.kind} is not a payee account`);
+      const location = line.location ?? defaultLocation(line.kind);
+      if (!payeeSlots.has(`${line.kind}@${location}`)) fail(`a payee has no ${line.kind} account at ${location}`);
     } else if (!platformKinds.has(line.kind)) {
       fail(`${line.kind} is not a platform account`);
     }

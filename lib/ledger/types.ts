@@ -1,7 +1,13 @@
-import type { PayeeAccountKind, PlatformAccountKind } from "../../db/schema";
+import type { FundsLocation, PayeeAccountKind, PlatformAccountKind } from "../../db/schema";
 
-/** A payee's bucket or a platform account, in the posting's currency. */
-export type AccountRef = { payeeId: string; kind: PayeeAccountKind } | { payeeId?: null; kind: PlatformAccountKind };
+/**
+ * A payee's bucket at a location (where the money physically is: the platform's Stripe balance,
+ * the payee's connected account, or the bank; by default the platform, and the bank for `paid`),
+ * or a platform account, in the posting's currency.
+ */
+export type AccountRef =
+  | { payeeId: string; kind: PayeeAccountKind; location?: FundsLocation }
+  | { payeeId?: null; kind: PlatformAccountKind; location?: undefined };
 
 export type PostingLine = AccountRef & {
   /** Signed cents: positive adds to the account's balance, negative takes from it. */

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import type { Env } from "../env";
-import { log } from "../observability/log";
+import { errorText, log } from "../observability/log";
 import { qstashClient } from "../scheduler/dispatch";
 import { postToSlack } from "./slack";
 
@@ -42,9 +42,9 @@ export async function relayOutbox(
       } catch (error) {
         failed++;
         const backoff = Math.min(MAX_BACKOFF_SECONDS, 15 * 2 ** Math.min(row.attempts, 12));
-        log.warn("outbox publish failed", { id: row.id, type: row.type, error: (error as Error).message });
+        log.warn("outbox publish failed", { id: row.id, type: row.type, error: errorText(error) });
         await db.execute(sql`
-          update outbox_events set lease_expires_at = null, last_error = ${(error as Error).message.slice(0, 1000)},
+          update outbox_events set lease_expires_at = null, last_error = ${errorText(error).slice(0, 1000)},
             next_attempt_at = now() + make_interval(secs => ${backoff})
           where id = ${row.id}`);
       }

@@ -2,9 +2,9 @@ import { and, eq, ilike, or, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { type Payee, payees, payoutSettings } from "../../db/schema";
 import type { Actor } from "../actor";
-import { ApiError, notFound } from "../api/errors";
+import { DomainError, notFound } from "../errors";
 import { recordAudit } from "../audit";
-import { afterCursor, isUniqueViolation, newestFirst, type PageRequest, toPage, withCursorKey } from "../placements/paging";
+import { afterTableCursor, isUniqueViolation, newestFirst, type PageRequest, toPage, withCursorKey } from "../../db/paging";
 import type { CreatePayeeInput, PayoutSettingsInput, UpdatePayeeInput } from "../schemas/payees";
 
 // Payee records and their payout settings as the admin API edits them. `scopePayeeId` confines a
@@ -27,7 +27,7 @@ export async function createPayee(db: Db, params: { input: CreatePayeeInput; act
     });
   } catch (error) {
     if (isUniqueViolation(error))
-      throw new ApiError("conflict", "a payee with this externalRef or userId exists");
+      throw new DomainError("conflict", "a payee with this externalRef or userId exists");
     throw error;
   }
 }
@@ -40,7 +40,7 @@ export async function getPayee(db: Db, params: { id: string } & Scope): Promise<
 }
 
 export async function listPayees(db: Db, params: PageRequest & Scope & { q?: string }) {
-  const where: (SQL | undefined)[] = [afterCursor(payees, params.cursor)];
+  const where: (SQL | undefined)[] = [afterTableCursor(payees, params.cursor)];
   if (params.scopePayeeId) where.push(eq(payees.id, params.scopePayeeId));
   if (params.q) {
     const like = `%${params.q.replace(/[%_\\]/g, "\\$&")}%`;
@@ -79,7 +79,7 @@ export async function updatePayee(db: Db, params: { id: string; input: UpdatePay
     });
   } catch (error) {
     if (isUniqueViolation(error))
-      throw new ApiError("conflict", "a payee with this externalRef or userId exists");
+      throw new DomainError("conflict", "a payee with this externalRef or userId exists");
     throw error;
   }
 }

@@ -2,9 +2,9 @@ import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import { type PayoutSchedule, payoutSchedules } from "../../db/schema";
 import type { Actor } from "../actor";
-import { ApiError, notFound } from "../api/errors";
+import { DomainError, notFound } from "../errors";
 import { recordAudit } from "../audit";
-import { afterCursor, newestFirst, type PageRequest, toPage, withCursorKey } from "../placements/paging";
+import { afterTableCursor, newestFirst, type PageRequest, toPage, withCursorKey } from "../../db/paging";
 import { processClaimedSchedule } from "./process";
 import { SCHEDULE_LEASE_MS, workableScheduleSql } from "./rules";
 
@@ -25,7 +25,7 @@ export async function listPayoutSchedules(
   db: Db,
   params: PageRequest & Scope & { payeeId?: string; placementId?: string; status?: PayoutSchedule["status"] },
 ) {
-  const where: (SQL | undefined)[] = [afterCursor(payoutSchedules, params.cursor)];
+  const where: (SQL | undefined)[] = [afterTableCursor(payoutSchedules, params.cursor)];
   if (params.scopePayeeId) where.push(eq(payoutSchedules.payeeId, params.scopePayeeId));
   if (params.payeeId) where.push(eq(payoutSchedules.payeeId, params.payeeId));
   if (params.placementId) where.push(eq(payoutSchedules.placementId, params.placementId));
@@ -127,7 +127,7 @@ async function lockOpenSchedule(tx: Db, id: string): Promise<PayoutSchedule> {
   const [schedule] = await tx.select().from(payoutSchedules).where(eq(payoutSchedules.id, id)).for("update");
   if (!schedule) throw notFound("payout schedule");
   if (schedule.status !== "pending" && schedule.status !== "failed") {
-    throw new ApiError("conflict", `payout schedule is ${schedule.status}`);
+    throw new DomainError("conflict", `payout schedule is ${schedule.status}`);
   }
   return schedule;
 }

@@ -2,7 +2,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { type Placement, payoutSchedules } from "../../db/schema";
 import type { Actor } from "../actor";
-import { ApiError } from "../api/errors";
+import { DomainError } from "../errors";
 import { recordAudit } from "../audit";
 
 /**
@@ -44,7 +44,7 @@ export async function syncPlacementSchedule(db: Db, placement: Placement, actor:
   }
   if (existing.status !== "pending") {
     if (existing.amountCents !== placement.payeeShareCents || existing.dueAt.getTime() !== dueAt?.getTime()) {
-      throw new ApiError(
+      throw new DomainError(
         "conflict",
         `the payout schedule is ${existing.status}; the share can no longer change`,
       );
@@ -90,7 +90,7 @@ export async function cancelSchedulesOf(
     .for("update");
   for (const row of rows) {
     if (row.status === "processed" || row.status === "processing") {
-      throw new ApiError("conflict", `the placement's payout schedule is ${row.status}`);
+      throw new DomainError("conflict", `the placement's payout schedule is ${row.status}`);
     }
   }
   const open = rows.filter((r) => r.status === "pending" || r.status === "failed");

@@ -5,6 +5,7 @@ import type { Actor } from "../actor";
 import { recordAudit, recordAudits } from "../audit";
 import { fundWaitingPlacementHolds } from "../escrow/holds";
 import { postLedgerTransaction } from "../ledger";
+import { errorText } from "../observability/log";
 import { enqueueOutbox } from "../outbox";
 import type { SweepDefinition, SweepStep } from "../sweeps/types";
 import {
@@ -153,9 +154,9 @@ export async function processClaimedSchedule(db: Db, scheduleId: string, actor: 
         payeeId: schedule.payeeId,
         sourceType: "payout_schedule",
         sourceId: schedule.id,
-        // The client paid the platform: the payout run must transfer this to the connected account.
+        // The client paid the platform, so the share is on the platform's balance (the payout run
+        // transfers it to the connected account first).
         metadata: {
-          funds_location: "platform",
           placement_id: placement.id,
           payout_schedule_id: schedule.id,
           placement_invoice_id: invoice.id,
@@ -163,7 +164,7 @@ export async function processClaimedSchedule(db: Db, scheduleId: string, actor: 
         },
         lines: [
           { kind: "stripe_clearing", amount: -placement.feeCents },
-          { payeeId: schedule.payeeId, kind: "available", amount: schedule.amountCents },
+          { payeeId: schedule.payeeId, kind: "available", location: "platform", amount: schedule.amountCents },
           ...(margin > 0 ? [{ kind: "fees" as const, amount: margin }] : []),
         ],
       });
@@ -194,7 +195,7 @@ export async function processClaimedSchedule(db: Db, scheduleId: string, actor: 
     });
   } catch (error) {
     const permanent = error instanceof ScheduleFailure && error.permanent;
-    return recordScheduleFailure(db, scheduleId, actor, now, (error as Error).message, permanent);
+    return recordScheduleFailure(db, scheduleId, actor, now, errorText(error), permanent);
   }
 }
 

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import type { Actor } from "../actor";
 import { toCents } from "../money";
+import { payoutKeySql } from "./keys";
 
 export type ClaimedPayout = {
   id: string;
@@ -17,6 +18,8 @@ export type ClaimedPayout = {
   stripePayoutId: string | null;
   firstAttemptAt: Date;
   attempts: number;
+  /** The payout's generation (ops retries); part of every key of its steps. */
+  retries: number;
 };
 
 type Row = Record<string, unknown>;
@@ -35,6 +38,7 @@ const toClaimed = (r: Row): ClaimedPayout => ({
   stripePayoutId: (r.stripe_payout_id as string | null) ?? null,
   firstAttemptAt: new Date(r.first_attempt_at as string),
   attempts: Number(r.attempts),
+  retries: Number(r.retries),
 });
 
 /**
@@ -49,6 +53,7 @@ export async function claimPayouts(
   input: { runId: string; owner: string; limit: number; actor: Actor; leaseSeconds: number },
 ): Promise<ClaimedPayout[]> {
   const lease = input.leaseSeconds;
+  const keyOf = { id: sql`p.id`, retries: sql`p.retries` };
   const rows = await queryRows<Row>(
     db,
     sql`
@@ -67,8 +72,8 @@ export async function claimPayouts(
         lease_owner = ${input.owner},
         lease_expires_at = now() + make_interval(secs => ${lease}),
         transfer_idempotency_key = case when p.transfer_amount_cents > 0
-          then coalesce(p.transfer_idempotency_key, 'payout:' || p.id || ':transfer') end,
-        payout_idempotency_key = coalesce(p.payout_idempotency_key, 'payout:' || p.id || ':payout'),
+          then coalesce(p.transfer_idempotency_key, ${payoutKeySql(keyOf, "transfer")}) end,
+        payout_idempotency_key = coalesce(p.payout_idempotency_key, ${payoutKeySql(keyOf, "payout")}),
         first_attempt_at = coalesce(p.first_attempt_at, now()),
         attempts = p.attempts + 1,
         updated_at = now()

@@ -32,44 +32,31 @@ export function planRowsSql(p: PlanParams): SQL {
     ? sql`and a.payee_id in (select (jsonb_array_elements_text(${filter}::jsonb))::uuid)`
     : sql``;
   const beta = p.env.PAYOUT_ROLLOUT === "beta";
+  // Balances are the ledger's kept ones (one row per account), so this costs the same whatever
+  // the history: at the cutoff is now less what became effective after it (a few days of entries).
   return sql`
     with bal as (
-      select a.id as account_id, a.payee_id, a.currency,
-             coalesce(sum(e.amount) filter (where e.effective_at <= ${cutoff}::timestamptz), 0) as at_cutoff,
-             coalesce(sum(e.amount), 0) as now_balance
-      from ledger_accounts a join ledger_entries e on e.account_id = a.id
+      select a.payee_id, a.currency, array_agg(a.id) as account_ids,
+             sum(coalesce(k.balance, 0) - coalesce(l.later, 0)) as at_cutoff, sum(coalesce(k.balance, 0)) as now_balance,
+             coalesce(sum(k.balance) filter (where a.location = 'connected'), 0) as on_connected
+      from ledger_accounts a
+      -- a payee account keeps its balance in one row (shard 0)
+      left join ledger_balances k on k.account_id = a.id
+      -- entries effective after the cutoff (ledger_entries_effective_brin): a few days' worth
+      left join (select e.account_id, sum(e.amount) as later from ledger_entries e
+                 where e.effective_at > ${cutoff}::timestamptz group by e.account_id) l on l.account_id = a.id
       where a.owner_type = 'payee' and a.kind = 'available' ${payeeFilter}
-      group by a.id, a.payee_id, a.currency
+      group by a.payee_id, a.currency
     ),
     cand as (
       -- a refund after the cutoff must not make the payout overdraw: pay the smaller of the two
       select b.*, least(b.at_cutoff, b.now_balance) as amount from bal b
       where least(b.at_cutoff, b.now_balance) > 0
         ${p.runId ? sql`and not exists (select 1 from payouts x where x.run_id = ${p.runId}::uuid and x.payee_id = b.payee_id and x.currency = b.currency)` : sql``}
-    ),
-    tagged as (
-      -- destination-charge earnings (and their refunds) are on the connected account already
-      select a.payee_id, a.currency, sum(e.amount) as on_connected
-      from cand c
-      join ledger_accounts a on a.id = c.account_id
-      join ledger_entries e on e.account_id = a.id
-      join ledger_transactions t on t.id = e.transaction_id
-      where t.metadata->>'funds_location' = 'connected_account'
-      group by a.payee_id, a.currency
-    ),
-    used as (
-      -- connected-account money earlier payouts already took, plus money a failed payout's transfer
-      -- left there
-      select p.payee_id, p.currency,
-             coalesce(sum(p.amount_cents - p.transfer_amount_cents) filter (where p.status not in ('failed', 'skipped')), 0)
-             - coalesce(sum(p.transfer_amount_cents) filter (
-                 where p.status = 'failed' and p.stripe_transfer_id is not null
-                   and coalesce(p.note, '') not like '%transfer_reversed%'), 0) as used
-      from payouts p join cand c on c.payee_id = p.payee_id and c.currency = p.currency
-      group by p.payee_id, p.currency
     )
     select c.payee_id, c.currency, c.amount as amount_cents,
-           c.amount - greatest(0, least(c.amount, coalesce(tg.on_connected, 0) - coalesce(u.used, 0))) as transfer_amount_cents,
+           -- what is on the connected account already is paid from there; the rest needs a transfer first
+           c.amount - greatest(0, least(c.amount, c.on_connected)) as transfer_amount_cents,
            ca.id as connected_account_id, ca.stripe_account_id,
            case
              when ca.id is null or not (ca.payouts_enabled and ca.charges_enabled and ca.details_submitted)
@@ -79,7 +66,7 @@ export function planRowsSql(p: PlanParams): SQL {
              when c.amount < greatest(${p.env.PAYOUT_MIN_THRESHOLD_CENTS}::bigint, coalesce(ps.minimum_payout_cents, 0))
                and not (ca.country <> 'US' and exists (
                  select 1 from ledger_entries e2
-                 where e2.account_id = c.account_id and e2.amount > 0
+                 where e2.account_id = any(c.account_ids) and e2.amount > 0
                    and e2.effective_at < ${cutoff}::timestamptz - make_interval(days => ${MANUAL_PAYOUT_LIMIT_MARGIN_DAYS})
                    and e2.effective_at > coalesce((
                      select max(p2.created_at) from payouts p2
@@ -90,7 +77,5 @@ export function planRowsSql(p: PlanParams): SQL {
            end as skip_reason
     from cand c
     left join connected_accounts ca on ca.payee_id = c.payee_id
-    left join payout_settings ps on ps.payee_id = c.payee_id
-    left join tagged tg on tg.payee_id = c.payee_id and tg.currency = c.currency
-    left join used u on u.payee_id = c.payee_id and u.currency = c.currency`;
+    left join payout_settings ps on ps.payee_id = c.payee_id`;
 }

@@ -6,6 +6,7 @@ import { recordAudit } from "../audit";
 import type { ClaimedPayout } from "./claim";
 import { classifyPayoutError, listData, type PayoutGateway, type StripePayoutLike } from "./gateway";
 import type { StripeEndpoint, StripeRateLimiter } from "./limiter";
+import { postPayoutSent, postPayoutTransferred } from "./ledger";
 import { failPayout } from "./settle";
 
 /** Stripe forgets an idempotency key after 24 hours; older attempts are looked up first. */
@@ -138,7 +139,7 @@ export async function processPayout(ctx: PayoutContext, p: ClaimedPayout): Promi
       });
       await hooks?.fault?.("afterPayoutCall", p.id);
     }
-    const updated = await markInTransit(db, p, stripePayout?.id ?? p.stripePayoutId!, stripePayout, ctx);
+    const updated = await markInTransit(db, p, transferId, stripePayout?.id ?? p.stripePayoutId!, stripePayout, ctx);
     await hooks?.fault?.("afterUpdate", p.id);
     return updated ? "in_transit" : "lost_lease";
   } catch (error) {
@@ -164,6 +165,7 @@ async function saveTransfer(db: Db, p: ClaimedPayout, transferId: string, ctx: P
       .update(payouts)
       .set({ stripeTransferId: transferId, updatedAt: sql`now()` })
       .where(and(eq(payouts.id, p.id), sql`${payouts.stripeTransferId} is null`));
+    await postPayoutTransferred(tx, p, transferId);
     await recordAudit(tx, {
       actor: ctx.actor,
       action: "payout.transferred",
@@ -174,7 +176,14 @@ async function saveTransfer(db: Db, p: ClaimedPayout, transferId: string, ctx: P
   });
 }
 
-async function markInTransit(db: Db, p: ClaimedPayout, stripePayoutId: string, po: StripePayoutLike | undefined, ctx: PayoutContext) {
+async function markInTransit(
+  db: Db,
+  p: ClaimedPayout,
+  transferId: string | null,
+  stripePayoutId: string,
+  po: StripePayoutLike | undefined,
+  ctx: PayoutContext,
+) {
   return db.transaction(async (tx) => {
     // Only from processing: a payout.paid webhook may have beaten us here, and paid must stay paid.
     const rows = await tx
@@ -190,6 +199,7 @@ async function markInTransit(db: Db, p: ClaimedPayout, stripePayoutId: string, p
       .where(and(eq(payouts.id, p.id), eq(payouts.status, "processing")))
       .returning({ id: payouts.id });
     if (rows.length === 0) return false;
+    await postPayoutSent(tx, { ...p, stripeTransferId: transferId }, stripePayoutId);
     await recordAudit(tx, {
       actor: ctx.actor,
       action: "payout.in_transit",

@@ -2,7 +2,8 @@ import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import type { Env } from "../env";
 import { toCents } from "../money";
-import { CursorError, decodeCursor, encodeCursor, isUuid } from "../schemas/common";
+import { afterCursor, nextCursor } from "../../db/paging";
+import { isUuid } from "../schemas/common";
 import { latestCycle } from "./cycle";
 import { runTotals } from "./finish";
 import { isPayoutsPaused } from "./pause";
@@ -11,19 +12,8 @@ import { planRowsSql } from "./plan-sql";
 // Read side of payouts: the status endpoint, run history, a payee's payouts, KPIs, previews.
 
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
-
-// Keyset cursors (lib/schemas/common.ts) carry the timestamp as Postgres prints it: the text form
-// keeps microseconds, which a JS Date would drop, and the id breaks ties within one transaction.
-// A cursor this module did not hand out reads as the first page.
-function afterCursor(cursor: string | null | undefined): [string, string] | null {
-  try {
-    const c = decodeCursor(cursor ?? undefined);
-    return c ? [c.createdAt, c.id] : null;
-  } catch (error) {
-    if (error instanceof CursorError) return null;
-    throw error;
-  }
-}
+// Pages through db/paging.ts: the raw queries select their key as `cursor_at` (Postgres's text).
+const cursorKeyOf = (row: Record<string, unknown>) => ({ at: String(row.cursor_at), id: String(row.id) });
 
 /** The status endpoint's body, or null for an unknown run. */
 export async function getRunStatus(db: Db, runId: string) {
@@ -68,15 +58,15 @@ export async function getRunStatus(db: Db, runId: string) {
   };
 }
 
-/** Newest runs first; `cursor` is the previous page's `nextCursor`. */
+/** Newest runs first; `cursor` is the previous page's `nextCursor` (anything else: CursorError). */
 export async function listRuns(db: Db, input: { limit?: number; cursor?: string | null } = {}) {
   const limit = Math.min(input.limit ?? 20, 100);
-  const after = afterCursor(input.cursor);
+  const after = afterCursor(sql`started_at`, sql`id`, input.cursor);
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`select id, cycle_key, status, dry_run, trigger, started_at, started_at::text as cursor_at, finished_at, totals
         from payout_runs
-        ${after ? sql`where (started_at, id) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
+        ${after ? sql`where ${after}` : sql``}
         order by started_at desc, id desc limit ${limit + 1}`,
   );
   const page = rows.slice(0, limit).map((r) => ({
@@ -89,21 +79,20 @@ export async function listRuns(db: Db, input: { limit?: number; cursor?: string 
     finishedAt: iso(r.finished_at),
     totals: r.totals,
   }));
-  const last = rows[limit - 1];
-  return { runs: page, nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: String(last.cursor_at), id: String(last.id) }) : null };
+  return { runs: page, nextCursor: nextCursor(rows, limit, cursorKeyOf) };
 }
 
 /** A payee's payouts, newest first; `cursor` is the previous page's `nextCursor`. */
 export async function listPayeePayouts(db: Db, payeeId: string, input: { limit?: number; cursor?: string | null } = {}) {
   const limit = Math.min(input.limit ?? 20, 100);
-  const after = afterCursor(input.cursor);
+  const after = afterCursor(sql`p.created_at`, sql`p.id`, input.cursor);
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`select p.id, p.run_id, r.cycle_key, r.cycle_date::text as cycle_date, p.status, p.amount_cents, p.currency,
                p.skip_reason, p.failure_code, p.failure_message, p.arrival_date, p.paid_at, p.created_at, p.created_at::text as cursor_at
         from payouts p left join payout_runs r on r.id = p.run_id
         where p.payee_id = ${payeeId}
-          ${after ? sql`and (p.created_at, p.id) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
+          ${after ? sql`and ${after}` : sql``}
         order by p.created_at desc, p.id desc limit ${limit + 1}`,
   );
   const page = rows.slice(0, limit).map((r) => ({
@@ -121,8 +110,7 @@ export async function listPayeePayouts(db: Db, payeeId: string, input: { limit?:
     paidAt: iso(r.paid_at),
     createdAt: iso(r.created_at),
   }));
-  const last = rows[limit - 1];
-  return { payouts: page, nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: String(last.cursor_at), id: String(last.id) }) : null };
+  return { payouts: page, nextCursor: nextCursor(rows, limit, cursorKeyOf) };
 }
 
 /**

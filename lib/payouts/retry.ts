@@ -2,11 +2,11 @@ import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { payouts } from "../../db/schema";
 import type { Actor } from "../actor";
-import { ApiError } from "../api/errors";
+import { DomainError } from "../errors";
 import { recordAudit } from "../audit";
 import type { Env } from "../env";
-import { postLedgerTransaction } from "../ledger";
 import { payoutKey } from "./keys";
+import { postPayoutPlanned } from "./ledger";
 import { workRunInBackground } from "./run";
 
 /**
@@ -17,23 +17,18 @@ import { workRunInBackground } from "./run";
 export async function retryFailedPayout(db: Db, payoutId: string, actor: Actor, reason?: string | null) {
   return db.transaction(async (tx) => {
     const [p] = await tx.select().from(payouts).where(eq(payouts.id, payoutId)).for("update");
-    if (!p) throw new ApiError("not_found", "payout not found");
-    if (p.status !== "failed") throw new ApiError("conflict", `payout is ${p.status}; only failed payouts can be retried`);
-    const next = { id: p.id, retries: p.retries + 1 };
-    await postLedgerTransaction(tx, {
-      idempotencyKey: payoutKey(next, "planned"),
-      kind: "payout_planned",
-      description: "failed payout retried: available -> in transit",
-      currency: p.currency,
-      payeeId: p.payeeId,
-      sourceType: "payout",
-      sourceId: p.id,
-      lines: [
-        { payeeId: p.payeeId, kind: "available", amount: -p.amountCents },
-        { payeeId: p.payeeId, kind: "in_transit", amount: p.amountCents },
-      ],
-    });
-    // A transfer that went through stays: the money is on the connected account, only the payout is redone.
+    if (!p) throw new DomainError("not_found", "payout not found");
+    if (p.status !== "failed") throw new DomainError("conflict", `payout is ${p.status}; only failed payouts can be retried`);
+    // A transfer that went through stays (its money is on the connected account); one the platform
+    // took back (in part) is made again for what it took back.
+    const reversed = p.stripeTransferId !== null && p.transferReversedCents > 0;
+    const next = {
+      ...p,
+      retries: p.retries + 1,
+      stripeTransferId: reversed ? null : p.stripeTransferId,
+      transferAmountCents: reversed ? p.transferReversedCents : p.transferAmountCents,
+    };
+    await postPayoutPlanned(tx, next, "failed payout retried: available -> in transit");
     const [after] = await tx
       .update(payouts)
       .set({
@@ -43,7 +38,14 @@ export async function retryFailedPayout(db: Db, payoutId: string, actor: Actor, 
         failedAt: null,
         stripePayoutId: null,
         payoutIdempotencyKey: payoutKey(next, "payout"),
-        transferIdempotencyKey: p.stripeTransferId ? p.transferIdempotencyKey : p.transferIdempotencyKey ? payoutKey(next, "transfer") : null,
+        stripeTransferId: next.stripeTransferId,
+        transferAmountCents: next.transferAmountCents,
+        transferReversedCents: reversed ? 0 : p.transferReversedCents,
+        transferIdempotencyKey: next.stripeTransferId
+          ? p.transferIdempotencyKey
+          : next.transferAmountCents > 0
+            ? payoutKey(next, "transfer")
+            : null,
         retries: next.retries,
         firstAttemptAt: null,
         attempts: 0,

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
+import { accountBalancesSql } from "../ledger/balances";
 import { formatMoney, toCents } from "../money";
 import { isUuid } from "../schemas/common";
 
@@ -47,12 +48,12 @@ export async function retryBlockers(db: Db, payoutIds: string[]): Promise<Map<st
     // money, and not itself failed or skipped (payouts_payee_created_idx). "After" compares two
     // times on our database's clock: a failed payout's updated_at is when its failure (and the
     // return of its money) was recorded, while failed_at is Stripe's event time. The balance: every
-    // `available` account of the payee in that currency (ledger_entries_account_effective_idx).
+    // `available` account of the payee in that currency, wherever the money is (lib/ledger/balances.ts).
     sql`select p.id, p.status, p.amount_cents, p.currency,
-               (select coalesce(sum(e.amount), 0) from ledger_entries e
-                  join ledger_accounts a on a.id = e.account_id
-                 where a.owner_type = 'payee' and a.payee_id = p.payee_id and a.kind = 'available'
-                   and a.currency = p.currency) as available,
+               (select coalesce(sum(b.balance), 0) from (${accountBalancesSql(
+                 sql`select id from ledger_accounts where owner_type = 'payee' and payee_id = p.payee_id
+                       and kind = 'available' and currency = p.currency`,
+               )}) b) as available,
                later.id as later_id, later.run_id as later_run_id, later.cycle_key as later_cycle_key,
                later.status as later_status
           from payouts p

@@ -1,12 +1,12 @@
 import { eq, sql } from "drizzle-orm";
-import { type Db, queryRows } from "../../db/client";
+import type { Db } from "../../db/client";
 import { type Payout, payouts } from "../../db/schema";
 import { type Actor, webhookActor } from "../actor";
 import { recordAudit } from "../audit";
-import { postLedgerTransaction } from "../ledger";
 import { enqueueOutbox } from "../outbox";
 import { isUuid } from "../schemas/common";
 import { payoutKey } from "./keys";
+import { postPayoutPaid, postPayoutReversed, postTransferReversal } from "./ledger";
 
 // What Stripe's payout and transfer events do to our payouts. The webhook handler calls these inside
 // its own transaction; the executor calls failPayout for final Stripe errors.
@@ -57,20 +57,7 @@ export async function applyPayoutEvent(db: Db, input: PayoutEventInput): Promise
 
     if (input.outcome === "paid") {
       if (payout.status === "paid" || payout.status === "failed") return { result: "already_applied" as const, payoutId: payout.id };
-      await postLedgerTransaction(tx, {
-        idempotencyKey: payoutKey(payout, "paid"),
-        kind: "payout_paid",
-        description: `payout ${input.stripePayoutId} paid`,
-        currency: payout.currency,
-        payeeId: payout.payeeId,
-        sourceType: "payout",
-        sourceId: payout.id,
-        effectiveAt: input.occurredAt,
-        lines: [
-          { payeeId: payout.payeeId, kind: "in_transit", amount: -payout.amountCents },
-          { payeeId: payout.payeeId, kind: "paid", amount: payout.amountCents },
-        ],
-      });
+      await postPayoutPaid(tx, payout, input.stripePayoutId, input.occurredAt);
       const [after] = await tx
         .update(payouts)
         .set({
@@ -118,24 +105,8 @@ export async function failPayout(
   input: { code: string; message: string; actor: Actor; stripePayoutId?: string | null; at?: Date },
 ): Promise<void> {
   const at = input.at ?? new Date();
-  const from = payout.status === "paid" ? "paid" : "in_transit";
   // planned/processing/in_transit/paid payouts hold their amount outside available; skipped ones never did.
-  if (payout.status !== "skipped" && payout.amountCents > 0) {
-    await postLedgerTransaction(tx, {
-      idempotencyKey: payoutKey(payout, "reversed"),
-      kind: "payout_reversed",
-      description: `payout failed (${input.code}): funds back to available`,
-      currency: payout.currency,
-      payeeId: payout.payeeId,
-      sourceType: "payout",
-      sourceId: payout.id,
-      effectiveAt: at,
-      lines: [
-        { payeeId: payout.payeeId, kind: from, amount: -payout.amountCents },
-        { payeeId: payout.payeeId, kind: "available", amount: payout.amountCents },
-      ],
-    });
-  }
+  if (payout.status !== "skipped" && payout.amountCents > 0) await postPayoutReversed(tx, payout, input.code, at);
   const [after] = await tx
     .update(payouts)
     .set({
@@ -176,8 +147,10 @@ export async function failPayout(
 }
 
 /**
- * transfer.reversed: the transfer's money went back to the platform. Noted on the payout so the next
- * plan knows those funds sit on the platform again; audited and alerted.
+ * transfer.reversed: the platform took back (part of) the transfer a payout made, so that money is
+ * on the platform again. The ledger moves Stripe's amount (the cumulative `amount_reversed`, less
+ * what it already moved) from the connected account to the platform, the payout records the total,
+ * and ops hear of it, all once per amount.
  */
 export async function applyTransferReversed(
   db: Db,
@@ -186,27 +159,32 @@ export async function applyTransferReversed(
   return db.transaction(async (tx) => {
     const payout = await lockPayout(tx, { stripeTransferId: input.stripeTransferId });
     if (!payout) return { result: "unknown_transfer" as const };
-    const marker = `transfer_reversed:${input.amountReversed}`;
-    if (payout.note?.includes(marker)) return { result: "already_applied" as const };
-    await queryRows(
-      tx,
-      sql`update payouts set note = trim(both ' ' from coalesce(note, '') || ' ' || ${marker}), updated_at = now()
-          where id = ${payout.id} returning id`,
-    );
+    const delta = input.amountReversed - payout.transferReversedCents;
+    if (delta <= 0) return { result: "already_applied" as const };
+    await postTransferReversal(tx, payout, {
+      deltaCents: delta,
+      cumulativeCents: input.amountReversed,
+      stripeTransferId: input.stripeTransferId,
+      effectiveAt: input.occurredAt,
+    });
+    await tx
+      .update(payouts)
+      .set({ transferReversedCents: input.amountReversed, updatedAt: sql`now()` })
+      .where(eq(payouts.id, payout.id));
     await recordAudit(tx, {
       actor: webhookActor(input.eventId),
       action: "payout.transfer_reversed",
       entityType: "payout",
       entityId: payout.id,
-      before: { stripeTransferId: payout.stripeTransferId, note: payout.note },
-      after: { amountReversed: input.amountReversed, currency: input.currency },
+      before: { stripeTransferId: payout.stripeTransferId, transferReversedCents: payout.transferReversedCents },
+      after: { transferReversedCents: input.amountReversed, currency: input.currency },
     });
     await enqueueOutbox(tx, {
       type: "alert.transfer_reversed",
       destination: "slack",
       dedupeKey: `transfer_reversed:${input.stripeTransferId}:${input.amountReversed}`,
       payload: {
-        text: `Transfer ${input.stripeTransferId} for payout ${payout.id} was reversed (${input.amountReversed} ${input.currency}); the money is back on the platform balance. Check the payout's status before paying by hand.`,
+        text: `Transfer ${input.stripeTransferId} for payout ${payout.id} was reversed (${input.amountReversed} ${input.currency} in all); the money is back on the platform balance. Check the payout's status before paying by hand.`,
         payoutId: payout.id,
       },
     });

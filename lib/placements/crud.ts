@@ -2,14 +2,14 @@ import { and, eq, inArray, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { type Placement, payees, placements } from "../../db/schema";
 import type { Actor } from "../actor";
-import { ApiError, notFound } from "../api/errors";
+import { DomainError, notFound } from "../errors";
 import { recordAudit } from "../audit";
 import { enqueueOutbox } from "../outbox";
 import { cancelSchedulesOf, syncPlacementSchedule } from "../payout-schedules/ensure";
 import type { CancelPlacementInput, CreatePlacementInput, UpdatePlacementInput } from "../schemas/placements";
 import { placementStatusChanged } from "./events";
 import { guaranteeExpiresAt } from "./guarantee";
-import { afterCursor, newestFirst, type PageRequest, toPage, withCursorKey } from "./paging";
+import { afterTableCursor, newestFirst, type PageRequest, toPage, withCursorKey } from "../../db/paging";
 import { requestInvoiceVoid } from "./void-invoices";
 
 type Scope = { scopePayeeId?: string };
@@ -22,7 +22,7 @@ export async function createPlacement(
   const { input } = params;
   return db.transaction(async (tx) => {
     const [payee] = await tx.select({ id: payees.id }).from(payees).where(eq(payees.id, input.payeeId));
-    if (!payee) throw new ApiError("validation_failed", "payeeId: no such payee");
+    if (!payee) throw new DomainError("invalid_input", "payeeId: no such payee");
     const [row] = await tx
       .insert(placements)
       .values({
@@ -58,7 +58,7 @@ export async function listPlacements(
   db: Db,
   params: PageRequest & Scope & { payeeId?: string; status?: Placement["status"] },
 ) {
-  const where: (SQL | undefined)[] = [afterCursor(placements, params.cursor)];
+  const where: (SQL | undefined)[] = [afterTableCursor(placements, params.cursor)];
   if (params.scopePayeeId) where.push(eq(placements.payeeId, params.scopePayeeId));
   if (params.payeeId) where.push(eq(placements.payeeId, params.payeeId));
   if (params.status) where.push(eq(placements.status, params.status));
@@ -80,11 +80,11 @@ export async function updatePlacement(
     const [before] = await tx.select().from(placements).where(eq(placements.id, params.id)).for("update");
     if (!before) throw notFound("placement");
     if (before.status !== "active") {
-      throw new ApiError("conflict", `placement is ${before.status}; only an active placement can change`);
+      throw new DomainError("conflict", `placement is ${before.status}; only an active placement can change`);
     }
     const next = { ...before, ...params.input };
     if (next.payeeShareCents > next.feeCents) {
-      throw new ApiError("validation_failed", "payeeShareCents must not exceed feeCents");
+      throw new DomainError("invalid_input", "payeeShareCents must not exceed feeCents");
     }
     const [after] = await tx
       .update(placements)
@@ -122,7 +122,7 @@ export async function cancelPlacement(
     const [before] = await tx.select().from(placements).where(eq(placements.id, params.id)).for("update");
     if (!before) throw notFound("placement");
     if (before.status !== "active" && before.status !== "guarantee_completed") {
-      throw new ApiError("conflict", `placement is already ${before.status}`);
+      throw new DomainError("conflict", `placement is already ${before.status}`);
     }
     await cancelSchedulesOf(
       tx,

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Db } from "../../db/client";
 import { type PlacementInvoiceStatus, placementInvoices } from "../../db/schema";
+import { errorText } from "../observability/log";
 
 /** How long a sweep holds an invoice row it is working on before another instance may take it. */
 export const INVOICE_LEASE_MS = 10 * 60_000;
@@ -41,8 +42,7 @@ export const invoiceKeys = (rowKey: string) => ({
   void: `${rowKey}:void`,
 });
 
-const errorMessage = (error: unknown) =>
-  (error instanceof Error ? error.message : String(error)).slice(0, 1000);
+const errorMessage = (error: unknown) => errorText(error).slice(0, 1000);
 
 /**
  * A Stripe call for an invoice row failed: keep the error and hold the row back until the retry

@@ -81,7 +81,7 @@ export async function startLocalDispatchPump(options: LocalDispatchPumpOptions):
       db,
       sql`with candidates as (
             select id from (
-              select l.id, row_number() over (partition by coalesce(l.flow_control_key, l.id::text) order by l.due_at, l.id) as rn
+              select l.id, l.due_at, l.seq, row_number() over (partition by coalesce(l.flow_control_key, l.id::text) order by l.due_at, l.seq) as rn
               from local_dispatches l
               where l.delivered_at is null and l.failed_at is null and l.due_at <= now()
                 and (l.lease_expires_at is null or l.lease_expires_at < now())
@@ -90,6 +90,7 @@ export async function startLocalDispatchPump(options: LocalDispatchPumpOptions):
                   where o.flow_control_key = l.flow_control_key and o.id <> l.id
                     and o.delivered_at is null and o.failed_at is null and o.lease_expires_at >= now()))
             ) ranked where rn = 1
+            order by due_at, seq
             limit ${options.batchSize ?? 20}
           ),
           picked as (

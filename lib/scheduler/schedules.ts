@@ -61,6 +61,7 @@ export function scheduleDefinitions(env: Pick<Env, "PAYOUT_TIMEZONE">): Schedule
     hourly("finalize-placement-invoices", 19, "Finalize and send drafted placement invoices"),
     hourly("payout-schedules", 26, "Apply per-payee payout schedules"),
     hourly("escrow-releases", 33, "Release rolling-reserve holds that came due"),
+    hourly("ledger-invariants", 40, "Check a sample of kept ledger balances against their entries"),
     hourly("webhook-replays", 47, "Replay failed and pending Stripe events"),
     {
       id: "outbox-relay",

@@ -26,8 +26,75 @@ export const positiveCents = z
   .int("must be whole cents")
   .min(1, "must be positive")
   .max(Number.MAX_SAFE_INTEGER);
-export const isoDate = z.iso.date("must be a date YYYY-MM-DD");
-export const isoDateTime = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" });
+/**
+ * Dates Payrun stores or computes with: 1900 to 2999. Wide for any real placement or filter, and far
+ * inside what Postgres and JS dates hold even after adding a ten-year guarantee (year 0000 and
+ * 9999-12-31 + days are errors in Postgres: a 500 after validation passed).
+ */
+export const DATE_RANGE = { first: "1900-01-01", last: "2999-12-31" } as const;
+const inDateRange = (isoText: string) => {
+  const year = Number(isoText.slice(0, 4));
+  return year >= 1900 && year <= 2999;
+};
+const dateRangeMessage = `must be between ${DATE_RANGE.first} and ${DATE_RANGE.last}`;
+
+export const isoDate = z.iso.date("must be a date YYYY-MM-DD").refine(inDateRange, dateRangeMessage);
+export const isoDateTime = z.iso
+  .datetime({ offset: true, message: "must be an ISO 8601 date-time" })
+  .refine(inDateRange, dateRangeMessage);
+
+/**
+ * Why Postgres could not store this text, or null: a NUL character (text and jsonb refuse it) or a
+ * lone UTF-16 surrogate (no UTF-8 form; jsonb refuses its escape). Either was a 500 after
+ * validation passed.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export function unstorableText(text: string): string | null {
+  if (text.includes("\u0000")) return "must not contain a NUL character";
+  if (LONE_SURROGATE.test(text)) return "must not contain an unpaired UTF-16 surrogate";
+  return null;
+}
+
+/** Every string anywhere in `value` (keys too) that Postgres could not store, with its path. */
+export function findUnstorableText(value: unknown, path: (string | number)[] = []): { path: (string | number)[]; message: string }[] {
+  if (typeof value === "string") {
+    const message = unstorableText(value);
+    return message ? [{ path, message }] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((item, i) => findUnstorableText(item, [...path, i]));
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value).flatMap(([key, item]) => {
+      const keyMessage = unstorableText(key);
+      return [...(keyMessage ? [{ path: [...path, key], message: `name ${keyMessage}` }] : []), ...findUnstorableText(item, [...path, key])];
+    });
+  }
+  return [];
+}
+
+/** A copy of `value` with every unstorable character (NUL, lone surrogate) replaced by U+FFFD. */
+export function withStorableText<T>(value: T): T {
+  const clean = (text: string) => text.replaceAll("\u0000", "\uFFFD").replace(new RegExp(LONE_SURROGATE, "g"), "\uFFFD");
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return clean(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, item]) => [clean(k), walk(item)]));
+    return v;
+  };
+  return walk(value) as T;
+}
+
+/**
+ * The one refinement for text at every edge (API bodies, queries, path parameters, server-action
+ * forms): any string Postgres could not store is refused, naming its field, before `schema` runs.
+ */
+export function storable<S extends z.ZodType>(schema: S) {
+  return z
+    .unknown()
+    .superRefine((value, ctx) => {
+      for (const { path, message } of findUnstorableText(value)) ctx.addIssue({ code: "custom", path, message });
+    })
+    .pipe(schema);
+}
 
 /** A timestamp in a response: a Date from the database or an ISO string from JSON, out as ISO. */
 export const timestampOut = z.preprocess((v) => (v instanceof Date ? v.toISOString() : v), z.string());
@@ -38,46 +105,12 @@ export const nullableTimestampOut = z.preprocess(
 /** bigint columns: postgres.js may hand back strings; responses always carry numbers. */
 export const centsOut = z.preprocess((v) => (typeof v === "string" ? Number(v) : v), z.number().int());
 
-// Keyset pagination: newest first by (created_at, id). The cursor is opaque to clients.
+// Keyset pagination (db/paging.ts): newest first. The cursor is opaque to clients.
 export const paginationQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
 export type Pagination = z.infer<typeof paginationQuery>;
-
-export type Cursor = { createdAt: string; id: string };
-
-export function encodeCursor(row: { createdAt: Date | string; id: string }): string {
-  const createdAt = row.createdAt instanceof Date ? row.createdAt.toISOString() : row.createdAt;
-  // btoa, not Buffer: this file also runs in the browser. The content is ASCII (ISO date + UUID).
-  return btoa(JSON.stringify([createdAt, row.id]))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-}
-
-/** Undefined for a missing cursor; throws for a malformed one (the route answers 400). */
-export function decodeCursor(cursor: string | undefined): Cursor | undefined {
-  if (!cursor) return undefined;
-  try {
-    const [createdAt, id] = JSON.parse(atob(cursor.replace(/-/g, "+").replace(/_/g, "/"))) as [
-      string,
-      string,
-    ];
-    if (Number.isNaN(Date.parse(createdAt)) || !uuidSchema.safeParse(id).success)
-      throw new Error("bad cursor");
-    return { createdAt, id };
-  } catch {
-    throw new CursorError();
-  }
-}
-
-export class CursorError extends Error {
-  constructor() {
-    super("cursor is not one this API handed out");
-    this.name = "CursorError";
-  }
-}
 
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ data: z.array(item), nextCursor: z.string().nullable() });

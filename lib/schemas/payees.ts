@@ -65,3 +65,21 @@ export const payoutSettingsResponse = z.object({
   minimumPayoutCents: centsOut.nullable(),
   updatedAt: nullableTimestampOut,
 });
+
+// POST /api/v1/payees/:id/connected-account takes no fields: the payee's email and country are used.
+export const createConnectedAccountBody = z.strictObject({});
+
+export const connectedAccountResponse = z.object({
+  id: z.string(),
+  payeeId: z.string(),
+  stripeAccountId: z.string(),
+  type: z.string(),
+  country: z.string(),
+  chargesEnabled: z.boolean(),
+  payoutsEnabled: z.boolean(),
+  detailsSubmitted: z.boolean(),
+  requirementsCurrentlyDue: z.array(z.string()),
+  disabledReason: z.string().nullable(),
+  createdAt: timestampOut,
+  updatedAt: timestampOut,
+});

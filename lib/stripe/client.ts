@@ -1,12 +1,11 @@
 import Stripe from "stripe";
-import { getEnv } from "../env";
+import { getEnv, SIMULATOR_SECRET_KEY } from "../env";
 import { createStripeGateway, type StripeGateway } from "./gateway";
 
 /** The API version the stripe 23.1.0 SDK is built for; pinned so an SDK upgrade never changes it silently. */
 export const STRIPE_API_VERSION = "2026-10-28.endive" satisfies Stripe.LatestApiVersion;
 
-/** The key used against the local simulator when STRIPE_SECRET_KEY is unset. */
-export const SIMULATOR_SECRET_KEY = "sk_test_simulator";
+export { SIMULATOR_SECRET_KEY };
 
 export interface CreateStripeClientOptions {
   secretKey: string;

@@ -37,5 +37,6 @@ export const sweepNames = [
   "finalize-placement-invoices",
   "payout-schedules",
   "escrow-releases",
+  "ledger-invariants",
 ] as const;
 export type SweepName = (typeof sweepNames)[number];

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import type { ProcessorEventStatus } from "../../db/schema";
 import { type Actor, webhookActor } from "../actor";
+import { errorText } from "../observability/log";
 import { handlerFor } from "./handlers";
 import { insertNewEvent } from "./store";
 import type { AttemptTrigger, EventSource, HandlerContext, HandlerOutcome, StripeEvent } from "./types";
@@ -190,7 +191,8 @@ export async function recordApplyFailure(
   });
 }
 
-const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+// Stored and shown in the ops console and the replay API: a failed query as its name, not its parameters.
+const errorMessage = errorText;
 
 async function recordAttempt(
   tx: Db,

@@ -1,6 +1,6 @@
 import type { Db } from "../../db/client";
 import { connectedAccounts } from "../../db/schema";
-import { ApiError } from "../api/errors";
+import { DomainError } from "../errors";
 import { ingestStripeEvent, type IntakeStatus } from "./ingest";
 import type { HandlerContext, StripeEvent } from "./types";
 
@@ -31,8 +31,8 @@ export async function backfillStripeEvents(
   options: { since: Date; until: Date; env: HandlerContext["env"]; gateway: HandlerContext["gateway"]; includeConnected?: boolean },
 ): Promise<BackfillResult> {
   const spanDays = (options.until.getTime() - options.since.getTime()) / 86_400_000;
-  if (!(spanDays > 0)) throw new ApiError("bad_request", "--since must be before --until");
-  if (spanDays > MAX_BACKFILL_DAYS) throw new ApiError("bad_request", `window is ${spanDays.toFixed(1)} days; at most ${MAX_BACKFILL_DAYS}`);
+  if (!(spanDays > 0)) throw new DomainError("invalid_input", "--since must be before --until");
+  if (spanDays > MAX_BACKFILL_DAYS) throw new DomainError("invalid_input", `window is ${spanDays.toFixed(1)} days; at most ${MAX_BACKFILL_DAYS}`);
 
   const accounts: (string | undefined)[] = [undefined];
   if (options.includeConnected !== false) {

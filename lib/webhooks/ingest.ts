@@ -1,4 +1,5 @@
 import type { Db } from "../../db/client";
+import { findUnstorableText, withStorableText } from "../schemas/common";
 import { type ApplyResult, applyNewEvent, applyStoredEvent, recordApplyFailure } from "./apply";
 import { isHandledType } from "./handlers";
 import { storeStripeEvent } from "./store";
@@ -19,9 +20,10 @@ type IntakeDeps = { env: HandlerContext["env"]; gateway: HandlerContext["gateway
  */
 export async function ingestStripeEvent(
   db: Db,
-  event: StripeEvent,
-  options: IntakeDeps & { source: EventSource; trigger: AttemptTrigger; rawPayload?: string },
+  signedEvent: StripeEvent,
+  signedOptions: IntakeDeps & { source: EventSource; trigger: AttemptTrigger; rawPayload?: string },
 ): Promise<IntakeResult> {
+  const { event, options } = storableEvent(signedEvent, signedOptions);
   let firstAttemptError: string | undefined;
   if (isHandledType(event.type)) {
     const first = await applyNewEvent(db, event, options);
@@ -69,17 +71,33 @@ export async function ingestStripeEvent(
   }
 }
 
+// JSON spells a NUL or a lone surrogate as an escape (a raw one is not valid JSON, or not UTF-8).
+const UNSTORABLE_ESCAPE = /\\u0000|\\u[dD][89a-fA-F]/;
+
 /**
- * POST /webhooks/stripe after the body is read: verify (throws ApiError 400, nothing written), then
- * the intake path. The caller maps `failed` to 500 so Stripe delivers it again.
+ * The event as Payrun stores and applies it: text Postgres cannot hold (a NUL, a lone surrogate: a
+ * 500 at the insert) replaced by U+FFFD, and the raw body dropped then, so the stored payload is the
+ * cleaned one. Both deliveries of an event clean the same way, so their payload hashes still match.
+ * A raw body with no such escape (every real one) is not walked at all.
+ */
+function storableEvent<O extends { rawPayload?: string }>(event: StripeEvent, options: O): { event: StripeEvent; options: O } {
+  if (options.rawPayload !== undefined && !UNSTORABLE_ESCAPE.test(options.rawPayload)) return { event, options };
+  if (findUnstorableText(event).length === 0) return { event, options };
+  return { event: withStorableText(event), options: { ...options, rawPayload: undefined } };
+}
+
+/**
+ * POST /webhooks/stripe after the body is read: verify (throws a DomainError, 400 at the route, nothing written), then
+ * the intake path. The caller maps `failed` to 500 so Stripe delivers it again. The database may be
+ * given as a function, opened only once the signature holds: a forged request never reaches it.
  */
 export async function receiveStripeWebhook(
-  db: Db,
+  db: Db | (() => Promise<Db>),
   request: { rawBody: string; signature: string | null },
   deps: IntakeDeps & { secrets: Parameters<typeof verifyStripeSignature>[2] },
 ): Promise<IntakeResult> {
   const { event } = verifyStripeSignature(request.rawBody, request.signature, deps.secrets);
-  return ingestStripeEvent(db, event, {
+  return ingestStripeEvent(typeof db === "function" ? await db() : db, event, {
     env: deps.env,
     gateway: deps.gateway,
     source: "webhook",

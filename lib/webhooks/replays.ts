@@ -2,9 +2,9 @@ import { and, asc, eq, gte, inArray, lte, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { type ProcessorEvent, processorEventAttempts, processorEvents } from "../../db/schema";
 import type { Actor } from "../actor";
-import { ApiError, notFound } from "../api/errors";
+import { DomainError, notFound } from "../errors";
 import { recordAudit } from "../audit";
-import { afterCursor, newestFirst, toPage, withCursorKey } from "../placements/paging";
+import { afterTableCursor, newestFirst, toPage, withCursorKey } from "../../db/paging";
 import { type ApplyResult, applyStoredEvent, MAX_APPLY_ATTEMPTS } from "./apply";
 import { type ReplayListQuery, replayDetailOut, replayEventOut } from "./replay-schemas";
 import type { HandlerContext } from "./types";
@@ -21,7 +21,7 @@ export async function listReplayEvents(db: Db, query: ReplayListQuery) {
   if (query.type) where.push(eq(processorEvents.type, query.type));
   if (query.from) where.push(gte(processorEvents.receivedAt, new Date(query.from)));
   if (query.to) where.push(lte(processorEvents.receivedAt, new Date(query.to)));
-  const after = afterCursor(processorEvents, query.cursor, processorEvents.receivedAt);
+  const after = afterTableCursor(processorEvents, query.cursor, processorEvents.receivedAt);
   if (after) where.push(after);
   const rows = await db
     .select(withCursorKey(processorEvents, processorEvents.receivedAt))
@@ -65,10 +65,10 @@ export async function requestReplay(
 ): Promise<{ result: ApplyResult; event: ReturnType<typeof toOut> }> {
   const row = await findByEventId(db, eventId);
   if (row.status === "processed" || row.status === "ignored") {
-    throw new ApiError("conflict", `event ${eventId} is already ${row.status}; there is nothing to replay`);
+    throw new DomainError("conflict", `event ${eventId} is already ${row.status}; there is nothing to replay`);
   }
   if (row.attempts >= MAX_APPLY_ATTEMPTS && !options.force) {
-    throw new ApiError(
+    throw new DomainError(
       "conflict",
       `event ${eventId} reached the attempt cap (${row.attempts}/${MAX_APPLY_ATTEMPTS}); send {"force": true} to replay it anyway`,
       { attempts: row.attempts, attemptCap: MAX_APPLY_ATTEMPTS },

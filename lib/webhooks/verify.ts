@@ -1,10 +1,11 @@
 import Stripe from "stripe";
 import { z } from "zod";
-import { ApiError } from "../api/errors";
+import { DomainError } from "../errors";
 import type { Env } from "../env";
+import { unstorableText } from "../schemas/common";
 import type { StripeEvent } from "./types";
 
-/** Stripe's default, and the issue's: a signature older than this is refused (replay protection). */
+/** Stripe's default: a signature older (or newer) than this is refused (replay protection). */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 type SecretEnv = Pick<
@@ -17,26 +18,52 @@ type SecretEnv = Pick<
 
 export type VerifiedEvent = { event: StripeEvent; endpoint: "platform" | "connect" };
 
-// The fields Payrun relies on; the rest of the payload is stored as Stripe sent it.
+// The fields Payrun relies on; the rest of the payload is stored as Stripe sent it (text Postgres
+// cannot hold made storable first: ingest.ts). The keys Payrun files the event under are refused
+// instead, since replacing a character there would file it under another id.
+const keyText = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((v) => unstorableText(v) === null, "must be text Postgres can store");
 const eventShape = z.looseObject({
-  id: z.string().min(1).max(255),
+  id: keyText,
   object: z.literal("event").optional(),
-  type: z.string().min(1).max(255),
+  type: keyText,
   created: z.number().int().nonnegative(),
   livemode: z.boolean().optional(),
   api_version: z.string().nullish(),
-  account: z.string().nullish(),
+  account: keyText.nullish(),
   data: z.looseObject({ object: z.looseObject({}) }),
 });
+
+/** The header's `t=` as the SDK reads it (the last one wins), or null when there is none. */
+function signatureTimestamp(header: string): number | null {
+  let timestamp: number | null = null;
+  for (const item of header.split(",")) {
+    const [key, value] = item.split("=");
+    if (key === "t") timestamp = Number.parseInt(value ?? "", 10);
+  }
+  return timestamp !== null && Number.isFinite(timestamp) ? timestamp : null;
+}
 
 /**
  * Verify `Stripe-Signature` over the raw body with every configured secret: the platform endpoint's
  * and the Connect endpoint's, current and previous (a rotation keeps both valid for a while). Throws
- * ApiError 400 on a missing, bad, stale or tampered signature and on a body that is not an event;
+ * a DomainError (400 at the route) on a missing, bad, stale or tampered signature and on a body that is not an event;
  * nothing is parsed before the signature checks out.
  */
 export function verifyStripeSignature(rawBody: string, header: string | null, env: SecretEnv): VerifiedEvent {
-  if (!header) throw new ApiError("invalid_signature", "missing Stripe-Signature header");
+  if (!header) throw new DomainError("invalid_signature", "missing Stripe-Signature header");
+  // The SDK refuses a signature older than the tolerance but not one from the future: a signature
+  // made for later would be replayable until long after it was captured. Refuse beyond it either way.
+  const signedAt = signatureTimestamp(header);
+  if (signedAt !== null && signedAt - Date.now() / 1000 > SIGNATURE_TOLERANCE_SECONDS) {
+    throw new DomainError(
+      "invalid_signature",
+      `invalid Stripe signature: timestamped more than ${SIGNATURE_TOLERANCE_SECONDS} s in the future`,
+    );
+  }
   const secrets: [string | undefined, "platform" | "connect"][] = [
     [env.STRIPE_WEBHOOK_SECRET, "platform"],
     [env.STRIPE_WEBHOOK_SECRET_PREVIOUS, "platform"],
@@ -57,18 +84,18 @@ export function verifyStripeSignature(rawBody: string, header: string | null, en
       lastError = (error as Error).message;
     }
   }
-  if (!endpoint) throw new ApiError("invalid_signature", `invalid Stripe signature: ${lastError}`);
+  if (!endpoint) throw new DomainError("invalid_signature", `invalid Stripe signature: ${lastError}`);
 
   let parsed: unknown;
   try {
     parsed = JSON.parse(rawBody);
   } catch {
-    throw new ApiError("invalid_json", "body is not valid JSON");
+    throw new DomainError("invalid_json", "body is not valid JSON");
   }
   const result = eventShape.safeParse(parsed);
   if (!result.success) {
-    throw new ApiError(
-      "bad_request",
+    throw new DomainError(
+      "invalid_event",
       `not a Stripe event: ${result.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
     );
   }

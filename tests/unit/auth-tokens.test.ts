@@ -19,7 +19,14 @@ describe("access tokens", () => {
   });
 
   it("with a real Stripe key the public demo secret is worthless (self-hosted production)", async () => {
-    const env = loadEnv({ NODE_ENV: "production", STRIPE_SECRET_KEY: "sk_live_abc" });
+    // Production starts only with Supabase now; a live key through a proxy changes nothing.
+    const env = loadEnv({
+      NODE_ENV: "production",
+      STRIPE_SECRET_KEY: "sk_live_abc",
+      STRIPE_API_BASE_URL: "https://proxy.example",
+      SUPABASE_URL: "https://p.supabase.co",
+      SUPABASE_ANON_KEY: "anon",
+    });
     expect(await verifyAccessToken(await forge("payrun-local"), env)).toBeNull();
     await expect(issueLocalToken({ userId: "u1", role: "platform_admin" }, env)).rejects.toThrow();
   });

@@ -16,7 +16,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
   // Layouts are not re-run on client navigations, so each page checks the role itself.
   await requirePageUser(["platform_admin", "finance"], "/ops/runs");
   const params = await searchParams;
-  // listRuns reads a cursor it did not hand out as "start from the newest".
+  // A cursor listRuns did not hand out is refused (db/paging.ts): the section says so.
   const cursor = params.cursor || undefined;
   const db = await getDb();
   const runs = await section("runs", () => listRuns(db, { limit: 25, cursor }));

@@ -15,7 +15,7 @@ export async function POST(req: NextRequest): Promise<Response> {
     const rawBody = await readRawBody(req); // 413 over 1 MB
     // 400 on a bad, missing, stale or tampered signature, before any query runs.
     const result = await receiveStripeWebhook(
-      await getDb(),
+      getDb,
       { rawBody, signature: req.headers.get("stripe-signature") },
       { ...appWebhookDeps(env), secrets: env },
     );

@@ -102,6 +102,7 @@ export default async function setup(project: TestProject) {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "/root",
       NODE_ENV: "production",
+      PAYRUN_LOCAL: "1",
       NEXT_TELEMETRY_DISABLED: "1",
       ...db.env,
       CRON_SECRET_KEY: CRON_SECRET,

@@ -80,6 +80,8 @@ describe("the demo data", () => {
       for (const line of lines) {
         expect(line.label, line.kind).not.toBe("Balance change");
         expect(line.label).not.toMatch(/->|_|\b(pi|po|tr|ch)_|in transit/);
+        // A move between buckets or places still says how much moved.
+        expect(line.net !== 0 || line.moved > 0, `${line.kind} shows an amount`).toBe(true);
       }
     }
     const flo = await listPayeeLedgerHistory(t.db, FLO, { limit: 100 });

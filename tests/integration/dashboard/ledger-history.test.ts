@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { payees } from "../../../db/schema";
-import { encodeHistoryCursor, listPayeeLedgerHistory } from "../../../lib/dashboard/ledger-history";
+import { CursorError, encodeCursor } from "../../../db/paging";
+import { listPayeeLedgerHistory } from "../../../lib/dashboard/ledger-history";
 import { postLedgerTransactions } from "../../../lib/ledger";
 import type { PostingInput } from "../../../lib/ledger/types";
 import { createTestDb, type TestDb } from "../../support/db";
@@ -87,12 +88,14 @@ describe("payee ledger history", () => {
     expect(last).toMatchObject({ net: 900, buckets: { available: 900 } });
   });
 
-  it("treats a malformed cursor as the first page and caps the page size", async () => {
-    const first = await listPayeeLedgerHistory(t.db, payeeId, { limit: 5 });
-    const bad = await listPayeeLedgerHistory(t.db, payeeId, { limit: 5, cursor: "not-a-cursor" });
-    expect(bad.lines.map((l) => l.transactionId)).toEqual(first.lines.map((l) => l.transactionId));
-    const injected = encodeHistoryCursor({ at: "2026-01-01'; drop table payees; --", id: payeeId });
-    expect((await listPayeeLedgerHistory(t.db, payeeId, { limit: 5, cursor: injected })).lines).toHaveLength(5);
+  it("refuses a malformed cursor (as every keyset list does) and caps the page size", async () => {
+    const read = (cursor: string) => listPayeeLedgerHistory(t.db, payeeId, { limit: 5, cursor });
+    await expect(read("not-a-cursor")).rejects.toBeInstanceOf(CursorError);
+    await expect(read(encodeCursor({ at: "2026-01-01'; drop table payees; --", id: payeeId }))).rejects.toBeInstanceOf(CursorError);
+    // Shapes Postgres would refuse with an error of its own (a 500) never reach it.
+    await expect(read(encodeCursor({ at: "0000-01-01 00:00:00+00", id: payeeId }))).rejects.toBeInstanceOf(CursorError);
+    await expect(read(encodeCursor({ at: "2026-02-30 00:00:00+00", id: payeeId }))).rejects.toBeInstanceOf(CursorError);
+    expect((await listPayeeLedgerHistory(t.db, payeeId, { limit: 5 })).lines).toHaveLength(5);
     expect((await listPayeeLedgerHistory(t.db, payeeId, { limit: 1_000 })).lines).toHaveLength(61);
   });
 

@@ -190,16 +190,24 @@ describe("database guards (not just application code)", () => {
     ).toMatch(/append-only/);
   });
 
-  it("a payee's first posting opens all five of its accounts in that currency", async () => {
+  it("a payee's first posting opens all five of its accounts in that currency, at every location each can be", async () => {
     const [acct] = await queryRows<{ payee_id: string }>(
       t.db,
       sql`select payee_id from ledger_accounts where payee_id is not null limit 1`,
     );
     const kinds = await queryRows<{ kind: string }>(
       t.db,
-      sql`select kind from ledger_accounts where payee_id = ${acct!.payee_id} and currency = 'usd' order by kind`,
+      sql`select distinct kind from ledger_accounts where payee_id = ${acct!.payee_id} and currency = 'usd' order by kind`,
     );
     expect(kinds.map((k) => k.kind)).toEqual(["available", "held", "in_transit", "paid", "pending"]);
+    const slots = await queryRows<{ slot: string }>(
+      t.db,
+      sql`select kind || '@' || location as slot from ledger_accounts where payee_id = ${acct!.payee_id} and currency = 'usd' order by 1`,
+    );
+    expect(slots.map((s) => s.slot)).toEqual([
+      "available@connected", "available@platform", "held@connected", "held@platform",
+      "in_transit@bank", "in_transit@connected", "in_transit@platform", "paid@bank", "pending@platform",
+    ]);
   });
 
   it("refuses UPDATE and DELETE of entries and transactions", async () => {

@@ -94,10 +94,9 @@ export async function seedPayee(
       currency: "usd",
       payeeId,
       effectiveAt,
-      metadata: { funds_location: "connected_account" },
       lines: [
         { kind: "stripe_clearing", amount: -input.connectedCents },
-        { payeeId, kind: "available", amount: input.connectedCents },
+        { payeeId, kind: "available", location: "connected", amount: input.connectedCents },
       ],
     });
   }

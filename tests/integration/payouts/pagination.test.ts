@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CursorError } from "../../../db/paging";
 import { payees, payoutRuns, payouts } from "../../../db/schema";
 import { listPayeePayouts, listRuns } from "../../../lib/payouts/queries";
 import { createTestDb, type TestDb } from "../../support/db";
@@ -62,8 +63,8 @@ describe("keyset pagination with tied timestamps", () => {
     expect(new Set(ids).size).toBe(7);
   });
 
-  it("reads a malformed cursor as the first page", async () => {
-    const r = await listRuns(t.db, { limit: 3, cursor: "not-a-cursor" });
-    expect(r.runs).toHaveLength(3);
+  it("refuses a cursor it did not hand out, like every keyset list (db/paging.ts)", async () => {
+    await expect(listRuns(t.db, { limit: 3, cursor: "not-a-cursor" })).rejects.toBeInstanceOf(CursorError);
+    await expect(listPayeePayouts(t.db, payeeId, { limit: 3, cursor: "not-a-cursor" })).rejects.toBeInstanceOf(CursorError);
   });
 });

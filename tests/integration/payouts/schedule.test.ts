@@ -31,6 +31,7 @@ describe("schedules as code", () => {
         "/internal/sweeps/create-placement-invoices",
         "/internal/sweeps/escrow-releases",
         "/internal/sweeps/finalize-placement-invoices",
+        "/internal/sweeps/ledger-invariants",
         "/internal/sweeps/payout-schedules",
         "/internal/sweeps/webhook-replays",
       ].sort(),

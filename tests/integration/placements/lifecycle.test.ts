@@ -150,11 +150,15 @@ describe("a placement end to end", () => {
     // Share credited, the placement hold funded in the same transaction: 15,000 - 5,000 payable.
     expect((await payeeBalances(t.db, payee.id)).usd).toMatchObject({ available: 10_000, held: 5_000 });
     expect((await platformBalances(t.db, "fees")).usd).toBe(5_000);
-    const [credit] = await queryRows<{ metadata: Record<string, unknown> }>(
+    // The client paid the platform: the share is on the platform's balance (a typed location).
+    const [credit] = await queryRows<{ metadata: Record<string, unknown>; location: string }>(
       t.db,
-      sql`select metadata from ledger_transactions where idempotency_key = ${`payout_schedule:${schedule!.id}`}`,
+      sql`select t.metadata, a.location from ledger_transactions t
+          join ledger_entries e on e.transaction_id = t.id join ledger_accounts a on a.id = e.account_id and a.kind = 'available'
+          where t.idempotency_key = ${`payout_schedule:${schedule!.id}`}`,
     );
-    expect(credit!.metadata).toMatchObject({ funds_location: "platform", placement_id: placement.id });
+    expect(credit!.location).toBe("platform");
+    expect(credit!.metadata).toMatchObject({ placement_id: placement.id });
 
     // Release date not reached: held stays held.
     expect((await runSweep(t.db, escrowReleasesSweep, { now: cleared })).processed).toBe(0);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as completeRoute } from "@/app/internal/sweeps/complete-expired-guarantees/route";
 import { loadEnv, resetEnvCache } from "@/lib/env";
 import type { InternalDispatch } from "@/lib/scheduler/dispatch";
-import { invokeSweep } from "@/lib/sweeps/invoke";
+import { invokeSweep } from "@/lib/sweep-endpoints/invoke";
 import { createTestDb, type TestDb } from "../../support/db";
 import { CRON_SECRET, internalRequest } from "../payouts/helpers";
 import { makeExpiredPlacement, makePayee } from "./helpers";

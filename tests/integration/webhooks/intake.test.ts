@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../../../db/client";
-import { ApiError } from "../../../lib/api/errors";
+import { fromDomainError } from "../../../lib/api/errors";
+import { DomainError } from "../../../lib/errors";
 import { ingestStripeEvent, receiveStripeWebhook } from "../../../lib/webhooks/ingest";
 import type { WebhookGateway } from "../../../lib/webhooks/types";
 import { createTestDb, type TestDb } from "../../support/db";
@@ -43,9 +44,11 @@ async function expectRefused(rawBody: string, signature: string | null, code: st
     () => null,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(ApiError);
-  expect((error as ApiError).code).toBe(code);
-  expect((error as ApiError).status).toBe(400);
+  // A domain error; lib/api answers it with this code and 400.
+  expect(error).toBeInstanceOf(DomainError);
+  const answer = fromDomainError(error as DomainError);
+  expect(answer.code).toBe(code);
+  expect(answer.status).toBe(400);
   expect(await countRows(t.db, "processor_events")).toBe(before);
 }
 

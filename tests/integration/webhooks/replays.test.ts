@@ -2,7 +2,8 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../../../db/client";
 import { payouts } from "../../../db/schema";
-import { ApiError } from "../../../lib/api/errors";
+import { fromDomainError } from "../../../lib/api/errors";
+import { DomainError } from "../../../lib/errors";
 import { payeeBalances, postLedgerTransaction } from "../../../lib/ledger";
 import {
   getReplayEvent,
@@ -48,7 +49,8 @@ describe("payout events", () => {
       payeeId,
       lines: [
         { kind: "stripe_clearing", amount: -5_000 },
-        { payeeId, kind: "in_transit", amount: 5_000 },
+        // a payout Stripe has made: its money is on its way to the bank
+        { payeeId, kind: "in_transit", location: "bank", amount: 5_000 },
       ],
     });
     const [payout] = await t.db
@@ -130,8 +132,8 @@ describe("failures, replay requests and the attempt cap", () => {
     const refused = await requestReplay(t.db, event.id, { force: false, actor: admin, env: handlerEnv, gateway: okStripe }).catch(
       (e: unknown) => e,
     );
-    expect(refused).toBeInstanceOf(ApiError);
-    expect((refused as ApiError).status).toBe(409);
+    expect(refused).toBeInstanceOf(DomainError);
+    expect(fromDomainError(refused as DomainError).status).toBe(409);
 
     const listed = await listReplayEvents(t.db, { status: "failed", type: "account.updated", limit: 50 });
     expect(listed.data.map((e) => e.eventId)).toContain(event.id);
@@ -142,7 +144,7 @@ describe("failures, replay requests and the attempt cap", () => {
     const again = await requestReplay(t.db, event.id, { force: true, actor: admin, env: handlerEnv, gateway: okStripe }).catch(
       (e: unknown) => e,
     );
-    expect((again as ApiError).status).toBe(409);
+    expect(fromDomainError(again as DomainError).status).toBe(409);
   });
 
   it("paginates the list", async () => {

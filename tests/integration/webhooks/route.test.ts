@@ -38,6 +38,16 @@ describe("POST /webhooks/stripe refusals", () => {
     }
   });
 
+  it("answers 400 for a signature timestamped beyond the tolerance in the future, as in the past", async () => {
+    const { body } = signedDelivery(buildEvent("account.updated", "account"));
+    const now = Math.floor(Date.now() / 1000);
+    for (const at of [now + 3600, now + 301, now - 301]) {
+      const res = await POST(webhookRequest(body, signPayload(body, TEST_WEBHOOK_SECRET, at)));
+      expect(res.status, String(at - now)).toBe(400);
+      expect((await res.json()).error.code).toBe("invalid_signature");
+    }
+  });
+
   it("answers 400 JSON for a signed body that is not JSON", async () => {
     const body = "not json at all";
     const res = await POST(webhookRequest(body, signPayload(body, TEST_WEBHOOK_SECRET)));

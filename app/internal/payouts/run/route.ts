@@ -4,12 +4,13 @@ import { withInternal } from "@/lib/api/handler";
 import { json, parseJsonBody } from "@/lib/api/respond";
 import { getPayoutGateway } from "@/lib/payouts/gateway";
 import { triggerAndExecutePayoutRun } from "@/lib/payouts/run";
+import { isoDate } from "@/lib/schemas/common";
 
 export const dynamic = "force-dynamic";
 
 const bodySchema = z
   .object({
-    cycleDate: z.iso.date().optional(),
+    cycleDate: isoDate.optional(),
     dryRun: z.boolean().optional(),
     payeeIds: z.array(z.uuid()).max(10_000).optional(),
   })

@@ -2,7 +2,7 @@
 import { withInternal } from "@/lib/api/handler";
 import { json, parseJsonBody } from "@/lib/api/respond";
 import { sweepRequestBody, sweepResponse } from "@/lib/schemas/sweeps";
-import { invokeSweep } from "@/lib/sweeps/invoke";
+import { invokeSweep } from "@/lib/sweep-endpoints/invoke";
 
 export const dynamic = "force-dynamic";
 

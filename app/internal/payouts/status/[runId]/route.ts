@@ -1,6 +1,6 @@
 // GET /internal/payouts/status/:runId: counts, amounts, progress and problems of one run.
 import { withInternal } from "@/lib/api/handler";
-import { notFound } from "@/lib/api/errors";
+import { notFound } from "@/lib/errors";
 import { json } from "@/lib/api/respond";
 import { getRunStatus } from "@/lib/payouts/queries";
 

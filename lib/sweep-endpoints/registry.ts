@@ -1,11 +1,12 @@
 import type { Env } from "../env";
 import { escrowReleasesSweep } from "../escrow/release-sweep";
+import { ledgerInvariantsSweep } from "../ledger/invariants";
 import { payoutSchedulesSweep } from "../payout-schedules/process";
 import { completeExpiredGuarantees } from "../placements/complete-guarantees";
 import { createPlacementInvoicesSweep } from "../placements/create-invoices";
 import { finalizePlacementInvoicesSweep } from "../placements/finalize-invoices";
 import type { StripeGateway } from "../stripe/gateway";
-import type { SweepDefinition, SweepName } from "./types";
+import type { SweepDefinition, SweepName } from "../sweeps/types";
 
 /** The sweep behind each /internal/sweeps/<name>. The Stripe gateway is built only when one is needed. */
 export function sweepDefinition(
@@ -23,5 +24,7 @@ export function sweepDefinition(
       return payoutSchedulesSweep({ clearingDelayHours: deps.env.PLACEMENT_CLEARING_DELAY_HOURS });
     case "escrow-releases":
       return escrowReleasesSweep;
+    case "ledger-invariants":
+      return ledgerInvariantsSweep;
   }
 }

@@ -8,8 +8,11 @@ import { getStripeGateway } from "../stripe/client";
 import type { StripeGateway } from "../stripe/gateway";
 import { invocationBudgetMs } from "../time";
 import { sweepDefinition } from "./registry";
-import { type RunSweepOptions, runSweep } from "./run";
-import type { SweepName, SweepResult } from "./types";
+import { type RunSweepOptions, runSweep } from "../sweeps/run";
+import type { SweepName, SweepResult } from "../sweeps/types";
+
+// Above the domains: the registry names every domain's sweep, and the domains build their sweeps
+// with lib/sweeps (the kit), so the kit never imports a domain and no import goes round in a circle.
 
 /** A chain of continuations stops here even if work remains (the next hourly trigger picks it up). */
 export const MAX_CONTINUATIONS = 50;
