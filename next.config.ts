@@ -5,7 +5,7 @@ const nextConfig: NextConfig = {
   // Embedded mode applies migrations at run time; ship them with the server functions.
   outputFileTracingIncludes: { "/**": ["./db/migrations/**/*"] },
   // PGlite ships WASM and data files it loads from its own folder; bundling breaks those paths.
-  serverExternalPackages: ["@electric-sql/pglite", "postgres"],
+  serverExternalPackages: ["@electric-sql/pglite", "@electric-sql/pglite-socket", "postgres"],
   poweredByHeader: false,
   typedRoutes: false,
 };

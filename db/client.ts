@@ -1,4 +1,7 @@
+import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { SQL } from "drizzle-orm";
@@ -8,6 +11,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { type PgliteServer, servePglite } from "./pglite-server";
 import * as schema from "./schema";
 
 /** A database or a transaction: every lib/ function takes one of these first. */
@@ -15,7 +19,8 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export type DbHandle = {
   db: Db;
-  kind: "postgres" | "pglite";
+  /** pglite: in this process; pglite-socket: postgres.js to the embedded database's server. */
+  kind: "postgres" | "pglite" | "pglite-socket";
   close(): Promise<void>;
 };
 
@@ -32,33 +37,46 @@ export function connectPostgres(url: string, options: { max?: number } = {}): Db
 }
 
 /**
- * File-backed (or in-memory, or loaded from a dump) PGlite. PGlite has one connection and nothing stops
- * two processes from opening one data dir, so a file-backed open takes a pid lock beside it.
+ * File-backed (or in-memory, or loaded from a dump) PGlite in this process. PGlite has one connection
+ * and nothing stops two processes from opening one data dir, so a file-backed open takes a pid lock
+ * beside it. The app and the CLIs reach a data dir through connectEmbedded instead, which serves it.
  */
 export async function openPglite(
   options: { dataDir?: string; loadDataDir?: Blob | File } = {},
 ): Promise<DbHandle & { pglite: PGlite }> {
   let releaseLock = () => {};
   if (options.dataDir) {
-    mkdirSync(path.dirname(path.resolve(/*turbopackIgnore: true*/ options.dataDir)), { recursive: true });
-    releaseLock = lockDataDir(options.dataDir);
+    const lock = tryLockDataDir(options.dataDir);
+    if (typeof lock === "number") {
+      throw new Error(
+        `PGlite data dir ${options.dataDir} is in use by process ${lock}; PGlite allows one process. Stop it or set PGLITE_DIR.`,
+      );
+    }
+    releaseLock = lock;
   }
-  const pglite = new PGlite({ dataDir: options.dataDir, loadDataDir: options.loadDataDir });
-  await pglite.waitReady;
-  const db = drizzlePglite(pglite, drizzleOptions) as unknown as Db;
-  return {
-    db,
-    pglite,
-    kind: "pglite",
-    close: async () => {
-      await pglite.close();
-      releaseLock();
-    },
-  };
+  try {
+    const pglite = new PGlite({ dataDir: options.dataDir, loadDataDir: options.loadDataDir });
+    await pglite.waitReady;
+    const db = drizzlePglite(pglite, drizzleOptions) as unknown as Db;
+    return {
+      db,
+      pglite,
+      kind: "pglite",
+      close: async () => {
+        await pglite.close();
+        releaseLock();
+      },
+    };
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
 }
 
-function lockDataDir(dataDir: string): () => void {
-  const lockPath = `${path.resolve(/*turbopackIgnore: true*/ dataDir)}.lock`;
+/** Take the data dir's pid lock: its release function, or the pid of the live process holding it. */
+function tryLockDataDir(dataDir: string): (() => void) | number {
+  mkdirSync(path.dirname(path.resolve(/*turbopackIgnore: true*/ dataDir)), { recursive: true });
+  const lockPath = lockPathOf(dataDir);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, "wx");
@@ -69,16 +87,25 @@ function lockDataDir(dataDir: string): () => void {
       return release;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = Number(readFileSync(lockPath, "utf8"));
-      if (holder && holder !== process.pid && isAlive(holder)) {
-        throw new Error(
-          `PGlite data dir ${dataDir} is in use by process ${holder}; PGlite allows one process. Stop it or set PGLITE_DIR.`,
-        );
-      }
+      const holder = lockHolder(dataDir);
+      if (holder) return holder;
       rmSync(lockPath, { force: true }); // stale lock from a process that died
     }
   }
   throw new Error(`could not lock ${lockPath}`);
+}
+
+const lockPathOf = (dataDir: string) => `${path.resolve(/*turbopackIgnore: true*/ dataDir)}.lock`;
+
+/** The live process (not this one) holding the data dir's lock, or null. */
+function lockHolder(dataDir: string): number | null {
+  let holder: number;
+  try {
+    holder = Number(readFileSync(lockPathOf(dataDir), "utf8"));
+  } catch {
+    return null;
+  }
+  return holder && holder !== process.pid && isAlive(holder) ? holder : null;
 }
 
 function isAlive(pid: number): boolean {
@@ -111,34 +138,179 @@ export async function queryRows<T extends Record<string, unknown>>(db: Db, query
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
+/**
+ * The Unix socket the embedded database at `dataDir` is served on: in a directory only this user can
+ * enter, beside the data dir (psql: host=<that directory>), or under the temp dir when that path is
+ * too long for a socket. Every process computes the same path from the data dir.
+ */
+export function embeddedSocketPath(dataDir: string): string {
+  const absolute = path.resolve(/*turbopackIgnore: true*/ dataDir);
+  const beside = path.join(`${absolute}.socket`, ".s.PGSQL.5432");
+  if (Buffer.byteLength(beside) <= 100) return beside;
+  const digest = createHash("sha256").update(absolute).digest("hex").slice(0, 16);
+  return path.join(os.tmpdir(), `payrun-pglite-${digest}`, ".s.PGSQL.5432");
+}
+
+type EmbeddedHost = { dataDir: string; server: PgliteServer; pglite: PGlite; release(): void };
+const globalForHost = globalThis as typeof globalThis & { __payrunEmbeddedHost?: Promise<EmbeddedHost | null> };
+
+/**
+ * Serve the embedded database from this process: lock the data dir, open PGlite, migrate it, listen
+ * on its socket. Null when another live process holds the lock (it serves, or is about to).
+ */
+async function hostEmbedded(dataDir: string): Promise<EmbeddedHost | null> {
+  const isNew = !existsSync(dataDir);
+  const lock = tryLockDataDir(dataDir);
+  if (typeof lock === "number") return null;
+  try {
+    const handle = await openUnlockedPglite(dataDir);
+    await migrateDb(handle);
+    if (isNew) console.info(`[payrun] created embedded database in ${dataDir}`);
+    const server = await servePglite(handle.pglite, embeddedSocketPath(dataDir));
+    const removeSocket = () => rmSync(server.socketPath, { force: true });
+    process.once("exit", removeSocket);
+    return {
+      dataDir,
+      server,
+      pglite: handle.pglite,
+      release: () => {
+        process.off("exit", removeSocket);
+        lock();
+      },
+    };
+  } catch (error) {
+    lock();
+    throw error;
+  }
+}
+
+async function openUnlockedPglite(dataDir: string): Promise<DbHandle & { pglite: PGlite }> {
+  const pglite = new PGlite({ dataDir });
+  await pglite.waitReady;
+  return { db: drizzlePglite(pglite, drizzleOptions) as unknown as Db, pglite, kind: "pglite", close: () => pglite.close() };
+}
+
+async function stopHosting(): Promise<void> {
+  const host = await globalForHost.__payrunEmbeddedHost?.catch(() => null);
+  globalForHost.__payrunEmbeddedHost = undefined;
+  if (!host) return;
+  await host.server.close();
+  await host.pglite.close();
+  host.release();
+}
+
+function connectSocket(socketPath: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      resolve(socket);
+    });
+    socket.once("error", reject);
+  });
+}
+
+/**
+ * A connection to the embedded database at `dataDir`, for postgres.js: to the process serving it,
+ * or, when none does (none yet, or the one that did has exited), to this process after it starts
+ * serving it. So any process can come and go: the next connection finds or becomes the server.
+ */
+async function embeddedSocket(dataDir: string, waitMs = 120_000): Promise<Socket> {
+  const socketPath = embeddedSocketPath(dataDir);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const mine = await globalForHost.__payrunEmbeddedHost;
+    if (mine && mine.dataDir === dataDir) return connectSocket(socketPath);
+    if (mine === null) globalForHost.__payrunEmbeddedHost = undefined;
+    const holder = lockHolder(dataDir);
+    if (!holder) {
+      globalForHost.__payrunEmbeddedHost ??= hostEmbedded(dataDir).catch((error) => {
+        globalForHost.__payrunEmbeddedHost = undefined;
+        throw error;
+      });
+      continue;
+    }
+    try {
+      return await connectSocket(socketPath);
+    } catch (error) {
+      // The holder is still opening and migrating the database, or it is a process that opened the
+      // data dir for itself (openPglite) and serves nobody.
+      if (Date.now() > deadline) {
+        throw new Error(
+          `the embedded database ${dataDir} is held by process ${holder}, which does not serve it on ${socketPath} (${(error as Error).message}); stop that process or set PGLITE_DIR`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/**
+ * The embedded database at `dataDir` through postgres.js, the driver the app uses on Postgres: every
+ * process (the app, each CLI) is a client of the one that serves it (db/pglite-server.ts), which
+ * may be this one. Closing it stops serving if this process did; the others' next connections
+ * serve it from one of them.
+ */
+export function connectEmbedded(dataDir: string, options: { max?: number } = {}): DbHandle & { ready: Promise<void> } {
+  // `socket` (a function giving a connected socket) is in postgres.js's README ("Custom socket") but
+  // not in its types.
+  const client = postgres({
+    socket: () => embeddedSocket(dataDir),
+    user: "postgres",
+    database: "postgres",
+    prepare: false,
+    max: options.max ?? 10,
+    onnotice: () => {},
+  } as postgres.Options<Record<string, never>>);
+  const db = drizzlePostgres(client, drizzleOptions) as unknown as Db;
+  // The first connection serves the database if nobody does yet (and migrates it), so a bad data
+  // dir or a holder that serves nobody shows here rather than at the first query.
+  const ready = embeddedSocket(dataDir).then((socket) => void socket.destroy());
+  return {
+    db,
+    kind: "pglite-socket",
+    ready,
+    close: async () => {
+      await ready.catch(() => undefined);
+      await client.end({ timeout: 5 });
+      await stopHosting();
+    },
+  };
+}
+
 type AppDb = { handle: DbHandle; ready: Promise<Db> };
 const globalForDb = globalThis as typeof globalThis & { __payrunDb?: AppDb };
 
 /**
- * The app's database: postgres.js when DATABASE_URL is set, else file-backed PGlite in PGLITE_DIR,
- * which migrates itself on first use. One per process (kept on globalThis across dev reloads).
+ * The app's database: postgres.js to DATABASE_URL when set, else to the embedded PGlite in
+ * PGLITE_DIR, served on a local socket by whichever process opened it first (connectEmbedded).
+ * One per process (kept on globalThis across dev reloads).
  */
 export function getDb(): Promise<Db> {
   if (!globalForDb.__payrunDb) {
-    const url = process.env.DATABASE_URL?.trim();
-    if (url) {
-      const handle = connectPostgres(url);
-      globalForDb.__payrunDb = { handle, ready: Promise.resolve(handle.db) };
-    } else {
-      const dir = process.env.PGLITE_DIR?.trim() || ".data/pglite";
-      const holder = { handle: undefined } as unknown as AppDb;
-      holder.ready = (async () => {
-        const isNew = !existsSync(dir);
-        const handle = await openPglite({ dataDir: dir });
-        holder.handle = handle;
-        await migrateDb(handle);
-        if (isNew) console.info(`[payrun] created embedded database in ${dir}`);
-        return handle.db;
-      })();
-      globalForDb.__payrunDb = holder;
-    }
+    const handle = connectConfigured({ DATABASE_URL: process.env.DATABASE_URL, PGLITE_DIR: process.env.PGLITE_DIR });
+    globalForDb.__payrunDb = { handle, ready: handle.ready.then(() => handle.db) };
   }
   return globalForDb.__payrunDb.ready;
+}
+
+/** A handle of its own on the configured database (DATABASE_URL, else PGLITE_DIR), for the CLIs. */
+export async function connectDatabase(
+  config: { DATABASE_URL?: string; PGLITE_DIR?: string },
+  options: { max?: number } = {},
+): Promise<DbHandle> {
+  const handle = connectConfigured(config, options);
+  await handle.ready;
+  return handle;
+}
+
+function connectConfigured(
+  config: { DATABASE_URL?: string; PGLITE_DIR?: string },
+  options: { max?: number } = {},
+): DbHandle & { ready: Promise<void> } {
+  const url = config.DATABASE_URL?.trim();
+  if (url) return { ...connectPostgres(url, options), ready: Promise.resolve() };
+  return connectEmbedded(config.PGLITE_DIR?.trim() || ".data/pglite", options);
 }
 
 export async function closeAppDb(): Promise<void> {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SLICED_FUNCTION_MAX_DURATION_SECONDS } from "./function-durations";
 
 // Every setting Payrun reads, parsed in one place. `loadEnv` throws one error naming every bad
 // variable; instrumentation.ts and the scripts call it first thing so a bad value stops the process.
@@ -88,8 +89,16 @@ export const envSchema = z.object({
   PAYOUT_TIMEZONE: timezone,
   PAYOUT_ROLLOUT: z.enum(["all", "beta"]).default("all"),
   PAYOUTS_PAUSED: bool,
-  // Vercel maxDuration of the run and sweep functions (vercel.json); the time budget is a third.
-  PAYOUT_FUNCTION_MAX_DURATION_SECONDS: int(300, 10, 900),
+  // The maxDuration the run, its continuations and the sweeps plan their slices for (a third of it).
+  // vercel.json sets the real one and is the default; this may only shorten it, for tests and drills.
+  PAYOUT_FUNCTION_MAX_DURATION_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(SLICED_FUNCTION_MAX_DURATION_SECONDS, {
+      message: `may only shorten the maxDuration vercel.json gives the run and sweep functions (${SLICED_FUNCTION_MAX_DURATION_SECONDS} s)`,
+    })
+    .default(SLICED_FUNCTION_MAX_DURATION_SECONDS),
   // How long a claimed payout stays with the slice that claimed it; default: one slice + 30 s.
   PAYOUT_LEASE_SECONDS: optionalString.pipe(z.coerce.number<string | undefined>().int().min(5).max(3600).optional()),
   // Hours after an invoice is paid before a placement share counts as collectible.

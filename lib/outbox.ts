@@ -16,7 +16,7 @@ export type OutboxMessage = {
 
 /**
  * Record an alert or outgoing event in the caller's transaction, next to the change it reports, so a
- * retry neither loses nor repeats it. The relay (lib/outbox-relay.ts) publishes it at least once.
+ * retry neither loses nor repeats it. The relay (`relayOutbox` in lib/notify/relay.ts) publishes it at least once.
  */
 export async function enqueueOutbox(db: Db, messages: OutboxMessage | OutboxMessage[]): Promise<void> {
   const list = Array.isArray(messages) ? messages : [messages];

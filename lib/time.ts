@@ -29,8 +29,9 @@ export function zonedInstant(timeZone: string, year: number, month: number, day:
 }
 
 /**
- * How long one invocation may work: a third of the Vercel maxDuration (300 s → 100 s), leaving room
- * for the last batch or event in flight and the answer.
+ * How long one invocation may work: a third of the functions' maxDuration (vercel.json's 300 s →
+ * 100 s, or the shorter PAYOUT_FUNCTION_MAX_DURATION_SECONDS of tests and drills), leaving room for
+ * the last batch or event in flight and the answer.
  */
 export function invocationBudgetMs(env: Pick<Env, "PAYOUT_FUNCTION_MAX_DURATION_SECONDS">): number {
   return Math.floor((env.PAYOUT_FUNCTION_MAX_DURATION_SECONDS * 1000) / 3);

@@ -89,9 +89,21 @@ const BUCKET_LABEL: Record<string, string> = {
   paid: "paid out",
 };
 
-function movementText(buckets: Record<string, number | undefined>): string {
-  const from = Object.entries(buckets).filter(([, v]) => (v ?? 0) < 0).map(([k]) => BUCKET_LABEL[k] ?? k);
-  const to = Object.entries(buckets).filter(([, v]) => (v ?? 0) > 0).map(([k]) => BUCKET_LABEL[k] ?? k);
+const LOCATION_LABEL: Record<string, string> = {
+  platform: "the platform",
+  connected: "your Stripe account",
+  bank: "your bank",
+};
+
+/** Between buckets, or, for a move that leaves every bucket as it was, between places. */
+function movementText(line: { buckets: Record<string, number | undefined>; locations: Record<string, number | undefined> }): string {
+  const bucketsChanged = Object.values(line.buckets).some((v) => (v ?? 0) !== 0);
+  return bucketsChanged ? changeText(line.buckets, BUCKET_LABEL) : changeText(line.locations, LOCATION_LABEL);
+}
+
+function changeText(changes: Record<string, number | undefined>, labels: Record<string, string>): string {
+  const from = Object.entries(changes).filter(([, v]) => (v ?? 0) < 0).map(([k]) => labels[k] ?? k);
+  const to = Object.entries(changes).filter(([, v]) => (v ?? 0) > 0).map(([k]) => labels[k] ?? k);
   if (from.length && to.length) return `${from.join(", ")} → ${to.join(", ")}`;
   if (to.length) return `into ${to.join(", ")}`;
   if (from.length) return `from ${from.join(", ")}`;
@@ -123,8 +135,8 @@ export function LedgerHistoryTable({
           rowKey: (line) => line.transactionId,
           columns: [
             { label: "Date", cell: (line) => formatDate(line.effectiveAt, timeZone) },
-            { label: "What", cell: (line) => line.description },
-            { label: "Balance moved", className: "muted small", cell: (line) => movementText(line.buckets) },
+            { label: "What", cell: (line) => line.label },
+            { label: "Balance moved", className: "muted small", cell: (line) => movementText(line) },
             {
               label: "Amount",
               num: true,
@@ -133,7 +145,7 @@ export function LedgerHistoryTable({
                   <Money cents={line.net} currency={line.currency} />
                 ) : (
                   <span className="muted">
-                    <Money cents={Math.max(...Object.values(line.buckets).map((v) => Math.abs(v ?? 0)), 0)} currency={line.currency} />
+                    <Money cents={line.moved} currency={line.currency} />
                   </span>
                 ),
             },

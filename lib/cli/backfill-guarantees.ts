@@ -1,6 +1,6 @@
 // `npm run placements:backfill-guarantees [-- --confirm] [--batch=500]`: fill placements.guarantee_expires_at
 // (start_date + guarantee_days, at 00:00 in PAYOUT_TIMEZONE) where it is null. Dry run unless --confirm.
-import { connectPostgres, migrateDb, openPglite } from "../../db/client";
+import { connectDatabase } from "../../db/client";
 import { getEnv } from "../env";
 import { backfillGuarantees } from "../placements/backfill-guarantees";
 
@@ -11,11 +11,8 @@ const batchSize = batchArg ? Number(batchArg.split("=")[1]) : 500;
 if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error("--batch must be a positive whole number");
 
 const env = getEnv();
-const handle = env.DATABASE_URL
-  ? connectPostgres(env.DATABASE_URL, { max: 2 })
-  : await openPglite({ dataDir: env.PGLITE_DIR });
+const handle = await connectDatabase(env, { max: 2 });
 try {
-  if (handle.kind === "pglite") await migrateDb(handle);
   const started = Date.now();
   const result = await backfillGuarantees(handle.db, {
     timeZone: env.PAYOUT_TIMEZONE,

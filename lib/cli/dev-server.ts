@@ -1,6 +1,6 @@
 // What the commands that run the app locally share (npm start, the benchmarks, the browser tests):
 // is the production build older than the sources, a free port, and waiting for a server to answer.
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
@@ -70,4 +70,29 @@ export async function waitForHttp(
     await new Promise((r) => setTimeout(r, 300));
   }
   throw new Error(`${url} did not answer within ${options.timeoutMs / 1000}s`);
+}
+
+/**
+ * Run a command with its output on ours, and say every 15 s that it is still going and for how long,
+ * so a long quiet step never looks hung. Resolves with its exit status.
+ */
+export function runWithProgress(
+  command: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; what: string; everyMs?: number },
+): Promise<number> {
+  const started = Date.now();
+  console.info(`[payrun] ${options.what}...`);
+  const child = spawn(command, args, { stdio: "inherit", env: options.env });
+  const timer = setInterval(() => {
+    console.info(`[payrun] still ${options.what.split(" (")[0]}: ${Math.round((Date.now() - started) / 1000)} s`);
+  }, options.everyMs ?? 15_000);
+  return new Promise((resolve) => {
+    child.on("exit", (code, signal) => {
+      clearInterval(timer);
+      const outcome = code === 0 ? "done" : "failed";
+      console.info(`[payrun] ${options.what.split(" (")[0]}: ${outcome} after ${Math.round((Date.now() - started) / 1000)} s`);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
 }

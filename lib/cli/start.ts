@@ -4,11 +4,13 @@
 //   - `next start` on PORT (default 3000)
 //   - the local scheduler firing the same schedules QStash would (when QSTASH_TOKEN is unset)
 // Pass --dev to run `next dev` instead of building.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { embeddedSocketPath } from "../../db/client";
 import { EnvError, loadEnv } from "../env";
-import { buildIsStale, waitForHttp } from "./dev-server";
+import { buildIsStale, runWithProgress, waitForHttp } from "./dev-server";
 
 const dev = process.argv.includes("--dev");
 const port = Number(process.env.PORT ?? 3000);
@@ -68,12 +70,13 @@ async function shutdown(code = 0) {
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
-if (!dev) {
-  if (buildIsStale()) {
-    console.info("[payrun] building (next build)...");
-    const build = spawnSync("npx", ["next", "build"], { stdio: "inherit", env: childEnv });
-    if (build.status !== 0) process.exit(build.status ?? 1);
-  }
+if (!dev && buildIsStale()) {
+  // next build prints little while it compiles, which takes minutes on a small machine the first time.
+  const status = await runWithProgress("npx", ["next", "build"], {
+    env: childEnv,
+    what: "building the app (next build; the first build takes a few minutes)",
+  });
+  if (status !== 0) process.exit(status);
 }
 
 let demoSimulator: import("../demo/seed").DemoSimulator | undefined;
@@ -92,7 +95,8 @@ if (useSimulator) {
   demoSimulator = simulator;
 }
 
-// Seed before the server opens the embedded database: PGlite allows one process at a time.
+// Seed before the app starts: on the embedded default this process serves the database meanwhile,
+// then stops, and the app serves it to every other process (the CLIs, psql).
 {
   const { seedDemoIfEmpty } = await import("../demo/seed");
   await seedDemoIfEmpty(env, { simulator: demoSimulator });
@@ -114,11 +118,19 @@ if (env.schedulerMode === "local") {
   stoppers.push(() => scheduler.stop());
 }
 
+const database =
+  env.databaseMode === "pglite"
+    ? `embedded PGlite in ${env.PGLITE_DIR}, served by the app to this machine's other processes:
+                    every npm run ... command (outbox:relay, events:backfill, db:migrate, ...) connects by itself
+                    psql "host=${path.dirname(embeddedSocketPath(env.PGLITE_DIR))} user=postgres dbname=postgres"`
+    : `${new URL(env.DATABASE_URL!).host} (DATABASE_URL)`;
+
 console.info(`
 Payrun is running on ${appUrl}
   payee dashboard   ${appUrl}/dashboard      (sign in as a demo user at ${appUrl}/sign-in)
   ops console       ${appUrl}/ops
   cron secret       ${env.CRON_SECRET_KEY}   (kept in ${secretsPath})
+  database          ${database}
 
   curl -s -H "X-Cron-Secret: ${env.CRON_SECRET_KEY}" ${appUrl}/internal/payouts/health
   curl -s -X POST -H "X-Cron-Secret: ${env.CRON_SECRET_KEY}" -H "content-type: application/json" \\

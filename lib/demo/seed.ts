@@ -101,7 +101,8 @@ export async function seedDemoIfEmpty(env: Env, options: { simulator?: DemoSimul
     console.info(`[payrun] demo data ready: ${summary}`);
     return true;
   } finally {
-    // Embedded PGlite allows one process: let the server open it next.
+    // On the embedded default this process served the database while seeding; stop, so the app
+    // serves it from its own process.
     await closeAppDb();
   }
 }

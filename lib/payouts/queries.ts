@@ -113,15 +113,27 @@ export async function listPayeePayouts(db: Db, payeeId: string, input: { limit?:
   return { payouts: page, nextCursor: nextCursor(rows, limit, cursorKeyOf) };
 }
 
-/** Success rate, failures, totals paid, time from run start to paid, onboarding rate over `days`. */
+/**
+ * Success rate, failures, totals paid, time from run start to paid, onboarding rate over `days`.
+ *
+ * Run start to paid is measured on one clock, our database's: from the run's started_at to the
+ * moment Payrun recorded the payout paid (its `payout.paid` audit row, written in the transaction
+ * that settled it). payouts.paid_at is Stripe's event time, on Stripe's clock (the simulator's in the
+ * demo, which replays the past), so subtracting our start from it could go negative.
+ */
 export async function payoutKpis(db: Db, input: { days?: number } = {}) {
   const days = input.days ?? 30;
   const [agg] = await queryRows<Record<string, unknown>>(
     db,
     sql`select count(*) filter (where p.status = 'paid') as paid,
                count(*) filter (where p.status = 'failed') as failed,
-               avg(extract(epoch from (p.paid_at - r.started_at))) filter (where p.status = 'paid') as avg_seconds
-        from payouts p left join payout_runs r on r.id = p.run_id
+               avg(extract(epoch from (paid.recorded_at - r.started_at))) filter (where p.status = 'paid') as avg_seconds
+        from payouts p
+        left join payout_runs r on r.id = p.run_id
+        left join lateral (
+          select max(a.occurred_at) as recorded_at from audit_log a
+           where a.entity_type = 'payout' and a.entity_id = p.id::text and a.action = 'payout.paid'
+        ) paid on p.status = 'paid'
         where p.created_at >= now() - make_interval(days => ${days})`,
   );
   const byCurrency = await queryRows<{ currency: string; total: string }>(

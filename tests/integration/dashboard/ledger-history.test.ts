@@ -99,6 +99,31 @@ describe("payee ledger history", () => {
     expect((await listPayeeLedgerHistory(t.db, payeeId, { limit: 1_000 })).lines).toHaveLength(61);
   });
 
+  it("words each line for the payee, and leaves out bookkeeping that moved none of their money", async () => {
+    const { lines } = await listPayeeLedgerHistory(t.db, payeeId, { limit: 100 });
+    expect(lines[0]).toMatchObject({ kind: "payout_planned", label: "Payout started" });
+    expect(lines.find((l) => l.kind === "earning")?.label).toBe("Payment received");
+
+    const [third] = await t.db.insert(payees).values({ displayName: "Cy", email: "cy@example.com" }).returning();
+    await postLedgerTransactions(t.db, [
+      earning(third!.id, "third-1", 2_000),
+      {
+        idempotencyKey: "third-opening",
+        kind: "funds_location_opening",
+        description: "opening balance by location",
+        currency: "usd",
+        payeeId: third!.id,
+        lines: [
+          { payeeId: third!.id, kind: "available", amount: -500 },
+          { payeeId: third!.id, kind: "held", amount: 500 },
+        ],
+      },
+    ]);
+    const history = await listPayeeLedgerHistory(t.db, third!.id, { limit: 100 });
+    expect(history.lines.map((l) => l.kind)).toEqual(["earning"]);
+    expect(history.lines.map((l) => l.label)).toEqual(["Payment received"]);
+  });
+
   it("is empty for a payee with no ledger", async () => {
     const page = await listPayeeLedgerHistory(t.db, "00000000-0000-4000-8000-000000000000", {});
     expect(page).toEqual({ lines: [], nextCursor: null });

@@ -6,7 +6,6 @@ import { getStripeGateway } from "@/lib/stripe/client";
 import { continueRunBody } from "@/lib/schemas/payouts";
 
 export const dynamic = "force-dynamic";
-export const maxDuration = 300;
 
 export const POST = withInternal(async ({ rawBody, db, env, actor }) => {
   const body = parseJsonBody(continueRunBody, rawBody);

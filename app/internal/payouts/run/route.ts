@@ -7,7 +7,6 @@ import { triggerAndExecutePayoutRun } from "@/lib/payouts/run";
 import { isoDate } from "@/lib/schemas/common";
 
 export const dynamic = "force-dynamic";
-export const maxDuration = 300;
 
 const bodySchema = z
   .object({

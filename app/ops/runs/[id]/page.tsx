@@ -11,6 +11,7 @@ import { formatDateTime, formatDuration } from "@/lib/dashboard/format";
 import { isRunLive } from "@/lib/dashboard/ops";
 import { section } from "@/lib/dashboard/section";
 import { getRunStatus } from "@/lib/payouts/queries";
+import { retryBlockers, retryBlockerText } from "@/lib/payouts/retryable";
 import { ProblemsTable } from "./problems";
 
 export const metadata: Metadata = { title: "Payout run" };
@@ -34,6 +35,11 @@ export default async function RunPage({
   const run = status.data;
   if (!run) notFound();
   const live = isRunLive(run.status);
+  const canRetry = user.role === "platform_admin";
+  // A failed payout whose money a later run already paid (or that the balance no longer covers) shows
+  // why instead of a Retry button that could only be refused.
+  const blockers = canRetry && run.failed.length > 0 ? await retryBlockers(db, run.failed.map((p) => String(p.payoutId))) : new Map();
+  const retryRefusals = new Map([...blockers].flatMap(([payoutId, blocker]) => (blocker ? [[payoutId, retryBlockerText(blocker)] as const] : [])));
   const elapsed = run.startedAt ? (run.finishedAt ? Date.parse(run.finishedAt) : Date.now()) - Date.parse(run.startedAt) : null;
 
   return (
@@ -119,7 +125,8 @@ export default async function RunPage({
         title="Failed payouts"
         rows={run.failed}
         runId={id}
-        canRetry={user.role === "platform_admin"}
+        canRetry={canRetry}
+        retryRefusals={retryRefusals}
         empty="No payout failed in this run."
       />
       <ProblemsTable title="Skipped payees" rows={run.skipped} runId={id} canRetry={false} empty="Nobody was skipped." />

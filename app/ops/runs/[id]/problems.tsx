@@ -8,18 +8,23 @@ import { retryPayoutAction } from "../../actions";
 
 type Problem = NonNullable<Awaited<ReturnType<typeof getRunStatus>>>["failed"][number];
 
-/** Failed or skipped payouts of a run, with a retry button per failure for admins. */
+/**
+ * Failed or skipped payouts of a run, with a retry button per failure for admins, or the reason a
+ * retry cannot work (`retryRefusals`, by payout id).
+ */
 export function ProblemsTable({
   title,
   rows,
   runId,
   canRetry,
+  retryRefusals,
   empty,
 }: {
   title: string;
   rows: Problem[];
   runId: string;
   canRetry: boolean;
+  retryRefusals?: ReadonlyMap<string, string>;
   empty: string;
 }) {
   const headingId = title.toLowerCase().replaceAll(" ", "-");
@@ -49,15 +54,20 @@ export function ProblemsTable({
             },
             canRetry && {
               label: "Action",
-              cell: (p) => (
-                <form action={retryPayoutAction}>
-                  <input type="hidden" name="payoutId" value={String(p.payoutId)} />
-                  <input type="hidden" name="runId" value={runId} />
-                  <SubmitButton className="small" pendingText="Retrying…">
-                    Retry<span className="sr-only"> payout to {String(p.payeeName)}</span>
-                  </SubmitButton>
-                </form>
-              ),
+              cell: (p) =>
+                retryRefusals?.has(String(p.payoutId)) ? (
+                  <span className="muted small" data-testid="retry-refused">
+                    {retryRefusals.get(String(p.payoutId))}
+                  </span>
+                ) : (
+                  <form action={retryPayoutAction}>
+                    <input type="hidden" name="payoutId" value={String(p.payoutId)} />
+                    <input type="hidden" name="runId" value={runId} />
+                    <SubmitButton className="small" pendingText="Retrying…">
+                      Retry<span className="sr-only"> payout to {String(p.payeeName)}</span>
+                    </SubmitButton>
+                  </form>
+                ),
             },
           ]}
         />
