@@ -80,6 +80,18 @@ export const envSchema = z.object({
   PAYOUT_MIN_THRESHOLD_CENTS: int(1000),
   PAYOUT_RESERVE_PERCENT: percent(0),
   PAYOUT_RESERVE_DAYS: int(30, 0, 3650),
+  // Money the platform had to give back without taking it from the payee at Stripe (a refund made
+  // without reverse_transfer, a lost dispute): take the payee's share back with a transfer reversal
+  // (reverse_transfer), or let the platform bear it (none).
+  PAYEE_RECOVERY_POLICY: z.enum(["reverse_transfer", "none"]).default("reverse_transfer"),
+  // Alert (Slack, Sentry) when more payouts than this on connected accounts carried none of Payrun's
+  // money in the last 24 h (stripe_payout_missing_transfers), and when a sweep failed more items
+  // than this in the last 24 h.
+  RECON_PAYOUT_MISSING_TRANSFERS_THRESHOLD: int(0),
+  SWEEP_FAILURE_ALERT_THRESHOLD: int(0),
+  // A difference with Stripe younger than this is money still on its way (a webhook seconds behind
+  // its balance transaction), not a break; reconciliation looks at it again next hour.
+  RECON_GRACE_SECONDS: int(300, 0, 86_400),
   PLATFORM_DEFAULT_CURRENCY: z
     .string()
     .regex(/^[a-zA-Z]{3}$/, "must be a three-letter ISO currency code")

@@ -4,3 +4,4 @@ export * from "./payees";
 export * from "./payouts";
 export * from "./placements";
 export * from "./scheduler";
+export * from "./reconciliation";

@@ -170,3 +170,30 @@ export const ledgerEntries = pgTable(
   ],
 );
 export type LedgerEntry = typeof ledgerEntries.$inferSelect;
+
+// What a posting expects Stripe to show: the net change it makes to one Stripe account's balance
+// ("platform", or a connected account's acct_ id) through one Stripe object (the primary object the
+// balance transactions resolve to: the charge of a destination charge, a payout, a refund, a
+// transfer, a fee refund, a dispute). Written with the posting, append-only like the ledger;
+// reconciliation sums Stripe's balance transactions per (object, account) and compares.
+export const ledgerStripeRefs = pgTable(
+  "ledger_stripe_refs",
+  {
+    id: bigserial({ mode: "number" }).primaryKey(),
+    transactionId: uuid().notNull(),
+    stripeAccount: text().notNull(),
+    stripeObject: text().notNull(),
+    amount: bigint({ mode: "number" }).notNull(),
+    currency: text().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // reconciliation: what the ledger expects of an object on an account
+    index("ledger_stripe_refs_object_idx").on(t.stripeObject, t.stripeAccount),
+    // reconciliation: what changed on an account since its last pass
+    index("ledger_stripe_refs_account_created_idx").on(t.stripeAccount, t.createdAt),
+    // a posting's refs
+    index("ledger_stripe_refs_transaction_idx").on(t.transactionId),
+  ],
+);
+export type LedgerStripeRef = typeof ledgerStripeRefs.$inferSelect;

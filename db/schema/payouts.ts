@@ -114,6 +114,11 @@ export const payouts = pgTable(
     ledgerTransactionId: uuid(),
     // Manual / emergency payouts made outside a run say why here.
     note: text(),
+    // run: planned by a payout run; out_of_band: paid by hand at Stripe while Payrun was down, and
+    // recorded afterwards (lib/reconciliation/out-of-band.ts).
+    origin: text({ enum: ["run", "out_of_band"] }).notNull().default("run"),
+    // An out-of-band payout's recording request key: the same request twice records one payout.
+    requestKey: text(),
     arrivalDate: tstz(),
     paidAt: tstz(),
     failedAt: tstz(),
@@ -136,6 +141,10 @@ export const payouts = pgTable(
     index("payouts_payee_created_idx").on(t.payeeId, t.createdAt),
     // health: failures in the last 7 days
     index("payouts_status_updated_idx").on(t.status, t.updatedAt),
+    // an out-of-band payout recorded once per request
+    uniqueIndex("payouts_request_key_key")
+      .on(t.requestKey)
+      .where(sql`${t.requestKey} is not null`),
     check("payouts_amount_nonnegative", sql`${t.amountCents} >= 0`),
     check(
       "payouts_transfer_within_amount",

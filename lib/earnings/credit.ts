@@ -13,7 +13,10 @@ export type DestinationChargeEarning = {
   /** acct_... the charge's funds went to (transfer_data.destination) */
   stripeAccountId: string;
   amountReceivedCents: number;
+  /** application_fee_amount: Stripe transfers the whole charge, then collects this fee from it. */
   applicationFeeCents: number;
+  /** transfer_data.amount: Stripe transfers exactly this, and the platform keeps the rest. */
+  transferAmountCents: number | null;
   currency: string;
   effectiveAt: Date;
 };
@@ -25,9 +28,10 @@ export type EarningResult =
 
 /**
  * A destination charge paid a payee's connected account: ONE posting credits the gross against
- * stripe_clearing, the platform fee into fees, the rolling reserve (PAYOUT_RESERVE_PERCENT of the
- * net) straight into the payee's held, and the rest into available (the funds already sit on their
- * account, so the payout run only pays them out, no transfer). Crediting only ever adds to the
+ * stripe_clearing, the platform's share into fees (the application fee, or what the charge kept
+ * back beyond transfer_data.amount), the rolling reserve (PAYOUT_RESERVE_PERCENT of the net)
+ * straight into the payee's held, and the rest into available, both on the connected account where
+ * Stripe put them (the payout run only pays them out, no transfer). Crediting only ever adds to the
  * payee's buckets, so a payee whose available is negative (after a refund or a lost dispute) can
  * still be credited. The reserve's escrow hold points at this posting (it is what funded it) and is
  * released by the escrow-releases sweep PAYOUT_RESERVE_DAYS after the charge (effectiveAt).
@@ -46,8 +50,10 @@ export async function creditDestinationCharge(
   const payeeId = account.payee_id;
   const gross = earning.amountReceivedCents;
   if (gross <= 0) return { outcome: "nothing_received" };
-  const fee = Math.min(earning.applicationFeeCents, gross);
-  const net = gross - fee;
+  // What the connected account keeps, in Stripe's numbers for either model of destination charge:
+  // the stated transfer, or the whole charge less the application fee Stripe collects back.
+  const net = earning.transferAmountCents ?? gross - Math.min(earning.applicationFeeCents, gross);
+  const fee = gross - net;
   const reserve = percentOf(net, options.reservePercent);
   const payable = net - reserve;
 
@@ -69,6 +75,14 @@ export async function creditDestinationCharge(
       stripe_account: earning.stripeAccountId,
     },
     effectiveAt: earning.effectiveAt,
+    // Stripe shows the charge as: on the platform, the charge, its transfer and the fee collected back
+    // (net: the fee); on the connected account, the payment less the fee.
+    stripeRefs: earning.chargeId
+      ? [
+          { account: "platform", object: earning.chargeId, amount: fee },
+          { account: earning.stripeAccountId, object: earning.chargeId, amount: net },
+        ]
+      : [],
     lines: [
       { kind: "stripe_clearing", amount: -gross },
       // On the payee's connected account: the destination charge put it there.

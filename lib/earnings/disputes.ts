@@ -1,8 +1,14 @@
+import type Stripe from "stripe";
 import type { Db } from "../../db/client";
 import type { Actor } from "../actor";
+import type { Env } from "../env";
+import { type PostingLine, postLedgerTransaction } from "../ledger";
+import type { StripeGateway } from "../stripe/gateway";
 import { endLockedHold } from "../escrow/holds";
 import { findSystemHold, openSystemHold } from "../escrow/system-holds";
 import { findEarning } from "./lookup";
+import { recoverFromPayee } from "./recovery";
+import { refundedCharge } from "./refunds";
 
 export type DisputeOpened = {
   disputeId: string;
@@ -49,16 +55,17 @@ export async function holdDisputedAmount(
 export type DisputeCloseResult =
   | { outcome: "unknown_dispute" }
   | { outcome: "already_closed"; holdId: string }
-  | { outcome: "released" | "settled_lost"; holdId: string; payeeId: string; amountCents: number };
+  | { outcome: "released" | "settled_lost"; holdId: string; payeeId: string; amountCents: number; recoveredCents: number };
 
 /**
- * The dispute closed. Won (or an inquiry closed without a loss): held goes back to available.
- * Lost: the held money leaves the payee for good (held -> stripe_clearing, which paid the bank).
+ * The dispute closed: the payee's hold ends (its money back to available, where it was). Lost: the
+ * platform has borne the chargeback since Stripe withdrew it; the payee's share is then taken back
+ * from their connected account with a transfer reversal when PAYEE_RECOVERY_POLICY says so.
  */
 export async function settleDispute(
   db: Db,
-  dispute: { disputeId: string; status: string; effectiveAt: Date },
-  options: { actor: Actor },
+  dispute: { disputeId: string; status: string; chargeId: string | null; effectiveAt: Date },
+  options: { actor: Actor; gateway: () => Pick<StripeGateway, "retrieveCharge" | "createTransferReversal">; env: Pick<Env, "PAYEE_RECOVERY_POLICY"> },
 ): Promise<DisputeCloseResult> {
   const hold = await findSystemHold(db, "dispute", dispute.disputeId, { forUpdate: true });
   if (!hold) return { outcome: "unknown_dispute" };
@@ -73,10 +80,63 @@ export async function settleDispute(
     `dispute ${dispute.disputeId} ${dispute.status}`,
     { effectiveAt: dispute.effectiveAt },
   );
+  let recovered = 0;
+  if (lost && options.env.PAYEE_RECOVERY_POLICY === "reverse_transfer" && dispute.chargeId) {
+    const earning = await findEarning(db, { chargeId: dispute.chargeId });
+    if (earning) {
+      const charge = refundedCharge(await options.gateway().retrieveCharge(dispute.chargeId));
+      recovered = (
+        await recoverFromPayee(db, options.gateway(), {
+          earning,
+          charge,
+          amount: hold.amountCents,
+          idempotencyKey: `dispute:${dispute.disputeId}:recovery`,
+          reason: `recovery of lost dispute ${dispute.disputeId}`,
+          effectiveAt: dispute.effectiveAt,
+        })
+      ).recovered;
+    }
+  }
   return {
     outcome: lost ? "settled_lost" : "released",
     holdId: hold.id,
     payeeId: hold.payeeId,
     amountCents: hold.amountCents,
+    recoveredCents: recovered,
   };
+}
+
+/**
+ * Stripe moved a dispute's money on the platform's balance (funds withdrawn: the disputed amount and
+ * the dispute fee; funds reinstated: the amount back). Each of the dispute's balance transactions is
+ * posted once, in Stripe's numbers: the amount to `losses` (the platform bears a chargeback, whoever
+ * the charge paid), the fee to `stripe_fees`, both against stripe_clearing.
+ */
+export async function applyDisputeFunds(
+  db: Db,
+  dispute: Pick<Stripe.Dispute, "id" | "charge" | "currency" | "balance_transactions">,
+  effectiveAt: Date,
+): Promise<{ posted: number }> {
+  let posted = 0;
+  for (const bt of dispute.balance_transactions) {
+    const lines: PostingLine[] = [];
+    if (bt.amount !== 0) lines.push({ kind: "losses", amount: bt.amount }, { kind: "stripe_clearing", amount: -bt.amount });
+    if (bt.fee !== 0) lines.push({ kind: "stripe_fees", amount: -bt.fee }, { kind: "stripe_clearing", amount: bt.fee });
+    if (lines.length === 0) continue;
+    const charge = typeof dispute.charge === "string" ? dispute.charge : dispute.charge.id;
+    const result = await postLedgerTransaction(db, {
+      idempotencyKey: `dispute_funds:${bt.id}`,
+      kind: bt.amount < 0 ? "dispute_funds_withdrawn" : "dispute_funds_reinstated",
+      description: `Dispute ${dispute.id} on ${charge}: ${bt.amount < 0 ? "funds withdrawn" : "funds reinstated"}`,
+      currency: bt.currency,
+      sourceType: "dispute",
+      sourceId: dispute.id,
+      metadata: { dispute: dispute.id, charge, balance_transaction: bt.id, amount_cents: bt.amount, fee_cents: bt.fee },
+      effectiveAt: bt.created ? new Date(bt.created * 1000) : effectiveAt,
+      lines,
+      stripeRefs: [{ account: "platform", object: dispute.id, amount: bt.net }],
+    });
+    if (result.created) posted++;
+  }
+  return { posted };
 }

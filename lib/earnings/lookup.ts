@@ -1,8 +1,16 @@
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 
-/** The earning a charge or payment intent produced: who was credited, in what currency. */
-export type EarningRef = { transactionId: string; payeeId: string; currency: string; paymentIntentId: string };
+/** The earning a charge or payment intent produced: who was credited, in what currency, on which account. */
+export type EarningRef = {
+  transactionId: string;
+  payeeId: string;
+  currency: string;
+  paymentIntentId: string;
+  chargeId: string | null;
+  /** The connected account the charge paid (acct_...). */
+  stripeAccountId: string;
+};
 
 export const earningKey = (paymentIntentId: string) => `earning:${paymentIntentId}`;
 
@@ -24,13 +32,28 @@ export async function findEarning(
       ? sql`kind = 'earning' and metadata->>'charge' = ${ref.chargeId}`
       : null;
   if (!where) return null;
-  const [row] = await queryRows<{ id: string; payee_id: string; currency: string; payment_intent: string }>(
+  const [row] = await queryRows<{
+    id: string;
+    payee_id: string;
+    currency: string;
+    payment_intent: string;
+    charge: string | null;
+    stripe_account: string;
+  }>(
     db,
-    sql`select id, payee_id, metadata->>'currency' as currency, metadata->>'payment_intent' as payment_intent
+    sql`select id, payee_id, metadata->>'currency' as currency, metadata->>'payment_intent' as payment_intent,
+               metadata->>'charge' as charge, metadata->>'stripe_account' as stripe_account
         from ledger_transactions where ${where} limit 1`,
   );
   return row
-    ? { transactionId: row.id, payeeId: row.payee_id, currency: row.currency, paymentIntentId: row.payment_intent }
+    ? {
+        transactionId: row.id,
+        payeeId: row.payee_id,
+        currency: row.currency,
+        paymentIntentId: row.payment_intent,
+        chargeId: row.charge,
+        stripeAccountId: row.stripe_account,
+      }
     : null;
 }
 

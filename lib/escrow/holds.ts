@@ -185,7 +185,8 @@ export async function endEscrowHold(
 
 /**
  * The status change and ledger posting for a hold already locked by the caller's transaction.
- * `dispute_lost` ends it as cancelled with the money gone to stripe_clearing (see unfundHold).
+ * `dispute_lost` ends it as cancelled; its money goes back to available like any release, since
+ * Stripe took the disputed amount from the platform, not the payee (see unfundHold).
  */
 export async function endLockedHold(
   tx: Db,

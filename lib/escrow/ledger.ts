@@ -4,8 +4,10 @@ import { type EscrowHold, escrowHolds, type FundsLocation } from "../../db/schem
 import { drawFromLocations, postLedgerTransaction } from "../ledger";
 import { toCents } from "../money";
 
-// The ledger side of a hold: available -> held when it is funded; when it ends, held -> available
-// (released or cancelled) or held -> stripe_clearing (a lost dispute: the money left with the bank).
+// The ledger side of a hold: available -> held when it is funded; when it ends, held -> available,
+// also when a dispute was lost: Stripe takes a chargeback from the platform's balance, never from the
+// connected account, so the platform's loss is posted when Stripe withdraws the funds, and what the
+// payee owes for it is taken by a transfer reversal (lib/earnings/disputes.ts), as Stripe moves it.
 // The money stays where it is (a hold moves nothing at Stripe): a hold draws on the payee's money
 // on the platform or on their connected account, and returns each part where it came from.
 // Both postings carry an idempotency key from the hold's id, so a retried call moves money once.
@@ -51,10 +53,7 @@ export async function fundHold(db: Db, hold: EscrowHold, options: { effectiveAt?
   return posted.transactionId;
 }
 
-/**
- * Take a funded hold's amount out of held: back to available, or (a lost dispute) to
- * stripe_clearing, which paid the bank. Null when the hold was never funded: nothing to move.
- */
+/** Take a funded hold's amount out of held, back to available where it was. Null when the hold was never funded. */
 export async function unfundHold(
   db: Db,
   hold: EscrowHold,
@@ -62,7 +61,6 @@ export async function unfundHold(
   options: { effectiveAt?: Date } = {},
 ): Promise<string | null> {
   if (!hold.holdLedgerTransactionId) return null;
-  const lost = ending === "dispute_lost";
   // Where the funding put the held money (an earning's reserve, or fundHold's parts).
   const parts = await queryRows<{ location: FundsLocation; amount: string }>(
     db,
@@ -72,7 +70,7 @@ export async function unfundHold(
   );
   const posted = await postLedgerTransaction(db, {
     idempotencyKey: releasePostingKey(hold.id),
-    kind: lost ? "dispute_lost" : "hold_release",
+    kind: "hold_release",
     description: `escrow hold ${ending} (${hold.kind})`,
     currency: hold.currency,
     payeeId: hold.payeeId,
@@ -90,9 +88,7 @@ export async function unfundHold(
       const amount = toCents(part.amount);
       return [
         { payeeId: hold.payeeId, kind: "held" as const, location: part.location, amount: -amount },
-        lost
-          ? { kind: "stripe_clearing" as const, amount }
-          : { payeeId: hold.payeeId, kind: "available" as const, location: part.location, amount },
+        { payeeId: hold.payeeId, kind: "available" as const, location: part.location, amount },
       ];
     }),
   });

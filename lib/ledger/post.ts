@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, isTransaction, queryRows } from "../../db/client";
 import { type FundsLocation, payeeAccountKinds, payeeAccountSlots, platformAccountKinds } from "../../db/schema";
-import { currencySchema, toCents } from "../money";
+import { currencySchema } from "../money";
 import { LedgerError } from "./errors";
-import type { PostingInput, PostingResult } from "./types";
+import type { PostingInput, PostingResult, StripeRef } from "./types";
 
 const payeeKinds = new Set<string>(payeeAccountKinds);
 const platformKinds = new Set<string>(platformAccountKinds);
@@ -32,6 +32,7 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
   if (inputs.length === 0) return [];
   const txRows: Record<string, unknown>[] = [];
   const lineRows: Record<string, unknown>[] = [];
+  const refRows: Record<string, unknown>[] = [];
   const seenKeys = new Set<string>();
 
   for (const input of inputs) {
@@ -56,6 +57,9 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
       effective_at: (input.effectiveAt ?? new Date()).toISOString(),
       allow_overdraft: input.allowNegative ?? false,
     });
+    for (const ref of input.stripeRefs ?? []) {
+      refRows.push({ transaction_id: id, account: ref.account, object: ref.object, amount: ref.amount, currency });
+    }
     for (const line of input.lines) {
       lineRows.push({
         transaction_id: id,
@@ -75,6 +79,13 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
     lines: sql`select l.transaction_id, l.payee_id, l.kind, l.location, l.currency, l.amount
       from jsonb_to_recordset(${JSON.stringify(lineRows)}::jsonb) as l(transaction_id uuid, payee_id uuid,
         kind text, location text, currency text, amount bigint)`,
+    ...(refRows.length > 0
+      ? {
+          stripeRefs: sql`select r.transaction_id, r.account, r.object, r.amount, r.currency
+            from jsonb_to_recordset(${JSON.stringify(refRows)}::jsonb) as r(transaction_id uuid, account text, object text,
+              amount bigint, currency text)`,
+        }
+      : {}),
   };
 
   return inTransaction(db, async (tx) => {
@@ -116,7 +127,12 @@ export async function postLedgerSet(tx: Db, source: LedgerSource): Promise<numbe
   return created.length;
 }
 
-export type LedgerSource = { transactions: SQL; lines: SQL };
+export type LedgerSource = {
+  transactions: SQL;
+  lines: SQL;
+  /** transaction_id, account, object, amount, currency: what Stripe should show (ledger_stripe_refs). */
+  stripeRefs?: SQL;
+};
 
 async function inTransaction<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
   // Inside a transaction already: no savepoint (two round trips) for what nobody recovers from.
@@ -176,7 +192,17 @@ async function postSource(tx: Db, source: LedgerSource): Promise<{ k: string; id
         join ledger_accounts a on a.payee_id is null and a.kind = l.kind and a.currency = l.currency
         where l.payee_id is null
         returning transaction_id
-      )
+      )${
+        source.stripeRefs
+          ? sql`,
+      refs as (
+        insert into ledger_stripe_refs (transaction_id, stripe_account, stripe_object, amount, currency)
+        select r.transaction_id, r.account, r.object, r.amount, r.currency
+        from (${source.stripeRefs}) r join created c on c.id = r.transaction_id
+        returning transaction_id
+      )`
+          : sql``
+      }
       select k, id from created`,
     );
   } catch (error) {
@@ -219,7 +245,23 @@ export function validatePosting(input: PostingInput): void {
     sum += line.amount;
   }
   if (!Number.isSafeInteger(sum)) fail("amounts overflow");
+  for (const ref of input.stripeRefs ?? []) {
+    if (!ref.account || !ref.object) fail("a Stripe reference needs an account and an object");
+    if (!Number.isSafeInteger(ref.amount)) fail(`Stripe reference amount ${ref.amount} is not a whole number of cents`);
+  }
   if (sum !== 0) {
     throw new LedgerError("unbalanced", `${input.idempotencyKey}: lines sum to ${sum}, not 0`, { sum });
   }
+}
+
+/**
+ * Say later which Stripe object an existing posting mirrors (an out-of-band payout recorded before
+ * its Stripe id was known, once reconciliation finds it). References are only ever added.
+ */
+export async function addStripeRefs(db: Db, transactionId: string, currency: string, refs: StripeRef[]): Promise<void> {
+  if (refs.length === 0) return;
+  await db.execute(sql`
+    insert into ledger_stripe_refs (transaction_id, stripe_account, stripe_object, amount, currency)
+    select ${transactionId}::uuid, r.account, r.object, r.amount, ${currency}
+    from jsonb_to_recordset(${JSON.stringify(refs)}::jsonb) as r(account text, object text, amount bigint)`);
 }

@@ -33,6 +33,21 @@ export type PostingInput = {
    * everything else is refused when a payee account would go negative.
    */
   allowNegative?: boolean;
+  /** What Stripe's balances should show for this posting (reconciliation). */
+  stripeRefs?: StripeRef[];
 };
 
 export type PostingResult = { transactionId: string; idempotencyKey: string; created: boolean };
+
+/**
+ * The net change a posting expects on one Stripe account's balance through one Stripe object, in
+ * the posting's currency, for reconciliation (see ledger_stripe_refs in db/schema/ledger.ts).
+ */
+export type StripeRef = {
+  /** "platform", or the connected account (acct_...) */
+  account: string;
+  /** The primary object: a charge, transfer, payout, refund, fee refund, transfer reversal, dispute, invoice. */
+  object: string;
+  /** Signed cents: what the account's balance transactions for this object add up to. */
+  amount: number;
+};

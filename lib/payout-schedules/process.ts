@@ -167,6 +167,8 @@ export async function processClaimedSchedule(db: Db, scheduleId: string, actor: 
           { payeeId: schedule.payeeId, kind: "available", location: "platform", amount: schedule.amountCents },
           ...(margin > 0 ? [{ kind: "fees" as const, amount: margin }] : []),
         ],
+        // The client's payment of the invoice, on the platform's balance.
+        stripeRefs: invoice.stripeInvoiceId ? [{ account: "platform", object: invoice.stripeInvoiceId, amount: placement.feeCents }] : [],
       });
       await fundWaitingPlacementHolds(tx, placement.id, actor);
       const [after] = await tx

@@ -12,7 +12,16 @@ import { payoutKey, transferPostingKey } from "./keys";
 //   paid         in_transit (bank) -> paid                         (payout.paid)
 //   reversed     back to available, wherever Stripe returned it    (a failure)
 
-type PayoutMoney = Pick<Payout, "id" | "retries" | "payeeId" | "currency" | "amountCents" | "transferAmountCents" | "stripeTransferId">;
+type PayoutMoney = Pick<
+  Payout,
+  "id" | "retries" | "payeeId" | "currency" | "amountCents" | "transferAmountCents" | "stripeTransferId" | "stripeAccountId"
+>;
+
+// What each step shows at Stripe, for reconciliation (ledger_stripe_refs): a transfer moves money
+// from the platform's balance to the connected account's; a payout takes it off the connected
+// account's (and a failed one puts it back). A payout's transfer and its reversals are one object
+// (the transfer).
+const onAccount = (p: PayoutMoney) => p.stripeAccountId ?? "unknown";
 
 /** Where a payout's money is before its Stripe payout: on the connected account, and on the platform. */
 export function unsentLocation(p: Pick<PayoutMoney, "amountCents" | "transferAmountCents" | "stripeTransferId">) {
@@ -67,6 +76,10 @@ export async function postPayoutTransferred(tx: Db, p: PayoutMoney, stripeTransf
     description: `transfer ${stripeTransferId} to the connected account`,
     metadata: { stripe_transfer_id: stripeTransferId },
     lines: moveLines(p.payeeId, "in_transit", "in_transit", [{ from: "platform", to: "connected", amount: p.transferAmountCents }]),
+    stripeRefs: [
+      { account: "platform", object: stripeTransferId, amount: -p.transferAmountCents },
+      { account: onAccount(p), object: stripeTransferId, amount: p.transferAmountCents },
+    ],
   });
 }
 
@@ -80,6 +93,7 @@ export async function postPayoutSent(tx: Db, p: PayoutMoney, stripePayoutId: str
     metadata: { stripe_payout_id: stripePayoutId },
     effectiveAt,
     lines: moveLines(p.payeeId, "in_transit", "in_transit", [{ from: "connected", to: "bank", amount: p.amountCents }]),
+    stripeRefs: [{ account: onAccount(p), object: stripePayoutId, amount: -p.amountCents }],
   });
 }
 
@@ -100,7 +114,12 @@ export async function postPayoutPaid(tx: Db, p: PayoutMoney & Pick<Payout, "stat
  * then failed (or a bank returned) comes back to the connected account; one that never reached
  * Stripe's payouts is where planning and the transfer left it.
  */
-export async function postPayoutReversed(tx: Db, p: PayoutMoney & Pick<Payout, "status">, code: string, effectiveAt: Date) {
+export async function postPayoutReversed(
+  tx: Db,
+  p: PayoutMoney & Pick<Payout, "status" | "stripePayoutId">,
+  code: string,
+  effectiveAt: Date,
+) {
   const sent = p.status === "in_transit" || p.status === "paid";
   const from = p.status === "paid" ? "paid" : "in_transit";
   const where = unsentLocation(p);
@@ -116,6 +135,8 @@ export async function postPayoutReversed(tx: Db, p: PayoutMoney & Pick<Payout, "
     description: `payout failed (${code}): funds back to available`,
     effectiveAt,
     lines: moveLines(p.payeeId, from, "available", parts),
+    // A payout Stripe made and failed comes back as its payout_failure on the connected account.
+    stripeRefs: sent && p.stripePayoutId ? [{ account: onAccount(p), object: p.stripePayoutId, amount: p.amountCents }] : [],
   });
 }
 
@@ -139,5 +160,9 @@ export async function postTransferReversal(
     effectiveAt: input.effectiveAt,
     allowNegative: kind === "available",
     lines: moveLines(p.payeeId, kind, kind, [{ from: "connected", to: "platform", amount: input.deltaCents }]),
+    stripeRefs: [
+      { account: "platform", object: input.stripeTransferId, amount: input.deltaCents },
+      { account: onAccount(p), object: input.stripeTransferId, amount: -input.deltaCents },
+    ],
   });
 }

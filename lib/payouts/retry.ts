@@ -6,6 +6,7 @@ import { DomainError } from "../errors";
 import { recordAudit } from "../audit";
 import type { Env } from "../env";
 import { payoutKey } from "./keys";
+import { retryBlockers, retryBlockerText } from "./retryable";
 import { postPayoutPlanned } from "./ledger";
 import { workRunInBackground } from "./run";
 
@@ -19,6 +20,10 @@ export async function retryFailedPayout(db: Db, payoutId: string, actor: Actor, 
     const [p] = await tx.select().from(payouts).where(eq(payouts.id, payoutId)).for("update");
     if (!p) throw new DomainError("not_found", "payout not found");
     if (p.status !== "failed") throw new DomainError("conflict", `payout is ${p.status}; only failed payouts can be retried`);
+    // The same rule the run page uses to offer the button: a later payout took the money back, or
+    // the balance no longer covers it.
+    const blocker = (await retryBlockers(tx, [payoutId])).get(payoutId);
+    if (blocker) throw new DomainError("conflict", retryBlockerText(blocker));
     // A transfer that went through stays (its money is on the connected account); one the platform
     // took back (in part) is made again for what it took back.
     const reversed = p.stripeTransferId !== null && p.transferReversedCents > 0;

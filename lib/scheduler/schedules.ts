@@ -63,6 +63,7 @@ export function scheduleDefinitions(env: Pick<Env, "PAYOUT_TIMEZONE">): Schedule
     hourly("escrow-releases", 33, "Release rolling-reserve holds that came due"),
     hourly("ledger-invariants", 40, "Check a sample of kept ledger balances against their entries"),
     hourly("webhook-replays", 47, "Replay failed and pending Stripe events"),
+    hourly("reconcile", 54, "Reconcile Stripe's balance transactions and balances with the ledger"),
     {
       id: "outbox-relay",
       path: "/internal/outbox/relay",

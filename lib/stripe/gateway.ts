@@ -71,6 +71,11 @@ export interface ListBalanceTransactionsInput {
   limit?: number;
   startingAfter?: string;
   type?: string;
+  /** Unix seconds: only transactions created at or after. */
+  createdGte?: number;
+  /** An automatic payout's transactions (Stripe refuses it for a manual payout). */
+  payout?: string;
+  expand?: string[];
 }
 
 export interface CreateDestinationChargeInput {
@@ -316,7 +321,14 @@ export function createStripeGateway(stripe: Stripe, policy: CallPolicy = { maxRe
     ): Promise<Stripe.ApiList<Stripe.BalanceTransaction>> =>
       callStripe("balanceTransactions.list", () =>
         stripe.balanceTransactions.list(
-          compact({ limit: input.limit, starting_after: input.startingAfter, type: input.type }),
+          compact({
+            limit: input.limit,
+            starting_after: input.startingAfter,
+            type: input.type,
+            created: input.createdGte !== undefined ? { gte: input.createdGte } : undefined,
+            payout: input.payout,
+            expand: input.expand,
+          }),
           input.stripeAccount ? { stripeAccount: input.stripeAccount } : {},
         ),
       ),
@@ -351,6 +363,29 @@ export function createStripeGateway(stripe: Stripe, policy: CallPolicy = { maxRe
 
     retrieveCharge: (id: string): Promise<Stripe.Charge> =>
       callStripe("charges.retrieve", () => stripe.charges.retrieve(id)),
+
+    /** A charge's refunds, with each one's transfer reversal (what it took back from the connected account). */
+    listRefunds: (input: { charge: string; limit?: number; startingAfter?: string }): Promise<Stripe.ApiList<Stripe.Refund>> =>
+      callStripe("refunds.list", () =>
+        stripe.refunds.list(
+          compact({ charge: input.charge, limit: input.limit ?? 100, starting_after: input.startingAfter, expand: ["data.transfer_reversal"] }),
+        ),
+      ),
+
+    retrieveRefund: (id: string): Promise<Stripe.Refund> =>
+      callStripe("refunds.retrieve", () => stripe.refunds.retrieve(id, { expand: ["transfer_reversal"] })),
+
+    /** The reversals of a transfer (each says the refund it came with, if any). */
+    listTransferReversals: (transferId: string, startingAfter?: string): Promise<Stripe.ApiList<Stripe.TransferReversal>> =>
+      callStripe("transfers.listReversals", () =>
+        stripe.transfers.listReversals(transferId, compact({ limit: 100, starting_after: startingAfter })),
+      ),
+
+    /** The refunds of an application fee (fee refunds), newest first. */
+    listApplicationFeeRefunds: (feeId: string, startingAfter?: string): Promise<Stripe.ApiList<Stripe.FeeRefund>> =>
+      callStripe("applicationFees.listRefunds", () =>
+        stripe.applicationFees.listRefunds(feeId, compact({ limit: 100, starting_after: startingAfter })),
+      ),
 
     createRefund: (input: CreateRefundInput): Promise<Stripe.Refund> =>
       callStripe("refunds.create", () =>

@@ -8,7 +8,7 @@ import { getStripeGateway } from "../stripe/client";
 import type { StripeGateway } from "../stripe/gateway";
 import { invocationBudgetMs } from "../time";
 import { sweepDefinition } from "./registry";
-import { type RunSweepOptions, runSweep } from "../sweeps/run";
+import { type RunSweepOptions, recordSweepRun, runSweep } from "../sweeps/run";
 import type { SweepName, SweepResult } from "../sweeps/types";
 
 // Above the domains: the registry names every domain's sweep, and the domains build their sweeps
@@ -33,8 +33,10 @@ export async function invokeSweep(
   const definition = sweepDefinition(name, {
     env,
     gateway: () => options.gateway ?? getStripeGateway(),
+    continuation: request.continuation !== undefined && request.continuation > 0,
   });
   const result = await runSweep(db, definition, { budgetMs: invocationBudgetMs(env), ...options });
+  await recordSweepRun(db, name, result);
   const step = request.continuation ?? 0;
   let continued = false;
   if (result.remaining > 0 && step < MAX_CONTINUATIONS) {

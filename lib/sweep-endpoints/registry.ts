@@ -5,13 +5,19 @@ import { payoutSchedulesSweep } from "../payout-schedules/process";
 import { completeExpiredGuarantees } from "../placements/complete-guarantees";
 import { createPlacementInvoicesSweep } from "../placements/create-invoices";
 import { finalizePlacementInvoicesSweep } from "../placements/finalize-invoices";
+import { type ReconcileEnv, reconcileSweep } from "../reconciliation/pass";
 import type { StripeGateway } from "../stripe/gateway";
 import type { SweepDefinition, SweepName } from "../sweeps/types";
 
 /** The sweep behind each /internal/sweeps/<name>. The Stripe gateway is built only when one is needed. */
 export function sweepDefinition(
   name: SweepName,
-  deps: { env: Pick<Env, "PLACEMENT_CLEARING_DELAY_HOURS">; gateway: () => StripeGateway },
+  deps: {
+    env: Pick<Env, "PLACEMENT_CLEARING_DELAY_HOURS"> & ReconcileEnv;
+    gateway: () => StripeGateway;
+    /** A continuation finishes the work it was sent for and starts nothing new (reconcile's pass). */
+    continuation: boolean;
+  },
 ): SweepDefinition {
   switch (name) {
     case "complete-expired-guarantees":
@@ -26,5 +32,7 @@ export function sweepDefinition(
       return escrowReleasesSweep;
     case "ledger-invariants":
       return ledgerInvariantsSweep;
+    case "reconcile":
+      return reconcileSweep({ env: deps.env, gateway: deps.gateway, mayStartPass: !deps.continuation });
   }
 }

@@ -1,5 +1,7 @@
+import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { systemActor } from "../actor";
+import { log } from "../observability/log";
 import type { SweepContext, SweepDefinition, SweepResult, SweepStep } from "./types";
 
 export type RunSweepOptions = {
@@ -50,4 +52,18 @@ export async function runSweep(
   const remaining = await sweep.remaining(db, ctx);
   const waiting = sweep.waiting ? await sweep.waiting(db, ctx) : 0;
   return { ...total, skipped: total.skipped + waiting, remaining };
+}
+
+/**
+ * Keep what one invocation of a sweep did (sweep_runs): the failure counts health shows and alerts
+ * on (lib/reconciliation/alerts.ts). Never fails the sweep it reports on.
+ */
+export async function recordSweepRun(db: Db, sweep: string, result: SweepResult): Promise<void> {
+  try {
+    await db.execute(
+      sql`insert into sweep_runs (sweep, processed, failed, remaining) values (${sweep}, ${result.processed}, ${result.failed}, ${result.remaining})`,
+    );
+  } catch (err) {
+    log.warn("could not record a sweep run", { sweep, error: err instanceof Error ? err.message : String(err) });
+  }
 }

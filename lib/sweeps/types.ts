@@ -38,5 +38,6 @@ export const sweepNames = [
   "payout-schedules",
   "escrow-releases",
   "ledger-invariants",
+  "reconcile",
 ] as const;
 export type SweepName = (typeof sweepNames)[number];

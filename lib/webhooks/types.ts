@@ -20,14 +20,24 @@ export type AttemptTrigger = "webhook" | "replay_sweep" | "replay_request" | "ba
 /**
  * The Stripe calls a handler may make: account.updated puts a payout schedule back to manual; a
  * dispute on a charge Payrun credited nobody for reads the charge to see whether it was a
- * destination charge.
+ * destination charge; refunds, fee refunds and reversals are read in Stripe's numbers (events carry
+ * ids, not the amounts of the objects they name); a recovery reverses a transfer.
  */
-export type WebhookGateway = Pick<StripeGateway, "setManualPayoutSchedule" | "retrieveCharge">;
+export type WebhookGateway = Pick<
+  StripeGateway,
+  | "setManualPayoutSchedule"
+  | "retrieveCharge"
+  | "listRefunds"
+  | "retrieveRefund"
+  | "listTransferReversals"
+  | "listApplicationFeeRefunds"
+  | "createTransferReversal"
+>;
 
 export type HandlerContext<E extends StripeEvent = StripeEvent> = {
   event: E;
   actor: Actor;
-  env: Pick<Env, "PAYOUT_RESERVE_PERCENT" | "PAYOUT_RESERVE_DAYS">;
+  env: Pick<Env, "PAYOUT_RESERVE_PERCENT" | "PAYOUT_RESERVE_DAYS" | "PAYEE_RECOVERY_POLICY">;
   /** Created on first use: most events never call Stripe. */
   gateway: () => WebhookGateway;
   now: Date;

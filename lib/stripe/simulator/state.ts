@@ -116,8 +116,9 @@ export class SimulatorState {
         owner: this.platformAccountId,
         amount: this.config.platformBalanceCents,
         currency: this.config.currency,
-        type: "adjustment",
-        reportingCategory: "other_adjustment",
+        // How a platform funds its balance at Stripe: a top-up.
+        type: "topup",
+        reportingCategory: "topup",
         source: null,
         description: "Simulator opening balance",
       });

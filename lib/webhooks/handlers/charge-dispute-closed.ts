@@ -4,12 +4,12 @@ import { applied, type HandlerOf, eventTime, expandableId, ignored, pending } fr
 import { isDestinationCharge } from "./charge-destination";
 
 // charge.dispute.closed: won releases the hold, lost settles it against the payee.
-export const handleChargeDisputeClosed: HandlerOf<"charge.dispute.closed"> = async (tx, { event, actor, gateway }) => {
+export const handleChargeDisputeClosed: HandlerOf<"charge.dispute.closed"> = async (tx, { event, actor, gateway, env }) => {
   const dispute = event.data.object;
   const result = await settleDispute(
     tx,
-    { disputeId: dispute.id, status: dispute.status, effectiveAt: eventTime(event) },
-    { actor },
+    { disputeId: dispute.id, status: dispute.status, chargeId: expandableId(dispute.charge), effectiveAt: eventTime(event) },
+    { actor, gateway, env },
   );
   if (result.outcome === "unknown_dispute") {
     // No hold: either the created event has not been applied yet (Stripe does not keep order), or

@@ -3,7 +3,10 @@ import type { EventHandler, EventOf } from "../types";
 import { handleAccountUpdated } from "./account-updated";
 import { handleChargeDisputeClosed } from "./charge-dispute-closed";
 import { handleChargeDisputeCreated } from "./charge-dispute-created";
+import { handleApplicationFeeRefunded } from "./application-fee-refunded";
 import { handleChargeRefunded } from "./charge-refunded";
+import { handleDisputeFunds } from "./dispute-funds";
+import { handleRefundChanged } from "./refund-changed";
 import { handleInvoiceFinalized } from "./invoice-finalized";
 import { handleInvoicePaid } from "./invoice-paid";
 import { handleInvoicePaymentFailed } from "./invoice-payment-failed";
@@ -20,6 +23,11 @@ const handlers = {
   "account.updated": handleAccountUpdated,
   "payment_intent.succeeded": handlePaymentIntentSucceeded,
   "charge.refunded": handleChargeRefunded,
+  "refund.created": handleRefundChanged,
+  "refund.updated": handleRefundChanged,
+  "application_fee.refunded": handleApplicationFeeRefunded,
+  "charge.dispute.funds_withdrawn": handleDisputeFunds,
+  "charge.dispute.funds_reinstated": handleDisputeFunds,
   "charge.dispute.created": handleChargeDisputeCreated,
   "charge.dispute.closed": handleChargeDisputeClosed,
   "payout.paid": handlePayoutPaid,

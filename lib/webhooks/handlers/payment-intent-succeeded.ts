@@ -14,6 +14,7 @@ export const handlePaymentIntentSucceeded: HandlerOf<"payment_intent.succeeded">
       stripeAccountId: destination,
       amountReceivedCents: intent.amount_received ?? 0,
       applicationFeeCents: intent.application_fee_amount ?? 0,
+      transferAmountCents: intent.transfer_data?.amount ?? null,
       currency: intent.currency,
       effectiveAt: eventTime(event),
     },

@@ -33,6 +33,7 @@ describe("schedules as code", () => {
         "/internal/sweeps/finalize-placement-invoices",
         "/internal/sweeps/ledger-invariants",
         "/internal/sweeps/payout-schedules",
+        "/internal/sweeps/reconcile",
         "/internal/sweeps/webhook-replays",
       ].sort(),
     );

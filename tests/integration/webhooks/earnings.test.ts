@@ -13,7 +13,7 @@ import { createPayeeWithAccount, deliver, eventRow } from "./helpers";
 let t: TestDb;
 let payeeId: string;
 const acct = "acct_earnings_1";
-const reserveEnv = { PAYOUT_RESERVE_PERCENT: 10, PAYOUT_RESERVE_DAYS: 30 };
+const reserveEnv = { PAYOUT_RESERVE_PERCENT: 10, PAYOUT_RESERVE_DAYS: 30, PAYEE_RECOVERY_POLICY: "reverse_transfer" as const };
 
 beforeAll(async () => {
   t = await createTestDb();
@@ -66,31 +66,7 @@ describe("payment_intent.succeeded", () => {
   });
 });
 
-describe("charge.refunded", () => {
-  it("takes back each partial refund once, in any order, and may leave the payee owing", async () => {
-    await deliver(t.db, succeeded("pi_refund", "ch_refund", 2_000, 200));
-    const before = await balances();
-    const refunded = (total: number) =>
-      buildEvent("charge.refunded", "charge", {
-        id: "ch_refund",
-        amount: 2_000,
-        amount_refunded: total,
-        payment_intent: "pi_refund",
-        refunded: total === 2_000,
-      });
-    const full = refunded(2_000);
-    const partial = refunded(500);
-    expect(await deliver(t.db, full)).toMatchObject({ status: "processed" });
-    expect(await deliver(t.db, partial)).toMatchObject({ status: "processed" }); // older, smaller: nothing more
-    expect(await deliver(t.db, full)).toMatchObject({ status: "duplicate" });
-    expect((await balances()).available).toBe(before.available - 2_000);
-  });
-
-  it("waits for the earning when the refund arrives first", async () => {
-    const event = buildEvent("charge.refunded", "charge", { id: "ch_early", amount_refunded: 100, payment_intent: "pi_early" });
-    expect(await deliver(t.db, event)).toMatchObject({ status: "pending" });
-  });
-});
+// Refunds are posted in Stripe's numbers, read from Stripe: tests/integration/webhooks/stripe-money.test.ts.
 
 const dispute = (id: string, type: string, status: string, charge: string, amount = 1_500) =>
   buildEvent(type, "dispute", { id, amount, currency: "usd", charge, payment_intent: null, status });
@@ -110,18 +86,6 @@ describe("charge.dispute.*", () => {
     expect(await balances()).toMatchObject({ available: before.available, held: before.held });
     const [hold] = await t.db.select().from(escrowHolds).where(eq(escrowHolds.sourceRef, "dp_won"));
     expect(hold).toMatchObject({ kind: "dispute", status: "released" });
-  });
-
-  it("settles a lost dispute against the payee (held -> stripe_clearing)", async () => {
-    await deliver(t.db, succeeded("pi_disp_lost", "ch_disp_lost", 3_000, 0));
-    const before = await balances();
-    const clearing = (await platformBalances(t.db, "stripe_clearing")).usd!;
-    await deliver(t.db, dispute("dp_lost", "charge.dispute.created", "needs_response", "ch_disp_lost"));
-    await deliver(t.db, dispute("dp_lost", "charge.dispute.closed", "lost", "ch_disp_lost"));
-    expect(await balances()).toMatchObject({ available: before.available - 1_500, held: before.held });
-    expect((await platformBalances(t.db, "stripe_clearing")).usd).toBe(clearing + 1_500);
-    const [hold] = await t.db.select().from(escrowHolds).where(eq(escrowHolds.sourceRef, "dp_lost"));
-    expect(hold).toMatchObject({ status: "cancelled" });
   });
 
   it("a close that arrives before the open waits, and applies once the hold exists", async () => {
@@ -164,10 +128,19 @@ describe("review regressions", () => {
         created ? { created } : {},
       );
     await deliver(t.db, owingSucceeded("pi_owing_1", "ch_owing_1", 1_000));
-    await deliver(
-      t.db,
-      buildEvent("charge.refunded", "charge", { id: "ch_owing_1", amount_refunded: 1_000, payment_intent: "pi_owing_1" }),
-    );
+    // Refunded in full, reversed from the connected account (what applyRefund posts for it).
+    await postLedgerTransaction(t.db, {
+      idempotencyKey: `refund-${owing.payeeId}`,
+      kind: "refund",
+      description: "refunded in full",
+      currency: "usd",
+      payeeId: owing.payeeId,
+      allowNegative: true,
+      lines: [
+        { payeeId: owing.payeeId, kind: "available", location: "connected", amount: -1_000 },
+        { kind: "stripe_clearing", amount: 1_000 },
+      ],
+    });
     // The payee was paid out in between: available is now -1,000.
     await postLedgerTransaction(t.db, {
       idempotencyKey: `paid-out-${owing.payeeId}`,
@@ -243,12 +216,7 @@ describe("review regressions", () => {
   });
 
   it("a pending outcome never uses up the attempt budget: the sweep keeps trying, then applies", async () => {
-    const early = buildEvent("charge.refunded", "charge", {
-      id: "ch_wait_long",
-      amount: 700,
-      amount_refunded: 700,
-      payment_intent: "pi_wait_long",
-    });
+    const early = succeeded("pi_wait_long", "ch_wait_long", 700, 0, "acct_wait_long");
     expect(await deliver(t.db, early)).toMatchObject({ status: "pending" });
     const { sweepWebhookReplays, MAX_APPLY_ATTEMPTS } = await import("../../../lib/webhooks");
     const noGateway = () => {
@@ -258,7 +226,7 @@ describe("review regressions", () => {
       await sweepWebhookReplays(t.db, { env: reserveEnv, gateway: noGateway, timeBudgetMs: 10_000 });
     }
     expect(await eventRow(t.db, early.id)).toMatchObject({ status: "pending", attempts: 0 });
-    await deliver(t.db, succeeded("pi_wait_long", "ch_wait_long", 700, 0));
+    await createPayeeWithAccount(t.db, "acct_wait_long");
     await sweepWebhookReplays(t.db, { env: reserveEnv, gateway: noGateway, timeBudgetMs: 10_000 });
     expect(await eventRow(t.db, early.id)).toMatchObject({ status: "processed" });
   });

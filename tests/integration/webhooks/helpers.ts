@@ -1,11 +1,16 @@
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../../db/client";
 import { connectedAccounts, payees } from "../../../db/schema";
+import type { Env } from "../../../lib/env";
 import { receiveStripeWebhook } from "../../../lib/webhooks/ingest";
 import type { StripeEvent, WebhookGateway } from "../../../lib/webhooks/types";
 import { buildEvent, signedDelivery, testWebhookSecrets } from "../../support/stripe-events";
 
-export const handlerEnv = { PAYOUT_RESERVE_PERCENT: 0, PAYOUT_RESERVE_DAYS: 30 };
+export const handlerEnv: Pick<Env, "PAYOUT_RESERVE_PERCENT" | "PAYOUT_RESERVE_DAYS" | "PAYEE_RECOVERY_POLICY"> = {
+  PAYOUT_RESERVE_PERCENT: 0,
+  PAYOUT_RESERVE_DAYS: 30,
+  PAYEE_RECOVERY_POLICY: "reverse_transfer",
+};
 
 /** Most events never call Stripe; one that tries to, fails the test loudly. */
 export const noStripe = (): WebhookGateway => {

@@ -116,8 +116,10 @@ describe("webhooks", () => {
     const oursReceived = received.filter((r) => r.body.includes("retry@example.com"));
     const eventIds = new Set(oursReceived.map((r) => verify(r, PLATFORM_SECRET).id));
     expect(eventIds.size).toBe(1);
-    const attempts = t.simulator.webhookDeliveries().filter((d) => eventIds.has(d.eventId));
-    expect(attempts.map((d) => [d.attempt, d.status])).toEqual([
+    // The simulator records an attempt once the endpoint's answer is in, just after the endpoint saw it.
+    const attempts = () => t.simulator.webhookDeliveries().filter((d) => eventIds.has(d.eventId)).map((d) => [d.attempt, d.status]);
+    await expect.poll(() => attempts().length, { timeout: 5_000, interval: 20 }).toBe(3);
+    expect(attempts()).toEqual([
       [1, 500],
       [2, 503],
       [3, 200],

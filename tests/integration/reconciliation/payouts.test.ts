@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { POST as runRoute } from "@/app/internal/payouts/run/route";
+import { loadEnv } from "@/lib/env";
+import { platformBalances } from "@/lib/ledger";
+import { listOpenBreaks } from "@/lib/reconciliation/breaks";
+import { reconcileNow } from "@/lib/reconciliation/pass";
+import { latestCycle } from "@/lib/payouts/cycle";
+import { createTestDb, type TestDb } from "../../support/db";
+import { StripeFlow } from "../../support/stripe-flow";
+import { startTestStripe, type TestStripe } from "../../support/stripe";
+import { internalRequest, payoutRows, routeCtx, seedPayee, useAppEnv } from "../payouts/helpers";
+
+// A payout run's money as Stripe moved it: the transfer from the platform, its payment on the
+// connected account, the payout, a payout that failed and came back, and Stripe's processing fee on
+// a charge. One pass finds no break.
+
+const env = loadEnv({ RECON_GRACE_SECONDS: "0" });
+let t: TestDb;
+let ts: TestStripe;
+let flow: StripeFlow;
+
+beforeAll(async () => {
+  t = await createTestDb();
+  ts = await startTestStripe();
+  useAppEnv(t.db, ts.simulator.url);
+  flow = new StripeFlow(t.db, ts);
+});
+afterAll(async () => {
+  await ts?.close();
+  await t?.close();
+});
+
+describe("reconciliation of a payout run", () => {
+  it("transfers, payouts paid and failed, and processing fees agree with Stripe to the cent", async () => {
+    const paid = await seedPayee(t.db, ts, { platformCents: 3_000, name: "Paid" });
+    const bounced = await seedPayee(t.db, ts, { platformCents: 2_000, name: "Bounced" });
+    const res = await runRoute(internalRequest("POST", "/internal/payouts/run", { cycleDate: latestCycle(new Date(), "UTC").cycleDate }), routeCtx());
+    const runId = ((await res.json()) as { runId: string }).runId;
+    const rows = await payoutRows(t.db, runId);
+    const payoutOf = (payeeId: string) => rows.find((r) => r.payee_id === payeeId)!.stripe_payout_id as string;
+    ts.simulator.settlePayout(payoutOf(paid.payeeId), "paid");
+    ts.simulator.settlePayout(payoutOf(bounced.payeeId), "failed", "account_closed");
+    flow.watch(paid.accountId);
+    flow.watch(bounced.accountId);
+    expect((await flow.deliverNew()).filter((s) => s.startsWith("payout."))).toEqual(
+      expect.arrayContaining(["payout.paid:processed", "payout.failed:processed"]),
+    );
+
+    // Stripe's processing fee, stated only on the charge's balance transaction.
+    ts.simulator.setProcessingFee({ percentBasisPoints: 290, fixedCents: 30 });
+    const earner = await flow.payee("fee-earner");
+    ts.simulator.createDestinationCharge({ destination: earner.account, amount: 10_000, applicationFeeAmount: 1_000 });
+    ts.simulator.setProcessingFee({ percentBasisPoints: 0, fixedCents: 0 });
+    await flow.deliverNew();
+
+    await reconcileNow(t.db, ts.gateway, env);
+    expect(await listOpenBreaks(t.db)).toEqual([]);
+    // $100.00 at 2.9% + 30¢
+    expect((await platformBalances(t.db, "stripe_fees")).usd).toBe(-320);
+  });
+});
