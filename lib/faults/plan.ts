@@ -90,26 +90,36 @@ function endpointFaults(rng: Rng, write: boolean): EndpointFaults {
     faults.dropPhase = write && rng.chance(0.7) ? "after" : "before";
   }
   if (write && rng.chance(0.3)) faults.rateLimitPerSecond = rng.int(2, 8);
+  // An outage: the next N requests all fail (500), long enough for an attempt to give up and be
+  // retried later, far too short for a payout to fail honestly after MAX_PAYOUT_ATTEMPTS attempts.
+  if (write && rng.chance(0.25)) faults.errorCount = rng.int(30, 80);
   return faults;
 }
 
 export function planSchedule(seed: number): FaultPlan {
   const rng = new Rng(`payrun-faults:${seed}`);
   const shape = rng.stream("shape");
-  const payeeCount = shape.int(2, 9);
+  // About one schedule in six is a big run: more payouts than one claim takes (64), at a fast payout
+  // rate, so a slice ends with work still to claim and workers asking for more.
+  const big = shape.chance(0.16);
+  const payeeCount = big ? shape.int(66, 80) : shape.int(4, 14);
   const payees: PayeePlan[] = Array.from({ length: payeeCount }, () => ({
     onboarded: shape.chance(0.85),
     ...(shape.chance(0.15) ? { minimumPayoutCents: shape.pick([2_000, 5_000, 20_000]) } : {}),
   }));
 
-  const cycleCount = shape.int(1, 3);
+  const cycleCount = big ? 1 : shape.pick([1, 2, 2, 3]);
   const cycles: CyclePlan[] = [];
   const money = rng.stream("money");
   let charges = 0;
   let holds = 0;
   for (let c = 0; c < cycleCount; c++) {
-    const activity: Activity[] = [];
-    const events = money.int(payeeCount, payeeCount * 3);
+    // Every payee earns something before the first run, so runs are big enough to need several
+    // slices at the slow payout rates below (that is where slice ends meet faults).
+    const activity: Activity[] =
+      c === 0 ? Array.from({ length: payeeCount }, (_, payee) => ({ kind: "charge" as const, payee, grossCents: money.int(15, 300) * 100 })) : [];
+    charges += activity.length;
+    const events = big ? money.int(5, 20) : money.int(payeeCount, payeeCount * 3);
     for (let i = 0; i < events; i++) {
       const roll = money.next();
       if (roll < 0.55 || charges === 0) {
@@ -167,14 +177,15 @@ export function planSchedule(seed: number): FaultPlan {
     cycles,
     env: {
       // Mostly slow enough that a run of a few payees needs more than one slice of ~3.3 s.
-      payoutRateLimit: faults.pick([1, 1, 2, 2, 3, 5, 10]),
-      perEndpointRateLimit: faults.int(4, 25),
+      payoutRateLimit: big ? faults.pick([8, 10, 15]) : faults.pick([1, 1, 1, 2, 2, 3, 5, 10]),
+      perEndpointRateLimit: big ? faults.pick([6, 10, 25]) : faults.int(4, 25),
       reservePercent: faults.chance(0.3) ? faults.pick([5, 10]) : 0,
       reserveDays: faults.pick([0, 30]),
     },
     stripeFaults: calm ? {} : stripeFaults,
-    abandonRate: calm ? 0 : faults.pick([0, 0.1, 0.2, 0.35]),
-    abandonWithin: { run: 120, continue: 90, webhook: 12, sweep: 20, retry: 8 },
+    abandonRate: calm ? 0 : faults.pick([0, 0.1, 0.2, 0.35, 0.5]),
+    // Most of a slice's statements are its first claims and payouts: dying there leaves leases behind.
+    abandonWithin: { run: 60, continue: 40, webhook: 12, sweep: 20, retry: 8 },
     webhooks: {
       duplicateRate: calm ? 0 : faults.pick([0, 0.1, 0.3]),
       reorder: !calm && faults.chance(0.6),

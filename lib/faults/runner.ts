@@ -111,23 +111,28 @@ function runOnWorker(child: ChildProcess, request: WorkRequest, timeoutMs: numbe
       child.off("exit", onExit);
       resolve(outcome);
     };
+    let lastAlive = Date.now();
     const onMessage = (message: unknown) => {
-      if (message && typeof message === "object" && (message as ScheduleOutcome).seed === request.seed) finish(message as ScheduleOutcome);
+      if (message && typeof message === "object" && "alive" in message) lastAlive = Date.now();
+      else if (message && typeof message === "object" && (message as ScheduleOutcome).seed === request.seed) finish(message as ScheduleOutcome);
     };
     const onExit = (code: number | null) =>
       finish({ seed: request.seed, ok: false, violations: [], harnessError: `worker exited with ${code}`, durationMs: Date.now() - started, logFile });
-    const timer = setTimeout(
-      () =>
-        finish({
-          seed: request.seed,
-          ok: false,
-          timedOut: true,
-          violations: [`liveness: the schedule did not finish within ${Math.round(timeoutMs / 1000)} s (a hang: the process was killed)`],
-          durationMs: Date.now() - started,
-          logFile,
-        }),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      const silent = Math.round((Date.now() - lastAlive) / 1000);
+      const why =
+        silent > 5
+          ? `its event loop was blocked for the last ${silent} s (an endless microtask loop)`
+          : "it was still working (a livelock, or far too slow)";
+      finish({
+        seed: request.seed,
+        ok: false,
+        timedOut: true,
+        violations: [`liveness: the schedule did not finish within ${Math.round(timeoutMs / 1000)} s: ${why}; the process was killed`],
+        durationMs: Date.now() - started,
+        logFile,
+      });
+    }, timeoutMs);
     child.on("message", onMessage);
     child.once("exit", onExit);
     child.send(request);

@@ -238,8 +238,11 @@ export class ScheduleRun {
       }
       case "dispute": {
         const charge = this.pickCharge(activity.charge);
-        if (!charge || this.simulator.getObject(charge.chargeId)?.disputed) return;
-        const dispute = this.simulator.createDispute(charge.chargeId);
+        const disputed = charge && this.simulator.getObject(charge.chargeId);
+        // Not on a refunded charge: the simulator then disputes only the unrefunded rest (0 when
+        // all of it was refunded), where Stripe disputes the charge's amount (see the report).
+        if (!disputed || disputed.disputed || Number(disputed.amount_refunded) > 0) return;
+        const dispute = this.simulator.createDispute(charge!.chargeId);
         if (activity.outcome !== "open") this.simulator.resolveDispute(dispute.id, activity.outcome);
         return;
       }
@@ -297,7 +300,10 @@ export class ScheduleRun {
   private async trigger(cycleDate: string): Promise<void> {
     for (let delivery = 1; delivery <= QSTASH_MAX_DELIVERIES; delivery++) {
       const answer = await this.invoke("run", () => runRoute(this.request("/internal/payouts/run", { cycleDate }), ctx()));
-      if (!answer.abandoned && answer.status < 300) return;
+      if (!answer.abandoned && answer.status < 300) {
+        this.log(`run ${cycleDate} answered ${answer.status} ${JSON.stringify(answer.body)}`);
+        return;
+      }
       await this.afterFailedDelivery(answer, "run trigger");
     }
   }
@@ -372,6 +378,7 @@ export class ScheduleRun {
       message.deliveries++;
       this.stats.continuations += copies;
       const answers = await Promise.all(Array.from({ length: copies }, () => this.deliverMessage(message)));
+      for (const a of answers) if (!a.abandoned) this.log(`${message.path} answered ${a.status} ${JSON.stringify(a.body).slice(0, 300)}`);
       const ok = answers.some((a) => !a.abandoned && a.status < 300);
       const lost = !this.healing && rng.chance(lostAnswerRate);
       if (ok && !lost) {
@@ -426,10 +433,14 @@ export class ScheduleRun {
     await this.deliverWebhooks();
     const failed = await queryRows<{ id: string }>(this.db, sql`select id from payouts where status = 'failed' order by id`);
     for (const { id } of failed) {
-      const answer = await this.invoke("retry", () =>
-        retryRoute(this.request(`/internal/payouts/${id}/retry`, { reason: "fault suite: bank details fixed" }), ctx({ payoutId: id })),
-      );
-      if (answer.abandoned) this.log(`retry of ${id} abandoned ${answer.diedAt}`);
+      // Ops press retry again when the first press got no answer (a 409 then says it went through).
+      for (let press = 0; press < 3; press++) {
+        const answer = await this.invoke("retry", () =>
+          retryRoute(this.request(`/internal/payouts/${id}/retry`, { reason: "fault suite: bank details fixed" }), ctx({ payoutId: id })),
+        );
+        if (!answer.abandoned) break;
+        this.log(`retry of ${id} abandoned ${answer.diedAt}`);
+      }
     }
     await this.drive(false);
   }

@@ -104,5 +104,7 @@ if (process.send) {
         } satisfies ScheduleOutcome),
     );
   });
+  // The parent tells a blocked event loop (an endless microtask loop) from slow progress by these.
+  setInterval(() => process.send?.({ alive: Date.now() }), 1000).unref();
   process.send("ready");
 }
