@@ -13,7 +13,7 @@ const { values } = parseArgs({
     from: { type: "string", default: "1" },
     db: { type: "string", default: "postgres" },
     parallel: { type: "string", default: "2" },
-    timeout: { type: "string", default: "90" },
+    timeout: { type: "string", default: "150" },
     "keep-logs": { type: "boolean", default: false },
   },
 });

@@ -102,7 +102,7 @@ export function planSchedule(seed: number): FaultPlan {
   // About one schedule in six is a big run: more payouts than one claim takes (64), at a fast payout
   // rate, so a slice ends with work still to claim and workers asking for more.
   const big = shape.chance(0.16);
-  const payeeCount = big ? shape.int(66, 80) : shape.int(4, 14);
+  const payeeCount = big ? shape.int(66, 75) : shape.int(4, 14);
   const payees: PayeePlan[] = Array.from({ length: payeeCount }, () => ({
     onboarded: shape.chance(0.85),
     ...(shape.chance(0.15) ? { minimumPayoutCents: shape.pick([2_000, 5_000, 20_000]) } : {}),

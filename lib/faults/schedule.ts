@@ -39,8 +39,13 @@ const CONNECT_SECRET = "whsec_faults_connect";
 const APP_URL = "http://payrun.faults.invalid";
 /** QStash stops redelivering a message after this many failed deliveries (retries: 3 in dispatch.ts). */
 const QSTASH_MAX_DELIVERIES = 4;
-/** Rounds of continuations, webhooks and stalls one drive may take before the run counts as stuck. */
-const MAX_DRIVE_ROUNDS = 80;
+/** Rounds of continuations, webhooks and stalls in a row without a payout settling: the run is stuck. */
+const MAX_IDLE_ROUNDS = 60;
+/** Reclaims of one payout by one slice that end a schedule at once (the invariant allows 2 claims). */
+const HOT_RECLAIMS = 5;
+
+/** A violation seen while the schedule runs that makes going on pointless. */
+export class ScheduleStopped extends Error {}
 
 export type ScheduleStats = {
   invocations: number;
@@ -331,7 +336,14 @@ export class ScheduleRun {
    * delayed message; when nothing is queued at all but a run is unfinished, the run has stalled.
    */
   private async drive(busy: boolean): Promise<void> {
-    for (let round = 0; round < MAX_DRIVE_ROUNDS; round++) {
+    let settled = await this.settledPayouts();
+    for (let round = 0, idle = 0; idle < MAX_IDLE_ROUNDS; round++, idle++) {
+      await this.stopOnHotReclaims();
+      const now = await this.settledPayouts();
+      if (now > settled) {
+        settled = now;
+        idle = 0;
+      }
       const due = this.qstash.due(this.clock());
       if (due.length > 0) {
         await Promise.all([this.deliverMessages(due), busy && this.rng.stream("busy-round", round).chance(0.3) ? this.busyWork() : undefined]);
@@ -347,7 +359,30 @@ export class ScheduleRun {
       await this.resumeStalledRuns(live);
     }
     const live = await this.liveRuns();
-    if (live.length > 0) this.stuck.push(...live.map((r) => `run ${r.cycle_key} still ${r.status} after ${MAX_DRIVE_ROUNDS} rounds`));
+    if (live.length > 0) this.stuck.push(...live.map((r) => `run ${r.cycle_key} still ${r.status} after ${MAX_IDLE_ROUNDS} rounds without a payout settled`));
+  }
+
+  private async settledPayouts(): Promise<number> {
+    const [row] = await queryRows<{ n: string }>(this.db, sql`select count(*) as n from payouts where status not in ('planned', 'processing')`);
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * A slice taking the same payout back again and again (issue 11, defect 2) can keep a run crawling
+   * for minutes; the first sight of it ends the schedule with that violation rather than the timeout.
+   */
+  private async stopOnHotReclaims(): Promise<void> {
+    const [hot] = await queryRows<{ payout_id: string; owner: string; claims: string }>(
+      this.db,
+      sql`select entity_id as payout_id, after->>'leaseOwner' as owner, count(*) as claims
+          from audit_log where action = 'payout.reclaimed' and entity_type = 'payout'
+          group by entity_id, after->>'leaseOwner' having count(*) > ${HOT_RECLAIMS} limit 1`,
+    );
+    if (hot) {
+      throw new ScheduleStopped(
+        `payout ${hot.payout_id}: reclaimed ${hot.claims} times by one slice (${hot.owner}): attempts counted that Stripe never saw; schedule stopped early`,
+      );
+    }
   }
 
   /**

@@ -5,7 +5,7 @@ import { abandonablePglite, abandonablePostgres, installRequestGates } from "./a
 import { checkInvariants } from "./invariants";
 import { planSchedule } from "./plan";
 import { type ScheduleOutcome, scheduleDatabaseName, scheduleLogFile, type WorkRequest } from "./runner";
-import { ScheduleRun } from "./schedule";
+import { ScheduleRun, ScheduleStopped } from "./schedule";
 
 // A child process of the fault suite (runner.ts forks this file; nothing imports it): runs the
 // schedules it is sent, one at a time, and answers each with its result. A schedule that hangs (an endless microtask loop stops every timer
@@ -64,8 +64,11 @@ async function runSchedule(request: WorkRequest): Promise<ScheduleOutcome> {
     await schedule.run();
     violations = await checkInvariants(database.db, schedule.facts());
   } catch (error) {
-    harnessError = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    log(`harness error: ${harnessError}`);
+    if (error instanceof ScheduleStopped) violations = [error.message];
+    else {
+      harnessError = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      log(`harness error: ${harnessError}`);
+    }
   } finally {
     await schedule.stop().catch(() => {});
     await database.drop();
