@@ -65,8 +65,9 @@ const invocations = new AsyncLocalStorage<Invocation>();
 const transactions = new AsyncLocalStorage<true>();
 
 /** Run `work` as one invocation: every statement and outgoing request it makes belongs to `invocation`. */
-export function runInvocation<T>(invocation: Invocation, work: () => Promise<T>): Promise<T> {
-  return invocations.run(invocation, work);
+export function runInvocation<T>(invocation: Invocation, work: () => PromiseLike<T>): Promise<T> {
+  // Awaited inside the context: Drizzle's queries are lazy and would otherwise start outside it.
+  return invocations.run(invocation, async () => await work());
 }
 
 const currentInvocation = () => invocations.getStore();
