@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { text } from "node:stream/consumers";
 
 // The part of QStash the app uses to continue its work (lib/scheduler/dispatch.ts): publish with a
 // deduplication id, a delay and a flow-control key, through the real @upstash/qstash Client. The
@@ -31,36 +32,21 @@ export type QStashStandIn = {
   close(): Promise<void>;
 };
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
 /** `clock()` is the suite's virtual time (real time plus the time it made pass). */
 export async function startQStashStandIn(clock: () => number): Promise<QStashStandIn> {
   const token = `qstash_faults_${randomUUID()}`;
   const messages: QueuedMessage[] = [];
   const server: Server = createServer(async (req, res) => {
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify(body));
-    };
-    if (req.headers.authorization !== `Bearer ${token}`) return send(401, { error: "unauthorized" });
-    const body = await readBody(req);
+    const answer = (status: number, json: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(json));
     const path = req.url ?? "/";
-    if (req.method !== "POST" || !path.startsWith("/v2/publish/")) return send(404, { error: `no route ${req.method} ${path}` });
-    const header = (name: string) => {
-      const value = req.headers[name.toLowerCase()];
-      return Array.isArray(value) ? value[0] : value;
-    };
+    if (req.headers.authorization !== `Bearer ${token}`) return answer(401, { error: "unauthorized" });
+    if (req.method !== "POST" || !path.startsWith("/v2/publish/")) return answer(404, { error: `no route ${req.method} ${path}` });
+    const body = await text(req);
+    const header = (name: string) => [req.headers[name.toLowerCase()]].flat()[0];
     const destination = new URL(decodeURIComponent(path.slice("/v2/publish/".length)));
     const deduplicationId = header("Upstash-Deduplication-Id");
     const existing = deduplicationId ? messages.find((m) => m.deduplicationId === deduplicationId) : undefined;
-    if (existing) return send(202, { messageId: existing.id, deduplicated: true });
+    if (existing) return answer(202, { messageId: existing.id, deduplicated: true });
     const delay = header("Upstash-Delay");
     const message: QueuedMessage = {
       id: `msg_${randomUUID()}`,
@@ -72,7 +58,7 @@ export async function startQStashStandIn(clock: () => number): Promise<QStashSta
       acknowledged: false,
     };
     messages.push(message);
-    return send(201, { messageId: message.id });
+    return answer(201, { messageId: message.id });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
