@@ -157,19 +157,22 @@ export class ScheduleRun {
   // The schedule
 
   async run(): Promise<void> {
-    await this.setUpPayees();
-    this.simulator.setFaults(this.plan.stripeFaults);
-    for (const [index, cycle] of this.plan.cycles.entries()) {
-      this.log(`cycle ${index + 1}/${this.plan.cycles.length} (${cycle.cycleDate}): ${cycle.activity.length} activities, ${cycle.concurrentTriggers} trigger(s)`);
-      for (const activity of cycle.activity) await this.activity(activity);
-      await this.payCycle(cycle);
-      await this.settleAtStripe(cycle);
+    try {
+      await this.setUpPayees();
+      this.simulator.setFaults(this.plan.stripeFaults);
+      for (const [index, cycle] of this.plan.cycles.entries()) {
+        this.log(`cycle ${index + 1}/${this.plan.cycles.length} (${cycle.cycleDate}): ${cycle.activity.length} activities, ${cycle.concurrentTriggers} trigger(s)`);
+        for (const activity of cycle.activity) await this.activity(activity);
+        await this.payCycle(cycle);
+        await this.settleAtStripe(cycle);
+      }
+      await this.heal();
+    } finally {
+      const log = this.simulator.requests(0, Number.MAX_SAFE_INTEGER);
+      this.stats.stripeRequests = log.length;
+      this.stats.stripeFaults = log.filter((r) => r.fault).length;
+      this.stats.virtualSeconds = Math.round(this.offsetMs / 1000);
     }
-    await this.heal();
-    const log = this.simulator.requests(0, Number.MAX_SAFE_INTEGER);
-    this.stats.stripeRequests = log.length;
-    this.stats.stripeFaults = log.filter((r) => r.fault).length;
-    this.stats.virtualSeconds = Math.round(this.offsetMs / 1000);
   }
 
   private async setUpPayees(): Promise<void> {
