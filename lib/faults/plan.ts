@@ -55,7 +55,7 @@ export type CyclePlan = {
   opsRetry: boolean;
 };
 
-export type InvocationKind = "run" | "continue" | "webhook" | "sweep" | "retry";
+export type InvocationKind = "run" | "continue" | "webhook" | "sweep" | "retry" | "watchdog";
 
 export type FaultPlan = {
   seed: number;
@@ -185,7 +185,7 @@ export function planSchedule(seed: number): FaultPlan {
     stripeFaults: calm ? {} : stripeFaults,
     abandonRate: calm ? 0 : faults.pick([0, 0.1, 0.2, 0.35, 0.5]),
     // Most of a slice's statements are its first claims and payouts: dying there leaves leases behind.
-    abandonWithin: { run: 60, continue: 40, webhook: 12, sweep: 20, retry: 8 },
+    abandonWithin: { run: 60, continue: 40, webhook: 12, sweep: 20, retry: 8, watchdog: 20 },
     webhooks: {
       duplicateRate: calm ? 0 : faults.pick([0, 0.1, 0.3]),
       reorder: !calm && faults.chance(0.6),

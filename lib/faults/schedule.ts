@@ -4,6 +4,7 @@ import Stripe from "stripe";
 import { POST as continueRoute } from "../../app/internal/payouts/continue/route";
 import { POST as retryRoute } from "../../app/internal/payouts/[payoutId]/retry/route";
 import { POST as runRoute } from "../../app/internal/payouts/run/route";
+import { POST as watchdogRoute } from "../../app/internal/payouts/watchdog/route";
 import { POST as completeGuaranteesRoute } from "../../app/internal/sweeps/complete-expired-guarantees/route";
 import { POST as createInvoicesRoute } from "../../app/internal/sweeps/create-placement-invoices/route";
 import { POST as escrowReleasesRoute } from "../../app/internal/sweeps/escrow-releases/route";
@@ -70,8 +71,8 @@ type Answer = { abandoned: false; status: number; body: unknown } | { abandoned:
 
 type MailboxEntry = { event: Stripe.Event; applied: boolean; deliveries: number };
 
-/** Stand-in for the run watchdog that is not in Payrun yet (issue 11, defect 3): see resumeStalledRuns. */
-const STALE_HEARTBEAT_MS = 15 * 60_000 + 1_000;
+/** The watchdog's schedule (WATCHDOG_CRON, every two minutes), plus a second. */
+const WATCHDOG_PERIOD_MS = 2 * 60_000 + 1_000;
 
 export class ScheduleRun {
   readonly stats: ScheduleStats = {
@@ -389,16 +390,17 @@ export class ScheduleRun {
   }
 
   /**
-   * What brings back a run whose invocation died with nothing queued after it. Payrun has no watchdog
-   * yet (issue 11, defect 3: take-over needs a 15-minute stale heartbeat or an expired lease, and
-   * nothing calls it), so this stands in for one: the stale window passes and the cycle's run is
-   * triggered again, as ops would per the runbook. When the watchdog lands, call its route here.
+   * What brings back a run whose invocation died with nothing queued after it: the run watchdog,
+   * which QStash fires every two minutes (WATCHDOG_CRON); by then the run's heartbeat is more than a
+   * slice old, so the watchdog takes it over with a new chain.
    */
-  private async resumeStalledRuns(live: { cycle_key: string; cycle_date: string; status: string }[]): Promise<void> {
+  private async resumeStalledRuns(live: { cycle_key: string; status: string }[]): Promise<void> {
     this.stats.resumes++;
-    this.log(`stalled: ${live.map((r) => `${r.cycle_key} ${r.status}`).join(", ")}; resuming`);
-    await this.passTime(STALE_HEARTBEAT_MS);
-    for (const run of live) await this.trigger(run.cycle_date);
+    this.log(`stalled: ${live.map((r) => `${r.cycle_key} ${r.status}`).join(", ")}; the watchdog fires`);
+    await this.passTime(WATCHDOG_PERIOD_MS);
+    const answer = await this.invoke("watchdog", () => watchdogRoute(this.request("/internal/payouts/watchdog", {}), ctx()));
+    if (answer.abandoned) this.log(`watchdog abandoned ${answer.diedAt}`);
+    else this.log(`watchdog answered ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
   }
 
   private async liveRuns() {
