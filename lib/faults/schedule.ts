@@ -41,7 +41,9 @@ const APP_URL = "http://payrun.faults.invalid";
 /** QStash stops redelivering a message after this many failed deliveries (retries: 3 in dispatch.ts). */
 const QSTASH_MAX_DELIVERIES = 4;
 /** Rounds of continuations, webhooks and stalls in a row without a payout settling: the run is stuck. */
-const MAX_IDLE_ROUNDS = 60;
+const MAX_IDLE_ROUNDS = 120;
+/** Real time an idle round waits: 120 of them are half a minute, far past any back-off of the limiter. */
+const IDLE_ROUND_MS = 250;
 /** Reclaims of one payout by one slice that end a schedule at once (the invariant allows 2 claims). */
 const HOT_RECLAIMS = 5;
 
@@ -347,6 +349,10 @@ export class ScheduleRun {
       if (now > settled) {
         settled = now;
         idle = 0;
+      } else if (idle > 0) {
+        // Some waits are in real time, not in the database (the rate limiter's back-off after 429s):
+        // a round that settled nothing lets a little real time pass, as QStash's delivery would.
+        await new Promise((r) => setTimeout(r, IDLE_ROUND_MS));
       }
       const due = this.qstash.due(this.clock());
       if (due.length > 0) {
