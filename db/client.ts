@@ -29,10 +29,14 @@ export const MIGRATIONS_FOLDER = path.join(process.cwd(), "db", "migrations");
 /** Both drivers, one setting: camelCase in TypeScript, snake_case in Postgres. */
 const drizzleOptions = { schema, casing: "snake_case" as const };
 
-export function connectPostgres(url: string, options: { max?: number } = {}): DbHandle {
+/** `wrapClient`: the fault suite's hook to see every statement (lib/faults/abandon.ts); nothing else sets it. */
+export function connectPostgres(
+  url: string,
+  options: { max?: number; wrapClient?: (client: postgres.Sql) => postgres.Sql } = {},
+): DbHandle {
   // prepare: false so Supabase's transaction pooler (pgbouncer) works.
   const client = postgres(url, { prepare: false, max: options.max ?? 10, onnotice: () => {} });
-  const db = drizzlePostgres(client, drizzleOptions) as unknown as Db;
+  const db = drizzlePostgres(options.wrapClient?.(client) ?? client, drizzleOptions) as unknown as Db;
   return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
 }
 
@@ -42,7 +46,7 @@ export function connectPostgres(url: string, options: { max?: number } = {}): Db
  * beside it. The app and the CLIs reach a data dir through connectEmbedded instead, which serves it.
  */
 export async function openPglite(
-  options: { dataDir?: string; loadDataDir?: Blob | File } = {},
+  options: { dataDir?: string; loadDataDir?: Blob | File; wrapClient?: (pglite: PGlite) => PGlite } = {},
 ): Promise<DbHandle & { pglite: PGlite }> {
   let releaseLock = () => {};
   if (options.dataDir) {
@@ -57,7 +61,7 @@ export async function openPglite(
   try {
     const pglite = new PGlite({ dataDir: options.dataDir, loadDataDir: options.loadDataDir });
     await pglite.waitReady;
-    const db = drizzlePglite(pglite, drizzleOptions) as unknown as Db;
+    const db = drizzlePglite(options.wrapClient?.(pglite) ?? pglite, drizzleOptions) as unknown as Db;
     return {
       db,
       pglite,
