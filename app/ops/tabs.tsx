@@ -8,6 +8,7 @@ const TABS = [
   { href: "/ops/runs", label: "Runs" },
   { href: "/ops/events", label: "Webhook events" },
   { href: "/ops/holds", label: "Escrow holds" },
+  { href: "/ops/reconciliation", label: "Reconciliation" },
   { href: "/ops/schedules", label: "Payout schedules" },
   { href: "/ops/audit", label: "Audit log" },
 ];

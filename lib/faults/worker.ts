@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import postgres from "postgres";
 import { connectPostgres, type DbHandle, migrateDb, openPglite } from "../../db/client";
 import { abandonablePglite, abandonablePostgres, installRequestGates } from "./abandon";
-import { checkInvariants } from "./invariants";
+import { checkInvariants, reconciliationBreaks } from "./invariants";
 import { planSchedule } from "./plan";
 import { type ScheduleOutcome, scheduleDatabaseName, scheduleLogFile, type WorkRequest } from "./runner";
 import { ScheduleRun, ScheduleStopped } from "./schedule";
@@ -63,6 +63,7 @@ async function runSchedule(request: WorkRequest): Promise<ScheduleOutcome> {
     await schedule.start();
     await schedule.run();
     violations = await checkInvariants(database.db, schedule.facts());
+    violations.push(...(await reconciliationBreaks(database.db, schedule.facts())));
   } catch (error) {
     if (error instanceof ScheduleStopped) violations = [error.message];
     else {

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type Stripe from "stripe";
 import { type Db, queryRows } from "../../db/client";
 import { toCents } from "../money";
 import type { StripeGateway } from "../stripe/gateway";
@@ -15,7 +16,7 @@ export type DriftGateway = Pick<StripeGateway, "retrieveBalance">;
 export async function checkBalanceDrift(
   db: Db,
   gateway: DriftGateway,
-  input: { account: string; graceSeconds: number },
+  input: { account: string; graceSeconds: number; balance?: Promise<Stripe.Balance> },
 ): Promise<{ opened: number; closed: number }> {
   const { account } = input;
   const [busy] = await queryRows(
@@ -24,7 +25,7 @@ export async function checkBalanceDrift(
         where account = ${account} and created > now() - make_interval(secs => ${input.graceSeconds}) limit 1`,
   );
   if (busy) return { opened: 0, closed: 0 };
-  const balance = await gateway.retrieveBalance(account);
+  const balance = await (input.balance ?? gateway.retrieveBalance(account));
   const atStripe = new Map<string, number>();
   for (const part of [...balance.available, ...balance.pending]) atStripe.set(part.currency, (atStripe.get(part.currency) ?? 0) + part.amount);
   const ledger = await queryRows<{ currency: string; held: string }>(

@@ -83,7 +83,8 @@ async function claimAccounts(db: Db, input: { passId: string; owner: string; lea
            select account from reconciliation_accounts
             where pass_id is distinct from ${input.passId}
               and (lease_expires_at is null or lease_expires_at < ${input.now.toISOString()}::timestamptz)
-            order by account
+            -- the platform first: its many pages then overlap with the connected accounts' calls
+            order by account <> 'platform', account
             limit ${input.limit}
             for update skip locked)
         returning a.account, a.cursor_created, a.matched_until`,
@@ -105,14 +106,18 @@ export async function reconcileAccount(
 ): Promise<AccountOutcome & { cursorCreated: number | null; startedAt: Date }> {
   const startedAt = new Date();
   const { account, graceSeconds } = input;
+  // An account where the ledger moved money gets its balance read alongside its transactions, so
+  // both of Stripe's endpoints stay busy; one where only Stripe moved it, after.
+  const moved = account !== "platform" && (input.matchedUntil === null || (await hasMoved(db, account, input.matchedUntil)));
+  const balance = moved ? gateway.retrieveBalance(account) : undefined;
+  balance?.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
   const ingest = await ingestAccount(db, gateway, { account, cursorCreated: input.cursorCreated, pageSize: input.pageSize });
   if (account !== "platform") await linkPayoutsMadeByHand(db, account);
   const since = input.matchedUntil ? new Date(input.matchedUntil.getTime() - MATCH_OVERLAP_MS) : new Date(0);
   const matched = await matchAccount(db, { account, since, graceSeconds });
   await describeForeignPayouts(db, gateway, account);
   let drift = { opened: 0, closed: 0 };
-  if (account !== "platform" && (ingest.ingested > 0 || input.matchedUntil === null || (await hasMoved(db, account, input.matchedUntil))))
-    drift = await checkBalanceDrift(db, gateway, { account, graceSeconds });
+  if (account !== "platform" && (moved || ingest.ingested > 0)) drift = await checkBalanceDrift(db, gateway, { account, graceSeconds, balance });
   const settled = await backfillSettlements(db, gateway, account);
   return {
     ingested: ingest.ingested,

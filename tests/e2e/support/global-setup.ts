@@ -112,6 +112,8 @@ export default async function setup(project: TestProject) {
       STRIPE_CONNECT_WEBHOOK_SECRET: CONNECT_WEBHOOK_SECRET,
       APP_BASE_URL: baseUrl,
       PAYOUT_TIMEZONE: "UTC",
+      // A difference made on purpose is a break at once, not after five minutes (reconciliation.test.ts).
+      RECON_GRACE_SECONDS: "0",
     };
     log(`starting next start on ${baseUrl}`);
     const child = spawn(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(appPort), "-H", "127.0.0.1"], {
