@@ -5,7 +5,7 @@ import { type PostingInput, postLedgerTransactions } from "../ledger";
 import type { StripeGateway } from "../stripe/gateway";
 import { EXPANSIONS, resolveTransaction } from "./resolve";
 
-export type IngestGateway = Pick<StripeGateway, "listBalanceTransactions">;
+export type IngestGateway = Pick<StripeGateway, "listBalanceTransactions" | "findInvoiceByPaymentIntent">;
 
 /**
  * Each ingest reads again this far behind its cursor: a transaction Stripe lists a little late (its
@@ -38,7 +38,8 @@ export async function ingestAccount(
     });
     pages++;
     if (list.data.length > 0) {
-      ingested += await storeTransactions(db, input.account, list.data);
+      const invoices = input.account === "platform" ? await invoicesOfCharges(gateway, list.data) : new Map<string, string>();
+      ingested += await storeTransactions(db, input.account, list.data, invoices);
       newest = Math.max(newest, ...list.data.map((bt) => bt.created));
     }
     if (!list.has_more || list.data.length === 0) break;
@@ -47,9 +48,32 @@ export async function ingestAccount(
   return { ingested, pages, cursorCreated: newest === 0 ? input.cursorCreated : newest };
 }
 
-async function storeTransactions(db: Db, account: string, page: Stripe.BalanceTransaction[]): Promise<number> {
+/**
+ * A client's invoice is paid by a charge that names neither the invoice nor a destination: the
+ * ledger knows the invoice, so such a charge is looked up once, when its transaction is first read
+ * (destination charges, the bulk, carry `transfer_data` and need no call).
+ */
+async function invoicesOfCharges(gateway: IngestGateway, page: Stripe.BalanceTransaction[]): Promise<Map<string, string>> {
+  const invoices = new Map<string, string>();
+  for (const bt of page) {
+    if (bt.type !== "charge" || !bt.source || typeof bt.source === "string") continue;
+    const charge = bt.source as Stripe.Charge;
+    if (charge.object !== "charge" || charge.transfer_data || !charge.payment_intent) continue;
+    const intent = typeof charge.payment_intent === "string" ? charge.payment_intent : charge.payment_intent.id;
+    const invoice = await gateway.findInvoiceByPaymentIntent(intent);
+    if (invoice) invoices.set(bt.id, invoice);
+  }
+  return invoices;
+}
+
+async function storeTransactions(
+  db: Db,
+  account: string,
+  page: Stripe.BalanceTransaction[],
+  invoices: Map<string, string>,
+): Promise<number> {
   const rows = page.map((bt) => {
-    const resolved = resolveTransaction(bt, account);
+    const resolved = resolveTransaction(bt, account, invoices.get(bt.id));
     return {
       id: bt.id,
       account,

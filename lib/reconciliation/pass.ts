@@ -13,7 +13,7 @@ import { backfillSettlements, describeForeignPayouts, linkPayoutsMadeByHand } fr
 
 export type ReconcileGateway = Pick<
   StripeGateway,
-  "listBalanceTransactions" | "retrieveBalance" | "retrievePayout" | "retrieveInvoice"
+  "listBalanceTransactions" | "retrieveBalance" | "retrievePayout" | "retrieveInvoice" | "findInvoiceByPaymentIntent"
 >;
 
 export type ReconcileEnv = Pick<

@@ -28,9 +28,9 @@ const field = (source: unknown, name: string): unknown =>
 /**
  * The primary object of one balance transaction on `account` ("platform" or acct_). A transaction
  * with nothing Payrun references (an adjustment from nowhere, a Stripe fee) resolves to itself: it
- * can only be a break.
+ * can only be a break. `invoice` is the invoice a charge paid, when the caller looked it up.
  */
-export function resolveTransaction(bt: Stripe.BalanceTransaction, account: string): ResolvedTransaction {
+export function resolveTransaction(bt: Stripe.BalanceTransaction, account: string, invoice?: string): ResolvedTransaction {
   const source = bt.source;
   const sourceId = idOf(source);
   const base = { source: sourceId, reversedTransfer: null as string | null };
@@ -46,7 +46,7 @@ export function resolveTransaction(bt: Stripe.BalanceTransaction, account: strin
   switch (bt.type) {
     case "charge":
       // A client's invoice payment is the invoice; a destination charge is the charge.
-      return payrun(idOf(field(source, "invoice")) ?? sourceId);
+      return payrun(invoice ?? idOf(field(source, "invoice")) ?? sourceId);
     case "transfer":
       return payrun(idOf(field(source, "source_transaction")) ?? sourceId);
     case "application_fee":

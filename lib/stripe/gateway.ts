@@ -333,6 +333,15 @@ export function createStripeGateway(stripe: Stripe, policy: CallPolicy = { maxRe
         ),
       ),
 
+    /** The invoice a PaymentIntent paid: since API 2025-03-31 only an InvoicePayment links them. */
+    findInvoiceByPaymentIntent: async (paymentIntentId: string): Promise<string | null> => {
+      const list = await callStripe("invoicePayments.list", () =>
+        stripe.invoicePayments.list({ payment: { type: "payment_intent", payment_intent: paymentIntentId }, limit: 1 }),
+      );
+      const invoice = list.data[0]?.invoice;
+      return typeof invoice === "string" ? invoice : (invoice?.id ?? null);
+    },
+
     // Payments: destination charges, refunds, disputes
 
     /** A confirmed PaymentIntent whose funds go to `destination`, minus Payrun's application fee. */

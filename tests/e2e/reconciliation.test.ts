@@ -61,9 +61,11 @@ describe("reconciliation page", () => {
       const row = table.getByRole("row").filter({ hasText: account }).first();
       await row.getByLabel("Why is it accepted?").fill("e2e: adjustment made on purpose at Stripe");
       await row.getByRole("button", { name: "Resolve" }).click();
-      await page.getByText("Break resolved").waitFor();
+      // The notice from the first resolve is still on the page: wait for the row to go instead.
+      await expect.poll(() => table.getByRole("row").filter({ hasText: account }).count(), { timeout: 15_000 }).toBe(left - 1);
     }
-    expect(await page.getByTestId("no-breaks").isVisible()).toBe(true);
+    await page.getByTestId("no-breaks").waitFor({ timeout: 15_000 });
+    expect(await page.getByText("Break resolved").isVisible()).toBe(true);
     await page.goto(`${base}/ops/audit?action=reconciliation_break.resolved`);
     expect(await textOf(page.getByTestId("audit-table"))).toContain("e2e: adjustment made on purpose at Stripe");
   });

@@ -223,6 +223,9 @@ function markPaid(state: SimulatorState, invoice: StoredObject, owner: string): 
   const now = state.now();
   const amount = Number(invoice.amount_due);
   if (amount > 0) {
+    // Stripe pays an invoice through a PaymentIntent; since API 2025-03-31 neither the charge nor
+    // the PaymentIntent names the invoice: an InvoicePayment links them.
+    const intent = state.build("payment_intent", "pi");
     const charge = state.build("charge", "ch");
     const transaction = state.recordBalanceTransaction({
       owner,
@@ -247,13 +250,42 @@ function markPaid(state: SimulatorState, invoice: StoredObject, owner: string): 
       paid: true,
       captured: true,
       status: "succeeded",
-      payment_intent: null,
+      payment_intent: intent.id,
       transfer_data: null,
       refunded: false,
       disputed: false,
       refunds: { object: "list", data: [], has_more: false, url: `/v1/charges/${charge.id}/refunds` },
     });
+    Object.assign(intent, {
+      amount,
+      amount_capturable: 0,
+      amount_received: amount,
+      capture_method: "automatic",
+      currency: invoice.currency,
+      customer: invoice.customer,
+      latest_charge: charge.id,
+      payment_method_types: ["card"],
+      status: "succeeded",
+      transfer_data: null,
+      metadata: {},
+    });
+    state.store("payment_intent", owner, intent);
     state.store("charge", owner, charge);
+    const invoicePayment = state.build("invoice_payment", "inpay");
+    Object.assign(invoicePayment, {
+      amount_paid: amount,
+      amount_requested: amount,
+      currency: invoice.currency,
+      invoice: invoice.id,
+      is_default: true,
+      payment: { type: "payment_intent", payment_intent: intent.id },
+      status: "paid",
+      status_transitions: { canceled_at: null, paid_at: now },
+    });
+    state.store("invoice_payment", owner, invoicePayment, [
+      `invoice_payment:invoice:${String(invoice.id)}`,
+      `invoice_payment:payment_intent:${String(intent.id)}`,
+    ]);
   }
   const transitions = isRecord(invoice.status_transitions) ? invoice.status_transitions : {};
   Object.assign(invoice, {
@@ -267,6 +299,22 @@ function markPaid(state: SimulatorState, invoice: StoredObject, owner: string): 
   });
   state.emit("invoice.paid", invoice, owner);
   state.emit("invoice.payment_succeeded", invoice, owner);
+}
+
+/** GET /v1/invoice_payments: by invoice, or by the PaymentIntent that paid it (`payment[payment_intent]`). */
+function listInvoicePayments(ctx: RouteContext): Record<string, unknown> {
+  const invoice = optionalString(ctx.params, "invoice");
+  const payment = optionalObject(ctx.params, "payment");
+  const intent = payment && typeof payment.payment_intent === "string" ? payment.payment_intent : undefined;
+  const status = optionalString(ctx.params, "status");
+  const key = intent
+    ? `invoice_payment:payment_intent:${intent}`
+    : invoice
+      ? `invoice_payment:invoice:${invoice}`
+      : `invoice_payment:${ctx.account}`;
+  return listResponse(ctx, ctx.state.collection(key), "/v1/invoice_payments", (item) =>
+    (!invoice || item.invoice === invoice) && (!status || item.status === status),
+  );
 }
 
 function finalize(ctx: RouteContext): StoredObject {
@@ -467,6 +515,18 @@ export const billingRoutes: Route[] = [
     pattern: "/v1/invoices/:id/mark_uncollectible",
     allowedParams: [],
     handle: (ctx) => transition(ctx, "uncollectible"),
+  },
+  {
+    method: "GET",
+    pattern: "/v1/invoice_payments",
+    allowedParams: [...LIST_PARAMS, "invoice", "payment", "status"],
+    handle: listInvoicePayments,
+  },
+  {
+    method: "GET",
+    pattern: "/v1/invoice_payments/:id",
+    allowedParams: [],
+    handle: (ctx) => platformFind(ctx, "invoice_payment", pathParam(ctx, "id"), "invoice_payment"),
   },
   {
     method: "POST",
