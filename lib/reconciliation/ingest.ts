@@ -33,12 +33,16 @@ export async function ingestAccount(
       stripeAccount,
       limit: input.pageSize ?? 100,
       startingAfter,
-      createdGte: input.cursorCreated == null ? undefined : Math.max(0, input.cursorCreated - INGEST_OVERLAP_SECONDS),
+      createdGte:
+        input.cursorCreated == null ? undefined : Math.max(0, input.cursorCreated - INGEST_OVERLAP_SECONDS),
       expand: EXPANSIONS,
     });
     pages++;
     if (list.data.length > 0) {
-      const invoices = input.account === "platform" ? await invoicesOfCharges(gateway, list.data) : new Map<string, string>();
+      const invoices =
+        input.account === "platform"
+          ? await invoicesOfCharges(gateway, list.data)
+          : new Map<string, string>();
       ingested += await storeTransactions(db, input.account, list.data, invoices);
       newest = Math.max(newest, ...list.data.map((bt) => bt.created));
     }
@@ -53,13 +57,17 @@ export async function ingestAccount(
  * ledger knows the invoice, so such a charge is looked up once, when its transaction is first read
  * (destination charges, the bulk, carry `transfer_data` and need no call).
  */
-async function invoicesOfCharges(gateway: IngestGateway, page: Stripe.BalanceTransaction[]): Promise<Map<string, string>> {
+async function invoicesOfCharges(
+  gateway: IngestGateway,
+  page: Stripe.BalanceTransaction[],
+): Promise<Map<string, string>> {
   const invoices = new Map<string, string>();
   for (const bt of page) {
     if (bt.type !== "charge" || !bt.source || typeof bt.source === "string") continue;
     const charge = bt.source as Stripe.Charge;
     if (charge.object !== "charge" || charge.transfer_data || !charge.payment_intent) continue;
-    const intent = typeof charge.payment_intent === "string" ? charge.payment_intent : charge.payment_intent.id;
+    const intent =
+      typeof charge.payment_intent === "string" ? charge.payment_intent : charge.payment_intent.id;
     const invoice = await gateway.findInvoiceByPaymentIntent(intent);
     if (invoice) invoices.set(bt.id, invoice);
   }
@@ -94,7 +102,15 @@ async function storeTransactions(
   });
   return db.transaction(async (tx) => {
     // A reversal of a payout's transfer belongs to that transfer, as the payout's postings record it.
-    const inserted = await queryRows<{ id: string; primary_object: string; type: string; fee: string; currency: string; scope: string; created: Date | string }>(
+    const inserted = await queryRows<{
+      id: string;
+      primary_object: string;
+      type: string;
+      fee: string;
+      currency: string;
+      scope: string;
+      created: Date | string;
+    }>(
       tx,
       sql`insert into stripe_balance_transactions (id, account, amount, fee, net, currency, type, reporting_category, source,
                                                     primary_object, scope, status, created, available_on)
@@ -123,11 +139,22 @@ async function storeTransactions(
 async function postProcessingFees(
   tx: Db,
   account: string,
-  inserted: { id: string; primary_object: string; type: string; fee: string; currency: string; scope: string; created: Date | string }[],
+  inserted: {
+    id: string;
+    primary_object: string;
+    type: string;
+    fee: string;
+    currency: string;
+    scope: string;
+    created: Date | string;
+  }[],
 ): Promise<void> {
   if (account !== "platform") return;
   const postings: PostingInput[] = inserted
-    .filter((bt) => bt.scope === "payrun" && (bt.type === "charge" || bt.type === "payment") && Number(bt.fee) !== 0)
+    .filter(
+      (bt) =>
+        bt.scope === "payrun" && (bt.type === "charge" || bt.type === "payment") && Number(bt.fee) !== 0,
+    )
     .map((bt) => {
       const fee = Number(bt.fee);
       return {

@@ -8,7 +8,11 @@ import type Stripe from "stripe";
 // expanded (EXPANSIONS) when listed, so resolving needs no further call.
 
 /** What the list call expands so that each transaction's object can be resolved from the page. */
-export const EXPANSIONS = ["data.source", "data.source.source_transfer", "data.source.source_transfer_reversal"];
+export const EXPANSIONS = [
+  "data.source",
+  "data.source.source_transfer",
+  "data.source.source_transfer_reversal",
+];
 
 export type ResolvedTransaction = {
   primaryObject: string;
@@ -20,7 +24,11 @@ export type ResolvedTransaction = {
 };
 
 const idOf = (value: unknown): string | null =>
-  typeof value === "string" ? value : value && typeof value === "object" && "id" in value ? String((value as { id: unknown }).id) : null;
+  typeof value === "string"
+    ? value
+    : value && typeof value === "object" && "id" in value
+      ? String((value as { id: unknown }).id)
+      : null;
 
 const field = (source: unknown, name: string): unknown =>
   source && typeof source === "object" ? (source as Record<string, unknown>)[name] : undefined;
@@ -30,14 +38,28 @@ const field = (source: unknown, name: string): unknown =>
  * with nothing Payrun references (an adjustment from nowhere, a Stripe fee) resolves to itself: it
  * can only be a break. `invoice` is the invoice a charge paid, when the caller looked it up.
  */
-export function resolveTransaction(bt: Stripe.BalanceTransaction, account: string, invoice?: string): ResolvedTransaction {
+export function resolveTransaction(
+  bt: Stripe.BalanceTransaction,
+  account: string,
+  invoice?: string,
+): ResolvedTransaction {
   const source = bt.source;
   const sourceId = idOf(source);
   const base = { source: sourceId, reversedTransfer: null as string | null };
   // The platform's own money movements: how it funds its balance and pays itself out.
-  if (account === "platform" && (bt.type === "topup" || bt.type === "topup_reversal" || bt.type === "payout" || bt.type === "payout_failure" || bt.type === "payout_cancel"))
+  if (
+    account === "platform" &&
+    (bt.type === "topup" ||
+      bt.type === "topup_reversal" ||
+      bt.type === "payout" ||
+      bt.type === "payout_failure" ||
+      bt.type === "payout_cancel")
+  )
     return { ...base, primaryObject: sourceId ?? bt.id, scope: "platform_own" };
-  const payrun = (primaryObject: string | null, reversedTransfer: string | null = null): ResolvedTransaction => ({
+  const payrun = (
+    primaryObject: string | null,
+    reversedTransfer: string | null = null,
+  ): ResolvedTransaction => ({
     ...base,
     primaryObject: primaryObject ?? bt.id,
     scope: "payrun",
@@ -53,7 +75,9 @@ export function resolveTransaction(bt: Stripe.BalanceTransaction, account: strin
       return payrun(idOf(field(source, "originating_transaction")) ?? sourceId);
     case "transfer_refund":
       // A reversal made with a refund is that refund; one made alone is resolved by its transfer.
-      return idOf(field(source, "source_refund")) ? payrun(idOf(field(source, "source_refund"))) : payrun(sourceId, idOf(field(source, "transfer")));
+      return idOf(field(source, "source_refund"))
+        ? payrun(idOf(field(source, "source_refund")))
+        : payrun(sourceId, idOf(field(source, "transfer")));
     case "payment": {
       // The connected account's side of a transfer: a destination charge's, or a payout's own.
       const transfer = field(source, "source_transfer");

@@ -96,6 +96,14 @@ export function storable<S extends z.ZodType>(schema: S) {
     .pipe(schema);
 }
 
+/**
+ * The caller's `Idempotency-Key` header, as Stripe takes it: printable ASCII, at most 255
+ * characters. The same key with the same request returns the first answer; with another, a 409.
+ */
+export const idempotencyKeyHeader = z
+  .string({ error: "send an Idempotency-Key header" })
+  .regex(/^[\x21-\x7E]{8,255}$/, "Idempotency-Key must be 8 to 255 printable ASCII characters");
+
 /** A timestamp in a response: a Date from the database or an ISO string from JSON, out as ISO. */
 export const timestampOut = z.preprocess((v) => (v instanceof Date ? v.toISOString() : v), z.string());
 export const nullableTimestampOut = z.preprocess(

@@ -336,7 +336,10 @@ export function createStripeGateway(stripe: Stripe, policy: CallPolicy = { maxRe
     /** The invoice a PaymentIntent paid: since API 2025-03-31 only an InvoicePayment links them. */
     findInvoiceByPaymentIntent: async (paymentIntentId: string): Promise<string | null> => {
       const list = await callStripe("invoicePayments.list", () =>
-        stripe.invoicePayments.list({ payment: { type: "payment_intent", payment_intent: paymentIntentId }, limit: 1 }),
+        stripe.invoicePayments.list({
+          payment: { type: "payment_intent", payment_intent: paymentIntentId },
+          limit: 1,
+        }),
       );
       const invoice = list.data[0]?.invoice;
       return typeof invoice === "string" ? invoice : (invoice?.id ?? null);
@@ -374,10 +377,19 @@ export function createStripeGateway(stripe: Stripe, policy: CallPolicy = { maxRe
       callStripe("charges.retrieve", () => stripe.charges.retrieve(id)),
 
     /** A charge's refunds, with each one's transfer reversal (what it took back from the connected account). */
-    listRefunds: (input: { charge: string; limit?: number; startingAfter?: string }): Promise<Stripe.ApiList<Stripe.Refund>> =>
+    listRefunds: (input: {
+      charge: string;
+      limit?: number;
+      startingAfter?: string;
+    }): Promise<Stripe.ApiList<Stripe.Refund>> =>
       callStripe("refunds.list", () =>
         stripe.refunds.list(
-          compact({ charge: input.charge, limit: input.limit ?? 100, starting_after: input.startingAfter, expand: ["data.transfer_reversal"] }),
+          compact({
+            charge: input.charge,
+            limit: input.limit ?? 100,
+            starting_after: input.startingAfter,
+            expand: ["data.transfer_reversal"],
+          }),
         ),
       ),
 
@@ -385,13 +397,19 @@ export function createStripeGateway(stripe: Stripe, policy: CallPolicy = { maxRe
       callStripe("refunds.retrieve", () => stripe.refunds.retrieve(id, { expand: ["transfer_reversal"] })),
 
     /** The reversals of a transfer (each says the refund it came with, if any). */
-    listTransferReversals: (transferId: string, startingAfter?: string): Promise<Stripe.ApiList<Stripe.TransferReversal>> =>
+    listTransferReversals: (
+      transferId: string,
+      startingAfter?: string,
+    ): Promise<Stripe.ApiList<Stripe.TransferReversal>> =>
       callStripe("transfers.listReversals", () =>
         stripe.transfers.listReversals(transferId, compact({ limit: 100, starting_after: startingAfter })),
       ),
 
     /** The refunds of an application fee (fee refunds), newest first. */
-    listApplicationFeeRefunds: (feeId: string, startingAfter?: string): Promise<Stripe.ApiList<Stripe.FeeRefund>> =>
+    listApplicationFeeRefunds: (
+      feeId: string,
+      startingAfter?: string,
+    ): Promise<Stripe.ApiList<Stripe.FeeRefund>> =>
       callStripe("applicationFees.listRefunds", () =>
         stripe.applicationFees.listRefunds(feeId, compact({ limit: 100, starting_after: startingAfter })),
       ),

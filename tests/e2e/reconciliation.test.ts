@@ -9,7 +9,9 @@ import { openBrowser, type Session, screenshot, signInAs, textOf } from "./suppo
 const simulator = () => inject("simulatorUrl");
 
 async function someConnectedAccount(): Promise<string> {
-  const res = await fetch(`${simulator()}/v1/accounts?limit=1`, { headers: { authorization: "Bearer sk_test_simulator" } });
+  const res = await fetch(`${simulator()}/v1/accounts?limit=1`, {
+    headers: { authorization: "Bearer sk_test_simulator" },
+  });
   const body = (await res.json()) as { data: { id: string }[] };
   return body.data[0]!.id;
 }
@@ -62,12 +64,16 @@ describe("reconciliation page", () => {
       await row.getByLabel("Why is it accepted?").fill("e2e: adjustment made on purpose at Stripe");
       await row.getByRole("button", { name: "Resolve" }).click();
       // The notice from the first resolve is still on the page: wait for the row to go instead.
-      await expect.poll(() => table.getByRole("row").filter({ hasText: account }).count(), { timeout: 15_000 }).toBe(left - 1);
+      await expect
+        .poll(() => table.getByRole("row").filter({ hasText: account }).count(), { timeout: 15_000 })
+        .toBe(left - 1);
     }
     await page.getByTestId("no-breaks").waitFor({ timeout: 15_000 });
     expect(await page.getByText("Break resolved").isVisible()).toBe(true);
     await page.goto(`${base}/ops/audit?action=reconciliation_break.resolved`);
-    expect(await textOf(page.getByTestId("audit-table"))).toContain("e2e: adjustment made on purpose at Stripe");
+    expect(await textOf(page.getByTestId("audit-table"))).toContain(
+      "e2e: adjustment made on purpose at Stripe",
+    );
   });
 
   it("offers the export and the out-of-band form; finance gets the export only", async () => {
@@ -82,9 +88,13 @@ describe("reconciliation page", () => {
       await signInAs(finance.page, "finance");
       await finance.page.goto(`${base}/ops/reconciliation`);
       await finance.page.getByRole("heading", { name: "Reconciliation", level: 1 }).waitFor();
-      expect(await finance.page.getByRole("button", { name: "Download journal (CSV)" }).isVisible()).toBe(true);
+      expect(await finance.page.getByRole("button", { name: "Download journal (CSV)" }).isVisible()).toBe(
+        true,
+      );
       expect(await finance.page.getByRole("button", { name: "Trial balance" }).isVisible()).toBe(true);
-      expect(await finance.page.getByRole("button", { name: /Reconcile now|Resolve|Record payout/ }).count()).toBe(0);
+      expect(
+        await finance.page.getByRole("button", { name: /Reconcile now|Resolve|Record payout/ }).count(),
+      ).toBe(0);
       await screenshot(finance.page, "reconciliation-finance");
     } finally {
       await finance.close();

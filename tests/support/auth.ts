@@ -24,8 +24,12 @@ export async function tokenFor(
 }
 
 /** A request to an /api/v1 route handler, with a bearer token when given. */
-export function apiRequest(method: string, path: string, options: { token?: string; body?: unknown } = {}) {
-  const headers: Record<string, string> = { "content-type": "application/json" };
+export function apiRequest(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
+  const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   const body =
     options.body === undefined

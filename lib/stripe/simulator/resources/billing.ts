@@ -312,8 +312,11 @@ function listInvoicePayments(ctx: RouteContext): Record<string, unknown> {
     : invoice
       ? `invoice_payment:invoice:${invoice}`
       : `invoice_payment:${ctx.account}`;
-  return listResponse(ctx, ctx.state.collection(key), "/v1/invoice_payments", (item) =>
-    (!invoice || item.invoice === invoice) && (!status || item.status === status),
+  return listResponse(
+    ctx,
+    ctx.state.collection(key),
+    "/v1/invoice_payments",
+    (item) => (!invoice || item.invoice === invoice) && (!status || item.status === status),
   );
 }
 
