@@ -156,7 +156,9 @@ export function embeddedSocketPath(dataDir: string): string {
 }
 
 type EmbeddedHost = { dataDir: string; server: PgliteServer; pglite: PGlite; release(): void };
-const globalForHost = globalThis as typeof globalThis & { __payrunEmbeddedHost?: Promise<EmbeddedHost | null> };
+const globalForHost = globalThis as typeof globalThis & {
+  __payrunEmbeddedHost?: Promise<EmbeddedHost | null>;
+};
 
 /**
  * Serve the embedded database from this process: lock the data dir, open PGlite, migrate it, listen
@@ -191,7 +193,12 @@ async function hostEmbedded(dataDir: string): Promise<EmbeddedHost | null> {
 async function openUnlockedPglite(dataDir: string): Promise<DbHandle & { pglite: PGlite }> {
   const pglite = new PGlite({ dataDir });
   await pglite.waitReady;
-  return { db: drizzlePglite(pglite, drizzleOptions) as unknown as Db, pglite, kind: "pglite", close: () => pglite.close() };
+  return {
+    db: drizzlePglite(pglite, drizzleOptions) as unknown as Db,
+    pglite,
+    kind: "pglite",
+    close: () => pglite.close(),
+  };
 }
 
 async function stopHosting(): Promise<void> {
@@ -255,7 +262,10 @@ async function embeddedSocket(dataDir: string, waitMs = 120_000): Promise<Socket
  * may be this one. Closing it stops serving if this process did; the others' next connections
  * serve it from one of them.
  */
-export function connectEmbedded(dataDir: string, options: { max?: number } = {}): DbHandle & { ready: Promise<void> } {
+export function connectEmbedded(
+  dataDir: string,
+  options: { max?: number } = {},
+): DbHandle & { ready: Promise<void> } {
   // `socket` (a function giving a connected socket) is in postgres.js's README ("Custom socket") but
   // not in its types.
   const client = postgres({
@@ -282,7 +292,7 @@ export function connectEmbedded(dataDir: string, options: { max?: number } = {})
   };
 }
 
-type AppDb = { handle: DbHandle; ready: Promise<Db> };
+type AppDb = { handle: Pick<DbHandle, "close">; ready: Promise<Db> };
 const globalForDb = globalThis as typeof globalThis & { __payrunDb?: AppDb };
 
 /**
@@ -292,10 +302,22 @@ const globalForDb = globalThis as typeof globalThis & { __payrunDb?: AppDb };
  */
 export function getDb(): Promise<Db> {
   if (!globalForDb.__payrunDb) {
-    const handle = connectConfigured({ DATABASE_URL: process.env.DATABASE_URL, PGLITE_DIR: process.env.PGLITE_DIR });
+    const handle = connectConfigured({
+      DATABASE_URL: process.env.DATABASE_URL,
+      PGLITE_DIR: process.env.PGLITE_DIR,
+    });
     globalForDb.__payrunDb = { handle, ready: handle.ready.then(() => handle.db) };
   }
   return globalForDb.__payrunDb.ready;
+}
+
+/**
+ * Serve `db` as the app's database in this process (what getDb returns from now on): for tests
+ * and the fault harness, which call route handlers in-process against their own database.
+ */
+export function useDbForApp(db: Db): void {
+  // Its owner closes it, not closeAppDb.
+  globalForDb.__payrunDb = { handle: { close: async () => {} }, ready: Promise.resolve(db) };
 }
 
 /** A handle of its own on the configured database (DATABASE_URL, else PGLITE_DIR), for the CLIs. */

@@ -12,7 +12,7 @@ import { POST as finalizeInvoicesRoute } from "../../app/internal/sweeps/finaliz
 import { POST as payoutSchedulesRoute } from "../../app/internal/sweeps/payout-schedules/route";
 import { POST as webhookReplaysRoute } from "../../app/internal/sweeps/webhook-replays/route";
 import { POST as webhookRoute } from "../../app/webhooks/stripe/route";
-import { type Db, queryRows } from "../../db/client";
+import { type Db, queryRows, useDbForApp } from "../../db/client";
 import { createConnectedAccountForPayee } from "../accounts/onboarding";
 import { systemActor } from "../actor";
 import { resetEnvCache } from "../env";
@@ -63,7 +63,13 @@ export type ScheduleStats = {
 
 export type WorldFacts = {
   simulator: StripeSimulator;
-  charges: { paymentIntentId: string; chargeId: string; payeeIndex: number; grossCents: number; feeCents: number }[];
+  charges: {
+    paymentIntentId: string;
+    chargeId: string;
+    payeeIndex: number;
+    grossCents: number;
+    feeCents: number;
+  }[];
   payees: { id: string; accountId: string }[];
   /** Liveness: runs that never finished, and events that were never applied. */
   stuck: string[];
@@ -118,7 +124,11 @@ export class ScheduleRun {
   async start(): Promise<void> {
     this.simulator = await startStripeSimulator({ port: 0 });
     this.qstash = await startQStashStandIn(this.clock);
-    this.stripe = createStripeClient({ secretKey: "sk_test_faults", apiBaseUrl: this.simulator.url, maxNetworkRetries: 10 });
+    this.stripe = createStripeClient({
+      secretKey: "sk_test_faults",
+      apiBaseUrl: this.simulator.url,
+      maxNetworkRetries: 10,
+    });
     const { env } = this.plan;
     Object.assign(process.env, {
       NODE_ENV: "test",
@@ -140,11 +150,18 @@ export class ScheduleRun {
       PAYOUT_RESERVE_DAYS: String(env.reserveDays),
       PLACEMENT_CLEARING_DELAY_HOURS: "0",
     });
-    for (const name of ["DATABASE_URL", "QSTASH_CURRENT_SIGNING_KEY", "QSTASH_NEXT_SIGNING_KEY", "SLACK_PAYOUT_WEBHOOK_URL", "SENTRY_DSN", "PAYOUTS_PAUSED"])
+    for (const name of [
+      "DATABASE_URL",
+      "QSTASH_CURRENT_SIGNING_KEY",
+      "QSTASH_NEXT_SIGNING_KEY",
+      "SLACK_PAYOUT_WEBHOOK_URL",
+      "SENTRY_DSN",
+      "PAYOUTS_PAUSED",
+    ])
       delete process.env[name];
     resetEnvCache();
     resetStripeClient();
-    (globalThis as { __payrunDb?: unknown }).__payrunDb = { handle: { close: async () => {} }, ready: Promise.resolve(this.db) };
+    useDbForApp(this.db);
   }
 
   async stop(): Promise<void> {
@@ -164,7 +181,9 @@ export class ScheduleRun {
       await this.setUpPayees();
       this.simulator.setFaults(this.plan.stripeFaults);
       for (const [index, cycle] of this.plan.cycles.entries()) {
-        this.log(`cycle ${index + 1}/${this.plan.cycles.length} (${cycle.cycleDate}): ${cycle.activity.length} activities, ${cycle.concurrentTriggers} trigger(s)`);
+        this.log(
+          `cycle ${index + 1}/${this.plan.cycles.length} (${cycle.cycleDate}): ${cycle.activity.length} activities, ${cycle.concurrentTriggers} trigger(s)`,
+        );
         for (const activity of cycle.activity) await this.activity(activity);
         await this.payCycle(cycle);
         await this.settleAtStripe(cycle);
@@ -183,12 +202,21 @@ export class ScheduleRun {
     const gateway = createStripeGateway(this.stripe);
     for (const [index, plan] of this.plan.payees.entries()) {
       const payee = await createPayee(this.db, {
-        input: { displayName: `Payee ${index}`, email: `payee${index}-${this.plan.seed}@faults.example`, country: "US", defaultCurrency: "usd" },
+        input: {
+          displayName: `Payee ${index}`,
+          email: `payee${index}-${this.plan.seed}@faults.example`,
+          country: "US",
+          defaultCurrency: "usd",
+        },
         actor: admin,
       });
       const account = await createConnectedAccountForPayee(this.db, gateway, payee.id, admin);
       if (plan.minimumPayoutCents !== undefined) {
-        await updatePayoutSettings(this.db, { payeeId: payee.id, input: { minimumPayoutCents: plan.minimumPayoutCents }, actor: admin });
+        await updatePayoutSettings(this.db, {
+          payeeId: payee.id,
+          input: { minimumPayoutCents: plan.minimumPayoutCents },
+          actor: admin,
+        });
       }
       if (plan.onboarded) this.simulator.onboardAccount(account.stripeAccountId);
       this.payees.push({ id: payee.id, accountId: account.stripeAccountId });
@@ -204,7 +232,11 @@ export class ScheduleRun {
         const payee = this.payees[activity.payee]!;
         const fee = Math.round(activity.grossCents / 10);
         try {
-          const intent = this.simulator.createDestinationCharge({ destination: payee.accountId, amount: activity.grossCents, applicationFeeAmount: fee });
+          const intent = this.simulator.createDestinationCharge({
+            destination: payee.accountId,
+            amount: activity.grossCents,
+            applicationFeeAmount: fee,
+          });
           this.charges.push({
             paymentIntentId: intent.id,
             chargeId: String(intent.latest_charge),
@@ -224,14 +256,23 @@ export class ScheduleRun {
         const refundable = charge.grossCents - (await this.refundedSoFar(charge.chargeId));
         const amount = Math.min(refundable, Math.max(1, Math.round(charge.grossCents * activity.fraction)));
         if (amount <= 0) return;
-        await this.stripe.refunds.create({ charge: charge.chargeId, amount }, { idempotencyKey: `faults-refund-${charge.chargeId}-${amount}-${this.next("refund")}` });
+        await this.stripe.refunds.create(
+          { charge: charge.chargeId, amount },
+          { idempotencyKey: `faults-refund-${charge.chargeId}-${amount}-${this.next("refund")}` },
+        );
         return;
       }
       case "hold": {
         const payee = this.payees[activity.payee]!;
         const releaseAt = new Date(Date.now() + (activity.releaseInPast ? -60_000 : 30 * 86_400_000));
         try {
-          const hold = await createEscrowHold(this.db, { payeeId: payee.id, amountCents: activity.amountCents, reason: "fault suite hold", releaseAt, actor: admin });
+          const hold = await createEscrowHold(this.db, {
+            payeeId: payee.id,
+            amountCents: activity.amountCents,
+            reason: "fault suite hold",
+            releaseAt,
+            actor: admin,
+          });
           this.holds.push(hold.id);
         } catch (error) {
           // Refused (409) when available cannot cover it: nothing was written.
@@ -242,8 +283,8 @@ export class ScheduleRun {
       case "end_hold": {
         const holdId = this.holds[activity.hold % Math.max(1, this.holds.length)];
         if (!holdId) return;
-        await endEscrowHold(this.db, { id: holdId, outcome: activity.outcome, actor: admin }).catch((error: Error) =>
-          this.log(`ending hold refused: ${error.message}`),
+        await endEscrowHold(this.db, { id: holdId, outcome: activity.outcome, actor: admin }).catch(
+          (error: Error) => this.log(`ending hold refused: ${error.message}`),
         );
         return;
       }
@@ -259,7 +300,9 @@ export class ScheduleRun {
       }
       case "placement": {
         const payee = this.payees[activity.payee]!;
-        this.clientCustomer ??= (await this.stripe.customers.create({ name: "Fault Suite Client", email: "billing@client.example" })).id;
+        this.clientCustomer ??= (
+          await this.stripe.customers.create({ name: "Fault Suite Client", email: "billing@client.example" })
+        ).id;
         await createPlacement(this.db, {
           input: {
             payeeId: payee.id,
@@ -310,7 +353,9 @@ export class ScheduleRun {
   /** QStash's schedule firing POST /internal/payouts/run; a delivery that fails is delivered again. */
   private async trigger(cycleDate: string): Promise<void> {
     for (let delivery = 1; delivery <= QSTASH_MAX_DELIVERIES; delivery++) {
-      const answer = await this.invoke("run", () => runRoute(this.request("/internal/payouts/run", { cycleDate }), ctx()));
+      const answer = await this.invoke("run", () =>
+        runRoute(this.request("/internal/payouts/run", { cycleDate }), ctx()),
+      );
       if (!answer.abandoned && answer.status < 300) {
         this.log(`run ${cycleDate} answered ${answer.status} ${JSON.stringify(answer.body)}`);
         return;
@@ -356,7 +401,10 @@ export class ScheduleRun {
       }
       const due = this.qstash.due(this.clock());
       if (due.length > 0) {
-        await Promise.all([this.deliverMessages(due), busy && this.rng.stream("busy-round", round).chance(0.3) ? this.busyWork() : undefined]);
+        await Promise.all([
+          this.deliverMessages(due),
+          busy && this.rng.stream("busy-round", round).chance(0.3) ? this.busyWork() : undefined,
+        ]);
         continue;
       }
       const open = this.qstash.open();
@@ -369,11 +417,20 @@ export class ScheduleRun {
       await this.resumeStalledRuns(live);
     }
     const live = await this.liveRuns();
-    if (live.length > 0) this.stuck.push(...live.map((r) => `run ${r.cycle_key} still ${r.status} after ${MAX_IDLE_ROUNDS} rounds without a payout settled`));
+    if (live.length > 0)
+      this.stuck.push(
+        ...live.map(
+          (r) =>
+            `run ${r.cycle_key} still ${r.status} after ${MAX_IDLE_ROUNDS} rounds without a payout settled`,
+        ),
+      );
   }
 
   private async settledPayouts(): Promise<number> {
-    const [row] = await queryRows<{ n: string }>(this.db, sql`select count(*) as n from payouts where status not in ('planned', 'processing')`);
+    const [row] = await queryRows<{ n: string }>(
+      this.db,
+      sql`select count(*) as n from payouts where status not in ('planned', 'processing')`,
+    );
     return Number(row?.n ?? 0);
   }
 
@@ -404,7 +461,9 @@ export class ScheduleRun {
     this.stats.resumes++;
     this.log(`stalled: ${live.map((r) => `${r.cycle_key} ${r.status}`).join(", ")}; the watchdog fires`);
     await this.passTime(WATCHDOG_PERIOD_MS);
-    const answer = await this.invoke("watchdog", () => watchdogRoute(this.request("/internal/payouts/watchdog", {}), ctx()));
+    const answer = await this.invoke("watchdog", () =>
+      watchdogRoute(this.request("/internal/payouts/watchdog", {}), ctx()),
+    );
     if (answer.abandoned) this.log(`watchdog abandoned ${answer.diedAt}`);
     else this.log(`watchdog answered ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
   }
@@ -424,7 +483,9 @@ export class ScheduleRun {
       message.deliveries++;
       this.stats.continuations += copies;
       const answers = await Promise.all(Array.from({ length: copies }, () => this.deliverMessage(message)));
-      for (const a of answers) if (!a.abandoned) this.log(`${message.path} answered ${a.status} ${JSON.stringify(a.body).slice(0, 300)}`);
+      for (const a of answers)
+        if (!a.abandoned)
+          this.log(`${message.path} answered ${a.status} ${JSON.stringify(a.body).slice(0, 300)}`);
       const ok = answers.some((a) => !a.abandoned && a.status < 300);
       const lost = !this.healing && rng.chance(lostAnswerRate);
       if (ok && !lost) {
@@ -445,15 +506,22 @@ export class ScheduleRun {
 
   private deliverMessage(message: QueuedMessage): Promise<Answer> {
     if (message.path === "/internal/payouts/continue") {
-      return this.invoke("continue", () => continueRoute(this.request(message.path, JSON.parse(message.body)), ctx()));
+      return this.invoke("continue", () =>
+        continueRoute(this.request(message.path, JSON.parse(message.body)), ctx()),
+      );
     }
     const sweep = message.path.match(/^\/internal\/sweeps\/(.+)$/)?.[1] as SweepRoute | undefined;
-    if (sweep) return this.invoke("sweep", () => sweepRoute(sweep)(this.request(message.path, JSON.parse(message.body)), ctx()));
+    if (sweep)
+      return this.invoke("sweep", () =>
+        sweepRoute(sweep)(this.request(message.path, JSON.parse(message.body)), ctx()),
+      );
     throw new Error(`the fault suite has no route for ${message.path}`);
   }
 
   private async sweep(name: SweepRoute): Promise<void> {
-    const answer = await this.invoke("sweep", () => sweepRoute(name)(this.request(`/internal/sweeps/${name}`, {}), ctx()));
+    const answer = await this.invoke("sweep", () =>
+      sweepRoute(name)(this.request(`/internal/sweeps/${name}`, {}), ctx()),
+    );
     if (answer.abandoned) this.log(`sweep ${name} abandoned ${answer.diedAt}`);
   }
 
@@ -471,18 +539,29 @@ export class ScheduleRun {
     // Settled through the simulator's control API rather than by moving its clock days ahead: the
     // app compares event times with its own clock (the clearing delay, for one).
     for (const id of open) {
-      if (failing.has(id)) this.simulator.settlePayout(id, "failed", rng.pick(["account_closed", "no_account", "could_not_process"]));
+      if (failing.has(id))
+        this.simulator.settlePayout(
+          id,
+          "failed",
+          rng.pick(["account_closed", "no_account", "could_not_process"]),
+        );
       else this.simulator.settlePayout(id, "paid");
     }
     await this.deliverWebhooks();
     if (!cycle.opsRetry) return;
     await this.deliverWebhooks();
-    const failed = await queryRows<{ id: string }>(this.db, sql`select id from payouts where status = 'failed' order by id`);
+    const failed = await queryRows<{ id: string }>(
+      this.db,
+      sql`select id from payouts where status = 'failed' order by id`,
+    );
     for (const { id } of failed) {
       // Ops press retry again when the first press got no answer (a 409 then says it went through).
       for (let press = 0; press < 3; press++) {
         const answer = await this.invoke("retry", () =>
-          retryRoute(this.request(`/internal/payouts/${id}/retry`, { reason: "fault suite: bank details fixed" }), ctx({ payoutId: id })),
+          retryRoute(
+            this.request(`/internal/payouts/${id}/retry`, { reason: "fault suite: bank details fixed" }),
+            ctx({ payoutId: id }),
+          ),
         );
         if (!answer.abandoned) break;
         this.log(`retry of ${id} abandoned ${answer.diedAt}`);
@@ -505,7 +584,12 @@ export class ScheduleRun {
       // received in the last minute alone.
       await this.passTime(61 * 60_000);
       await this.sweep("webhook-replays");
-      for (const name of ["complete-expired-guarantees", "create-placement-invoices", "finalize-placement-invoices"] as const) await this.sweep(name);
+      for (const name of [
+        "complete-expired-guarantees",
+        "create-placement-invoices",
+        "finalize-placement-invoices",
+      ] as const)
+        await this.sweep(name);
       await this.activity({ kind: "clients_pay" });
       await this.deliverWebhooks();
       await this.sweep("payout-schedules");
@@ -513,10 +597,19 @@ export class ScheduleRun {
       await this.drive(false);
       await this.deliverWebhooks();
       const waiting = await this.unappliedEvents();
-      if (waiting.length === 0 && [...this.mailbox.values()].every((m) => m.applied) && this.qstash.open().length === 0) break;
+      if (
+        waiting.length === 0 &&
+        [...this.mailbox.values()].every((m) => m.applied) &&
+        this.qstash.open().length === 0
+      )
+        break;
     }
-    for (const event of await this.unappliedEvents()) this.stuck.push(`event ${event.event_id} (${event.type}) left ${event.status}: ${event.last_error ?? ""}`);
-    for (const entry of this.mailbox.values()) if (!entry.applied) this.stuck.push(`event ${entry.event.id} (${entry.event.type}) never answered 2xx`);
+    for (const event of await this.unappliedEvents())
+      this.stuck.push(
+        `event ${event.event_id} (${event.type}) left ${event.status}: ${event.last_error ?? ""}`,
+      );
+    for (const entry of this.mailbox.values())
+      if (!entry.applied) this.stuck.push(`event ${entry.event.id} (${entry.event.type}) never answered 2xx`);
     await this.drive(false);
   }
 
@@ -535,7 +628,10 @@ export class ScheduleRun {
     const accounts: (string | undefined)[] = [undefined, ...this.payees.map((p) => p.accountId)];
     let newest = since;
     for (const account of accounts) {
-      for await (const event of this.stripe.events.list({ limit: 100, created: { gte: since } }, account ? { stripeAccount: account } : {})) {
+      for await (const event of this.stripe.events.list(
+        { limit: 100, created: { gte: since } },
+        account ? { stripeAccount: account } : {},
+      )) {
         newest = Math.max(newest, event.created);
         if (!this.mailbox.has(event.id)) this.mailbox.set(event.id, { event, applied: false, deliveries: 0 });
       }
@@ -549,7 +645,9 @@ export class ScheduleRun {
     const { duplicateRate, reorder, lateRate, concurrent } = this.plan.webhooks;
     const round = this.next("webhook-round");
     const rng = this.rng.stream("webhooks", round);
-    let waiting = [...this.mailbox.values()].filter((m) => !m.applied).sort((a, b) => a.event.created - b.event.created);
+    let waiting = [...this.mailbox.values()]
+      .filter((m) => !m.applied)
+      .sort((a, b) => a.event.created - b.event.created);
     if (!this.healing && reorder) waiting = rng.shuffle(waiting);
     const deliveries: MailboxEntry[] = [];
     for (const entry of waiting) {
@@ -573,7 +671,10 @@ export class ScheduleRun {
     const secret = event.account ? CONNECT_SECRET : PLATFORM_SECRET;
     return new NextRequest(`${APP_URL}/webhooks/stripe`, {
       method: "POST",
-      headers: { "content-type": "application/json", "stripe-signature": Stripe.webhooks.generateTestHeaderString({ payload, secret }) },
+      headers: {
+        "content-type": "application/json",
+        "stripe-signature": Stripe.webhooks.generateTestHeaderString({ payload, secret }),
+      },
       body: payload,
     });
   }
@@ -592,7 +693,10 @@ export class ScheduleRun {
     if (this.healing) return null;
     const rng = this.rng.stream("abandon", kind, n);
     if (!rng.chance(this.plan.abandonRate)) return null;
-    return { boundary: rng.int(1, this.plan.abandonWithin[kind]), phase: rng.chance(0.5) ? "before" : "after" };
+    return {
+      boundary: rng.int(1, this.plan.abandonWithin[kind]),
+      phase: rng.chance(0.5) ? "before" : "after",
+    };
   }
 
   /**
@@ -641,9 +745,15 @@ export class ScheduleRun {
         await tx.execute(sql`update ${sql.identifier(table)} set ${sql.identifier(column)} = ${sql.identifier(column)} - ${shift}
                              where ${sql.identifier(column)} is not null`);
       }
-      await tx.execute(sql`update payouts set first_attempt_at = first_attempt_at - ${shift} where status in ('planned', 'processing')`);
-      await tx.execute(sql`update payout_runs set started_at = started_at - ${shift} where status in ('planning', 'executing')`);
-      await tx.execute(sql`update processor_events set received_at = received_at - ${shift} where status in ('received', 'failed', 'pending')`);
+      await tx.execute(
+        sql`update payouts set first_attempt_at = first_attempt_at - ${shift} where status in ('planned', 'processing')`,
+      );
+      await tx.execute(
+        sql`update payout_runs set started_at = started_at - ${shift} where status in ('planning', 'executing')`,
+      );
+      await tx.execute(
+        sql`update processor_events set received_at = received_at - ${shift} where status in ('received', 'failed', 'pending')`,
+      );
     });
   }
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as outOfBandRoute from "@/app/api/v1/payouts/out-of-band/route";
-import { resetEnvCache } from "@/lib/env";
 import { payeeBalancesByLocation } from "@/lib/ledger";
 import { apiRequest, routeParams, tokenFor } from "../../support/auth";
 import { createTestDb, type TestDb } from "../../support/db";
 import { countRows, createPayeeWithAccount } from "../webhooks/helpers";
+import { useApp } from "../../support/app";
 
 // POST /api/v1/payouts/out-of-band: ops record a payout made by hand at Stripe (the runbook's
 // emergency). Admin only; the Idempotency-Key makes a retry return the same payout; bad input is a
@@ -27,13 +27,7 @@ const post = (body: unknown, options: { token?: string; key?: string | null } = 
 
 beforeAll(async () => {
   t = await createTestDb();
-  for (const key of ["SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_JWT_SECRET", "VERCEL"])
-    delete process.env[key];
-  resetEnvCache();
-  (globalThis as { __payrunDb?: unknown }).__payrunDb = {
-    handle: { close: async () => {} },
-    ready: Promise.resolve(t.db),
-  };
+  useApp(t.db);
   adminToken = await tokenFor("platform_admin");
   ({ payeeId } = await createPayeeWithAccount(t.db, "acct_oob_api_1"));
 });

@@ -12,9 +12,9 @@ import * as placementsRoute from "@/app/api/v1/placements/route";
 import * as scheduleRoute from "@/app/api/v1/payout-schedules/[id]/route";
 import * as triggerRoute from "@/app/api/v1/payout-schedules/[id]/trigger/route";
 import { issueLocalToken } from "@/lib/auth/user";
-import { resetEnvCache } from "@/lib/env";
 import { apiRequest, routeParams, tokenFor } from "../../support/auth";
 import { createTestDb, type TestDb } from "../../support/db";
+import { useApp } from "../../support/app";
 
 let t: TestDb;
 let adminToken: string;
@@ -28,13 +28,7 @@ const count = async (table: string) =>
 
 beforeAll(async () => {
   t = await createTestDb();
-  for (const key of ["SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_JWT_SECRET", "VERCEL"])
-    delete process.env[key];
-  resetEnvCache();
-  (globalThis as { __payrunDb?: unknown }).__payrunDb = {
-    handle: { close: async () => {} },
-    ready: Promise.resolve(t.db),
-  };
+  useApp(t.db);
   adminToken = await tokenFor("platform_admin");
   financeToken = await tokenFor("finance");
   for (const name of ["Own Olivia", "Other Oscar"]) {

@@ -4,9 +4,9 @@ import { type ActionSpec, resolveAction } from "@/lib/api/with-action";
 import { userActor } from "@/lib/actor";
 import type { SessionUser } from "@/lib/auth/session";
 import type { UserRole } from "@/lib/auth/user";
-import { resetEnvCache } from "@/lib/env";
 import { DomainError } from "@/lib/errors";
 import { createTestDb, type TestDb } from "../../support/db";
+import { useApp } from "../../support/app";
 
 // The server-action wrapper (lib/api/with-action.ts), short of Next's redirect: where each case ends.
 // Refusals used to be plain Errors thrown from requireActionUser: a 500 page, a stack in the log and
@@ -15,11 +15,7 @@ import { createTestDb, type TestDb } from "../../support/db";
 let t: TestDb;
 beforeAll(async () => {
   t = await createTestDb();
-  resetEnvCache();
-  (globalThis as { __payrunDb?: unknown }).__payrunDb = {
-    handle: { close: async () => {} },
-    ready: Promise.resolve(t.db),
-  };
+  useApp(t.db);
 });
 afterAll(() => t.close());
 
@@ -70,7 +66,10 @@ describe("server actions behind withAction", () => {
 
   it("a form that does not parse, NUL included: the form's own message", async () => {
     const handler = vi.fn();
-    for (const values of [{ runId: "nope" }, { runId: RUN, reason: "a\u0000b" }] as Record<string, string>[]) {
+    for (const values of [{ runId: "nope" }, { runId: RUN, reason: "a\u0000b" }] as Record<
+      string,
+      string
+    >[]) {
       const url = await resolveAction(spec, handler, userWith("platform_admin"), form(values));
       expect(query(url).error).toBe("Malformed request.");
     }

@@ -8,13 +8,13 @@ import * as placementsRoute from "@/app/api/v1/placements/route";
 import { POST as pauseRoute } from "@/app/internal/payouts/pause/route";
 import { POST as resumeRoute } from "@/app/internal/payouts/resume/route";
 import { queryRows } from "@/db/client";
-import { resetEnvCache } from "@/lib/env";
 import { receiveStripeWebhook } from "@/lib/webhooks/ingest";
 import { apiRequest, routeParams, tokenFor } from "../../support/auth";
 import { createTestDb, type TestDb } from "../../support/db";
 import { buildEvent, signedDelivery, testWebhookSecrets } from "../../support/stripe-events";
 import { CRON_SECRET, internalRequest } from "../payouts/helpers";
 import { deliver, eventRow, handlerEnv, noStripe } from "../webhooks/helpers";
+import { useApp } from "../../support/app";
 
 // Text Postgres cannot store (a NUL, a lone surrogate) and dates it cannot hold used to pass
 // validation and fail at the insert: a 500. Every edge now answers 400 naming the field, before any
@@ -33,14 +33,8 @@ const auditRows = async () =>
 
 beforeAll(async () => {
   t = await createTestDb();
-  for (const key of ["SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_JWT_SECRET", "VERCEL"])
-    delete process.env[key];
   process.env.CRON_SECRET_KEY = CRON_SECRET;
-  resetEnvCache();
-  (globalThis as { __payrunDb?: unknown }).__payrunDb = {
-    handle: { close: async () => {} },
-    ready: Promise.resolve(t.db),
-  };
+  useApp(t.db);
   admin = await tokenFor("platform_admin");
   const payee = await payeesRoute.POST(
     apiRequest("POST", "/api/v1/payees", {

@@ -38,7 +38,10 @@ afterAll(async () => {
 });
 
 const floFailedPayout = async () => {
-  const [row] = await queryRows<{ id: string }>(t.db, sql`select id from payouts where payee_id = ${FLO} and status = 'failed'`);
+  const [row] = await queryRows<{ id: string }>(
+    t.db,
+    sql`select id from payouts where payee_id = ${FLO} and status = 'failed'`,
+  );
   return row!.id;
 };
 
@@ -62,12 +65,21 @@ describe("the demo data", () => {
     const run = await triggerPayoutRun(t.db, env, { trigger: "manual", actor });
     if (run.kind !== "run" || !run.chainId) throw new Error(`run did not start: ${run.kind}`);
     for (let i = 0; i < 20; i++) {
-      const step = await continuePayoutRun(t.db, env, ts.gateway, { runId: run.runId, chainId: run.chainId, dispatch: false, actor });
+      const step = await continuePayoutRun(t.db, env, ts.gateway, {
+        runId: run.runId,
+        chainId: run.chainId,
+        dispatch: false,
+        actor,
+      });
       if (step.state === "done") break;
     }
 
     const blocker = (await retryBlockers(t.db, [failedId])).get(failedId);
-    expect(blocker).toMatchObject({ kind: "paid_later", laterRunId: run.runId, laterCycleKey: cycle.cycleKey });
+    expect(blocker).toMatchObject({
+      kind: "paid_later",
+      laterRunId: run.runId,
+      laterCycleKey: cycle.cycleKey,
+    });
     expect(retryBlockerText(blocker!)).toContain(`the ${cycle.cycleKey} run`);
     // The page is right not to offer it: the retry itself is refused.
     await expect(retryFailedPayout(t.db, failedId, actor, "demo-data test")).rejects.toThrow();
@@ -89,7 +101,10 @@ describe("the demo data", () => {
   });
 
   it("explains a payout that is not failed, and leaves unknown ids out", async () => {
-    const [paid] = await queryRows<{ id: string }>(t.db, sql`select id from payouts where status in ('paid', 'in_transit') limit 1`);
+    const [paid] = await queryRows<{ id: string }>(
+      t.db,
+      sql`select id from payouts where status in ('paid', 'in_transit') limit 1`,
+    );
     const unknown = "00000000-0000-4000-8000-0000000000ff";
     const blockers = await retryBlockers(t.db, [paid!.id, unknown, "not-a-uuid"]);
     expect(blockers.get(paid!.id)?.kind).toBe("not_failed");

@@ -91,10 +91,16 @@ describe("payee ledger history", () => {
   it("refuses a malformed cursor (as every keyset list does) and caps the page size", async () => {
     const read = (cursor: string) => listPayeeLedgerHistory(t.db, payeeId, { limit: 5, cursor });
     await expect(read("not-a-cursor")).rejects.toBeInstanceOf(CursorError);
-    await expect(read(encodeCursor({ at: "2026-01-01'; drop table payees; --", id: payeeId }))).rejects.toBeInstanceOf(CursorError);
+    await expect(
+      read(encodeCursor({ at: "2026-01-01'; drop table payees; --", id: payeeId })),
+    ).rejects.toBeInstanceOf(CursorError);
     // Shapes Postgres would refuse with an error of its own (a 500) never reach it.
-    await expect(read(encodeCursor({ at: "0000-01-01 00:00:00+00", id: payeeId }))).rejects.toBeInstanceOf(CursorError);
-    await expect(read(encodeCursor({ at: "2026-02-30 00:00:00+00", id: payeeId }))).rejects.toBeInstanceOf(CursorError);
+    await expect(read(encodeCursor({ at: "0000-01-01 00:00:00+00", id: payeeId }))).rejects.toBeInstanceOf(
+      CursorError,
+    );
+    await expect(read(encodeCursor({ at: "2026-02-30 00:00:00+00", id: payeeId }))).rejects.toBeInstanceOf(
+      CursorError,
+    );
     expect((await listPayeeLedgerHistory(t.db, payeeId, { limit: 5 })).lines).toHaveLength(5);
     expect((await listPayeeLedgerHistory(t.db, payeeId, { limit: 1_000 })).lines).toHaveLength(61);
   });
@@ -104,7 +110,10 @@ describe("payee ledger history", () => {
     expect(lines[0]).toMatchObject({ kind: "payout_planned", label: "Payout started" });
     expect(lines.find((l) => l.kind === "earning")?.label).toBe("Payment received");
 
-    const [third] = await t.db.insert(payees).values({ displayName: "Cy", email: "cy@example.com" }).returning();
+    const [third] = await t.db
+      .insert(payees)
+      .values({ displayName: "Cy", email: "cy@example.com" })
+      .returning();
     await postLedgerTransactions(t.db, [
       earning(third!.id, "third-1", 2_000),
       {

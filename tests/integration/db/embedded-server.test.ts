@@ -20,7 +20,14 @@ let dir: string;
 const clients: postgres.Sql[] = [];
 
 const client = (max = 1) => {
-  const sql = postgres({ path: server.socketPath, max, prepare: false, user: "postgres", database: "postgres", onnotice: () => {} });
+  const sql = postgres({
+    path: server.socketPath,
+    max,
+    prepare: false,
+    user: "postgres",
+    database: "postgres",
+    onnotice: () => {},
+  });
   clients.push(sql);
   return sql;
 };
@@ -40,7 +47,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function rawClient() {
   const socket = connect(server.socketPath);
   await new Promise((r) => socket.once("connect", r));
-  const params = Buffer.concat([cstr("user"), cstr("postgres"), cstr("database"), cstr("postgres"), Buffer.from([0])]);
+  const params = Buffer.concat([
+    cstr("user"),
+    cstr("postgres"),
+    cstr("database"),
+    cstr("postgres"),
+    Buffer.from([0]),
+  ]);
   const startup = Buffer.alloc(8 + params.length);
   startup.writeInt32BE(8 + params.length, 0);
   startup.writeInt32BE(196608, 4);
@@ -92,7 +105,13 @@ describe("the embedded database's socket server", () => {
       }
       return wrong;
     };
-    const results = await Promise.all([run(a, "a", 0), run(b, "b", 1), run(pool, "p", 2), run(pool, "q", 0), run(pool, "r", 1)]);
+    const results = await Promise.all([
+      run(a, "a", 0),
+      run(b, "b", 1),
+      run(pool, "p", 2),
+      run(pool, "q", 0),
+      run(pool, "r", 1),
+    ]);
     expect(results.flat()).toEqual([]);
   });
 
@@ -162,7 +181,9 @@ describe("the embedded default across processes", () => {
     dataDir = path.join(dir, "data");
   });
 
-  it("the first process serves the data dir, another attaches, and takes over when the first dies", { timeout: 120_000 }, async () => {
+  it("the first process serves the data dir, another attaches, and takes over when the first dies", {
+    timeout: 120_000,
+  }, async () => {
     const first = spawn(process.execPath, ["--import", "tsx", "tests/support/embedded-db-process.ts"], {
       env: { ...process.env, NODE_ENV: "test", PGLITE_DIR: dataDir, DATABASE_URL: "" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -179,7 +200,10 @@ describe("the embedded default across processes", () => {
         expect(handle.kind).toBe("pglite-socket");
         const probe = await queryRows<{ pid: number }>(handle.db, sql`select pid from embedded_probe`);
         expect(probe.map((r) => r.pid)).toEqual([Number(pid)]);
-        const [migrated] = await queryRows<{ n: number }>(handle.db, sql`select count(*)::int as n from payees`);
+        const [migrated] = await queryRows<{ n: number }>(
+          handle.db,
+          sql`select count(*)::int as n from payees`,
+        );
         expect(migrated?.n).toBe(0);
 
         // The server dies without cleaning up (stale lock and socket): the next connection serves it here.
@@ -187,7 +211,9 @@ describe("the embedded default across processes", () => {
         await new Promise((r) => first.once("exit", r));
         let rows: { pid: number }[] = [];
         for (let attempt = 0; attempt < 3 && rows.length === 0; attempt++) {
-          rows = await queryRows<{ pid: number }>(handle.db, sql`select pid from embedded_probe`).catch(() => []);
+          rows = await queryRows<{ pid: number }>(handle.db, sql`select pid from embedded_probe`).catch(
+            () => [],
+          );
         }
         expect(rows.map((r) => r.pid)).toEqual([Number(pid)]);
         expect(Number(readFileSync(`${dataDir}.lock`, "utf8"))).toBe(process.pid);

@@ -162,12 +162,16 @@ describe("escrow holds", () => {
         code: "conflict",
       });
     }
-    await expect(endEscrowHold(t.db, { id: reserve.id, outcome: "cancelled", actor: admin })).rejects.toMatchObject({
+    await expect(
+      endEscrowHold(t.db, { id: reserve.id, outcome: "cancelled", actor: admin }),
+    ).rejects.toMatchObject({
       code: "conflict",
     });
     expect((await payeeBalances(t.db, payee.id)).usd).toMatchObject({ available: 7_000, held: 3_000 });
     // An early release of the reserve by an admin is allowed.
-    expect((await endEscrowHold(t.db, { id: reserve.id, outcome: "released", actor: admin })).status).toBe("released");
+    expect((await endEscrowHold(t.db, { id: reserve.id, outcome: "released", actor: admin })).status).toBe(
+      "released",
+    );
     expect((await payeeBalances(t.db, payee.id)).usd).toMatchObject({ available: 8_000, held: 2_000 });
   });
 });

@@ -17,7 +17,11 @@ let db: Db;
 beforeAll(async () => {
   t = await createTestDb();
   if (t.kind === "postgres") handle = connectPostgres(t.url!, { max: 3, wrapClient: abandonablePostgres });
-  else handle = await openPglite({ loadDataDir: new Blob([readFileSync(inject("pgliteDump"))]), wrapClient: abandonablePglite });
+  else
+    handle = await openPglite({
+      loadDataDir: new Blob([readFileSync(inject("pgliteDump"))]),
+      wrapClient: abandonablePglite,
+    });
   db = handle.db;
   await db.execute(sql`create table fault_probe (n int primary key)`);
 });
@@ -26,11 +30,18 @@ afterAll(async () => {
   await t?.close();
 });
 
-const probes = async () => (await queryRows<{ n: number }>(db, sql`select n from fault_probe order by n`)).map((r) => Number(r.n));
+const probes = async () =>
+  (await queryRows<{ n: number }>(db, sql`select n from fault_probe order by n`)).map((r) => Number(r.n));
 const insert = (tx: Db, n: number) => tx.execute(sql`insert into fault_probe (n) values (${n})`);
 /** Settles with "pending" if the promise has not settled after a while: a dead invocation's call never does. */
 const within = <T>(promise: Promise<T>, ms = 300) =>
-  Promise.race([promise.then(() => "settled" as const, () => "settled" as const), new Promise<"pending">((r) => setTimeout(() => r("pending"), ms))]);
+  Promise.race([
+    promise.then(
+      () => "settled" as const,
+      () => "settled" as const,
+    ),
+    new Promise<"pending">((r) => setTimeout(() => r("pending"), ms)),
+  ]);
 
 describe("abandoned invocations", () => {
   it("outside an invocation every statement runs", async () => {

@@ -30,9 +30,21 @@ type Op =
 
 const currencyArb = fc.constantFrom<"usd" | "eur">("usd", "eur");
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constant("earn" as const), amount: fc.integer({ min: 1, max: 1_000_000 }), currency: currencyArb }),
-  fc.record({ op: fc.constant("plan" as const), amount: fc.integer({ min: 1, max: 1_000_000 }), currency: currencyArb }),
-  fc.record({ op: fc.constant("settle" as const), amount: fc.integer({ min: 1, max: 1_000_000 }), currency: currencyArb }),
+  fc.record({
+    op: fc.constant("earn" as const),
+    amount: fc.integer({ min: 1, max: 1_000_000 }),
+    currency: currencyArb,
+  }),
+  fc.record({
+    op: fc.constant("plan" as const),
+    amount: fc.integer({ min: 1, max: 1_000_000 }),
+    currency: currencyArb,
+  }),
+  fc.record({
+    op: fc.constant("settle" as const),
+    amount: fc.integer({ min: 1, max: 1_000_000 }),
+    currency: currencyArb,
+  }),
   fc.record({ op: fc.constant("replay" as const), index: fc.nat() }),
 );
 
@@ -112,7 +124,10 @@ describe("ledger properties", () => {
       { numRuns: 30 },
     );
     expect(await unbalancedTransactions(t.db)).toEqual([]);
-    const [total] = await queryRows<{ s: string | null }>(t.db, sql`select sum(amount) as s from ledger_entries`);
+    const [total] = await queryRows<{ s: string | null }>(
+      t.db,
+      sql`select sum(amount) as s from ledger_entries`,
+    );
     expect(toCents(total?.s ?? 0)).toBe(0);
   });
 });

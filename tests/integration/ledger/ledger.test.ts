@@ -205,8 +205,15 @@ describe("database guards (not just application code)", () => {
       sql`select kind || '@' || location as slot from ledger_accounts where payee_id = ${acct!.payee_id} and currency = 'usd' order by 1`,
     );
     expect(slots.map((s) => s.slot)).toEqual([
-      "available@connected", "available@platform", "held@connected", "held@platform",
-      "in_transit@bank", "in_transit@connected", "in_transit@platform", "paid@bank", "pending@platform",
+      "available@connected",
+      "available@platform",
+      "held@connected",
+      "held@platform",
+      "in_transit@bank",
+      "in_transit@connected",
+      "in_transit@platform",
+      "paid@bank",
+      "pending@platform",
     ]);
   });
 

@@ -8,7 +8,9 @@ import { NextRequest } from "next/server";
 type Handler = (req: NextRequest, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
 export type AppRoute = { method: string; pattern: RegExp; handler: Handler; params?: string[] };
 
-export async function startAppServer(routes: AppRoute[]): Promise<{ url: string; calls: string[]; close(): Promise<void> }> {
+export async function startAppServer(
+  routes: AppRoute[],
+): Promise<{ url: string; calls: string[]; close(): Promise<void> }> {
   const calls: string[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -36,5 +38,9 @@ export async function startAppServer(routes: AppRoute[]): Promise<{ url: string;
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, calls, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }

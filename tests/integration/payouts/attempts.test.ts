@@ -32,7 +32,8 @@ afterAll(async () => {
 
 async function plannedRun(cycleDate: string, payees: number) {
   const payeeIds: string[] = [];
-  for (let i = 0; i < payees; i++) payeeIds.push((await seedPayee(t.db, ts, { connectedCents: 3000 + i })).payeeId);
+  for (let i = 0; i < payees; i++)
+    payeeIds.push((await seedPayee(t.db, ts, { connectedCents: 3000 + i })).payeeId);
   const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate, payeeIds, trigger: "manual", actor });
   if (trig.kind !== "run") throw new Error("no run");
   return trig.runId;
@@ -57,7 +58,12 @@ describe("payout attempts", () => {
                            where run_id = ${runId} and status = 'planned'`);
     // One payout a second for a 2.5 s slice: most of them find no slot before the deadline.
     const limiter = new StripeRateLimiter({ overall: 100, perEndpoint: 25, payouts: 1 });
-    const first = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId, deadline: Date.now() + 2_500, concurrency: 4, limiter });
+    const first = await executePayoutRun(t.db, getEnv(), ts.gateway, {
+      runId,
+      deadline: Date.now() + 2_500,
+      concurrency: 4,
+      limiter,
+    });
     expect(first.state).toBe("more");
     const afterFirst = await payoutRows(t.db, runId);
     expect(afterFirst.every((r) => Number(r.attempts) <= 2)).toBe(true);
@@ -75,10 +81,18 @@ describe("payout attempts", () => {
 
   it("a payout released after a retryable error is not claimed again by the same slice", async () => {
     const runId = await plannedRun("2027-02-15", 1);
-    const [claimed] = await claimPayouts(t.db, { runId, owner: "exec:a", limit: 10, actor, leaseSeconds: 60 });
+    const [claimed] = await claimPayouts(t.db, {
+      runId,
+      owner: "exec:a",
+      limit: 10,
+      actor,
+      leaseSeconds: 60,
+    });
     expect(claimed!.attempts).toBe(1);
     await releasePayout(t.db, claimed!.id, "exec:a", 0);
-    expect(await claimPayouts(t.db, { runId, owner: "exec:a", limit: 10, actor, leaseSeconds: 60 })).toEqual([]);
+    expect(await claimPayouts(t.db, { runId, owner: "exec:a", limit: 10, actor, leaseSeconds: 60 })).toEqual(
+      [],
+    );
     const [next] = await claimPayouts(t.db, { runId, owner: "exec:b", limit: 10, actor, leaseSeconds: 60 });
     expect(next).toMatchObject({ id: claimed!.id, attempts: 2 });
   });
@@ -86,10 +100,20 @@ describe("payout attempts", () => {
   it("Stripe 5xx for a few seconds fails nothing: each slice makes one real attempt per payout", async () => {
     const runId = await plannedRun("2027-03-01", 4);
     ts.simulator.setFaults({ endpoints: { "POST /v1/payouts": { errorCount: 12 } } });
-    let result = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId, deadline: Date.now() + 20_000, maxRetries: 0 });
+    let result = await executePayoutRun(t.db, getEnv(), ts.gateway, {
+      runId,
+      deadline: Date.now() + 20_000,
+      maxRetries: 0,
+    });
     for (let slice = 0; slice < 6 && result.state === "more"; slice++) {
-      await t.db.execute(sql`update payouts set lease_expires_at = now() - interval '1 second' where run_id = ${runId} and status = 'processing'`);
-      result = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId, deadline: Date.now() + 20_000, maxRetries: 0 });
+      await t.db.execute(
+        sql`update payouts set lease_expires_at = now() - interval '1 second' where run_id = ${runId} and status = 'processing'`,
+      );
+      result = await executePayoutRun(t.db, getEnv(), ts.gateway, {
+        runId,
+        deadline: Date.now() + 20_000,
+        maxRetries: 0,
+      });
     }
     ts.simulator.setFaults({});
     expect(result.state).toBe("done");
@@ -102,7 +126,9 @@ describe("payout attempts", () => {
       expect(Number(row.attempts)).toBeGreaterThanOrEqual(1);
       expect(Number(row.attempts)).toBeLessThanOrEqual(tries);
     }
-    const created = log.filter((r) => r.status < 400 && rows.some((row) => row.payout_idempotency_key === r.idempotencyKey));
+    const created = log.filter(
+      (r) => r.status < 400 && rows.some((row) => row.payout_idempotency_key === r.idempotencyKey),
+    );
     expect(new Set(created.flatMap((r) => r.createdIds)).size).toBe(4);
   });
 });

@@ -37,7 +37,9 @@ class CrashDrill extends Error {
 async function freshCycle() {
   ts.simulator.reset();
   ts.simulator.setFaults({});
-  await t.db.execute(sql`update payout_runs set status = 'cancelled' where status in ('planning', 'executing')`);
+  await t.db.execute(
+    sql`update payout_runs set status = 'cancelled' where status in ('planning', 'executing')`,
+  );
   const payees = [
     await seedPayee(t.db, ts, { connectedCents: 4500 }),
     await seedPayee(t.db, ts, { platformCents: 3000 }),
@@ -50,7 +52,9 @@ async function assertExactlyOnce(runId: string, payeeCount: number, transfers: n
   const rows = await payoutRows(t.db, runId);
   const planned = rows.filter((r) => r.status !== "skipped");
   expect(planned.length).toBe(payeeCount);
-  expect(planned.map((r) => [r.status, r.failure_code, r.failure_message])).toEqual(planned.map(() => ["in_transit", null, null]));
+  expect(planned.map((r) => [r.status, r.failure_code, r.failure_message])).toEqual(
+    planned.map(() => ["in_transit", null, null]),
+  );
   const writes = stripeWrites(ts);
   expect(writes.payoutsCreated).toBe(payeeCount);
   expect(writes.payoutRequests).toBe(payeeCount);
@@ -88,14 +92,21 @@ describe("crash drills", () => {
     // a trigger within 15 minutes leaves a live run alone
     const early = await triggerPayoutRun(t.db, getEnv(), { cycleDate, payeeIds, trigger: "manual", actor });
     expect(early).toMatchObject({ kind: "run", shouldExecute: false });
-    await t.db.execute(sql`update payout_runs set heartbeat_at = now() - interval '16 minutes' where id = ${run!.id}`);
+    await t.db.execute(
+      sql`update payout_runs set heartbeat_at = now() - interval '16 minutes' where id = ${run!.id}`,
+    );
     const again = await triggerPayoutRun(t.db, getEnv(), { cycleDate, payeeIds, trigger: "manual", actor });
     expect(again).toMatchObject({ kind: "run", runId: run!.id, shouldExecute: true });
     await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: run!.id, deadline: Date.now() + 60_000 });
     await assertExactlyOnce(run!.id, 3, 2);
   });
 
-  for (const point of ["afterClaim", "afterTransferCall", "afterPayoutCall", "afterUpdate"] as ExecutorFaultPoint[]) {
+  for (const point of [
+    "afterClaim",
+    "afterTransferCall",
+    "afterPayoutCall",
+    "afterUpdate",
+  ] as ExecutorFaultPoint[]) {
     it(`killed ${point}: resuming sends nothing twice`, async () => {
       const payees = await freshCycle();
       const cycleDate = nextCycle();
@@ -103,7 +114,8 @@ describe("crash drills", () => {
       const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate, payeeIds, trigger: "manual", actor });
       if (trig.kind !== "run") throw new Error("no run");
       // Kill at the point on the payee that has both a transfer and a payout.
-      const target = (await payoutRows(t.db, trig.runId)).find((r) => r.payee_id === payees[2]!.payeeId)!.id as string;
+      const target = (await payoutRows(t.db, trig.runId)).find((r) => r.payee_id === payees[2]!.payeeId)!
+        .id as string;
       await expect(
         executePayoutRun(t.db, getEnv(), ts.gateway, {
           runId: trig.runId,
@@ -111,13 +123,17 @@ describe("crash drills", () => {
           concurrency: 1,
           hooks: {
             fault: (at, payoutId) => {
-              if (at === point && (payoutId === target || at === "afterClaim")) throw new CrashDrill(`killed ${point}`);
+              if (at === point && (payoutId === target || at === "afterClaim"))
+                throw new CrashDrill(`killed ${point}`);
             },
           },
         }),
       ).rejects.toThrow(`killed ${point}`);
       await expireLeases(t.db, trig.runId);
-      const result = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
+      const result = await executePayoutRun(t.db, getEnv(), ts.gateway, {
+        runId: trig.runId,
+        deadline: Date.now() + 60_000,
+      });
       expect(result.state).toBe("done");
       await assertExactlyOnce(trig.runId, 3, 2);
     });
@@ -125,9 +141,15 @@ describe("crash drills", () => {
 
   it("a payout stuck past 24 hours is looked up at Stripe, not sent again", async () => {
     const payees = await freshCycle();
-    const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate: "2027-09-01", payeeIds: payees.map((p) => p.payeeId), trigger: "manual", actor });
+    const trig = await triggerPayoutRun(t.db, getEnv(), {
+      cycleDate: "2027-09-01",
+      payeeIds: payees.map((p) => p.payeeId),
+      trigger: "manual",
+      actor,
+    });
     if (trig.kind !== "run") throw new Error("no run");
-    const target = (await payoutRows(t.db, trig.runId)).find((r) => r.payee_id === payees[2]!.payeeId)!.id as string;
+    const target = (await payoutRows(t.db, trig.runId)).find((r) => r.payee_id === payees[2]!.payeeId)!
+      .id as string;
     await expect(
       executePayoutRun(t.db, getEnv(), ts.gateway, {
         runId: trig.runId,
@@ -147,13 +169,21 @@ describe("crash drills", () => {
     await expireLeases(t.db, trig.runId);
     await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
     await assertExactlyOnce(trig.runId, 3, 2);
-    const lookups = ts.simulator.requests(0, 100000).filter((r) => r.method === "GET" && (r.path.includes("/v1/payouts") || r.path.includes("/v1/transfers")));
+    const lookups = ts.simulator
+      .requests(0, 100000)
+      .filter(
+        (r) => r.method === "GET" && (r.path.includes("/v1/payouts") || r.path.includes("/v1/transfers")),
+      );
     expect(lookups.length).toBeGreaterThanOrEqual(1);
   });
 
   it("time budget ends between a transfer and its payout: the next slice pays it, no lookup, no second transfer", async () => {
     await freshCycle();
-    const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate: "2027-11-01", trigger: "manual", actor });
+    const trig = await triggerPayoutRun(t.db, getEnv(), {
+      cycleDate: "2027-11-01",
+      trigger: "manual",
+      actor,
+    });
     if (trig.kind !== "run") throw new Error("no run");
     const deadline = Date.now() + 2_000;
     const first = await executePayoutRun(t.db, getEnv(), ts.gateway, {
@@ -163,25 +193,41 @@ describe("crash drills", () => {
       hooks: {
         // the transfer went through; the invocation's time is up before the payout call can start
         fault: async (point) => {
-          if (point === "afterTransferCall") await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() + 50)));
+          if (point === "afterTransferCall")
+            await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() + 50)));
         },
       },
     });
     expect(first.state).toBe("more");
     expect(first.outcomes.interrupted).toBe(0);
-    const second = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
+    const second = await executePayoutRun(t.db, getEnv(), ts.gateway, {
+      runId: trig.runId,
+      deadline: Date.now() + 60_000,
+    });
     expect(second.state).toBe("done");
     await assertExactlyOnce(trig.runId, 3, 2);
-    const lookups = ts.simulator.requests(0, 100000).filter((r) => r.method === "GET" && (r.path.includes("/v1/payouts") || r.path.includes("/v1/transfers")));
+    const lookups = ts.simulator
+      .requests(0, 100000)
+      .filter(
+        (r) => r.method === "GET" && (r.path.includes("/v1/payouts") || r.path.includes("/v1/transfers")),
+      );
     expect(lookups).toEqual([]);
   });
 
   it("a slice whose Stripe budget runs out stops claiming instead of claiming and handing back the rest", async () => {
     ts.simulator.reset();
-    await t.db.execute(sql`update payout_runs set status = 'cancelled' where status in ('planning', 'executing')`);
+    await t.db.execute(
+      sql`update payout_runs set status = 'cancelled' where status in ('planning', 'executing')`,
+    );
     const payeeIds: string[] = [];
-    for (let i = 0; i < 12; i++) payeeIds.push((await seedPayee(t.db, ts, { connectedCents: 2000 + i })).payeeId);
-    const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate: "2027-12-01", payeeIds, trigger: "manual", actor });
+    for (let i = 0; i < 12; i++)
+      payeeIds.push((await seedPayee(t.db, ts, { connectedCents: 2000 + i })).payeeId);
+    const trig = await triggerPayoutRun(t.db, getEnv(), {
+      cycleDate: "2027-12-01",
+      payeeIds,
+      trigger: "manual",
+      actor,
+    });
     if (trig.kind !== "run") throw new Error("no run");
     // two payouts a second for one second: most of the run has to wait for the next slice
     const limiter = new StripeRateLimiter({ overall: 100, perEndpoint: 25, payouts: 2 });
@@ -202,16 +248,24 @@ describe("crash drills", () => {
           and entity_id in (select id::text from payouts where run_id = ${trig.runId})`,
     )) as [{ n: string }];
     expect(Number(n)).toBeLessThanOrEqual(4);
-    const rest = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
+    const rest = await executePayoutRun(t.db, getEnv(), ts.gateway, {
+      runId: trig.runId,
+      deadline: Date.now() + 60_000,
+    });
     expect(rest.state).toBe("done");
     expect(stripeWrites(ts)).toMatchObject({ payoutsCreated: 12, payoutRequests: 12 });
   });
 
   it("429 bursts and 500s: every payee paid, none twice", async () => {
     ts.simulator.reset();
-    await t.db.execute(sql`update payout_runs set status = 'cancelled' where status in ('planning', 'executing')`);
+    await t.db.execute(
+      sql`update payout_runs set status = 'cancelled' where status in ('planning', 'executing')`,
+    );
     const payees = [];
-    for (let i = 0; i < 12; i++) payees.push(await seedPayee(t.db, ts, i % 2 ? { platformCents: 1500 + i } : { connectedCents: 2000 + i }));
+    for (let i = 0; i < 12; i++)
+      payees.push(
+        await seedPayee(t.db, ts, i % 2 ? { platformCents: 1500 + i } : { connectedCents: 2000 + i }),
+      );
     ts.simulator.setFaults({
       rateLimits: { payoutsPerSecond: 3, perEndpointPerSecond: 4 },
       endpoints: {
@@ -219,12 +273,23 @@ describe("crash drills", () => {
         "POST /v1/transfers": { lockTimeoutCount: 3, dropCount: 1, dropPhase: "after" },
       },
     });
-    const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate: "2027-10-01", payeeIds: payees.map((p) => p.payeeId), trigger: "manual", actor });
+    const trig = await triggerPayoutRun(t.db, getEnv(), {
+      cycleDate: "2027-10-01",
+      payeeIds: payees.map((p) => p.payeeId),
+      trigger: "manual",
+      actor,
+    });
     if (trig.kind !== "run") throw new Error("no run");
-    let result = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
+    let result = await executePayoutRun(t.db, getEnv(), ts.gateway, {
+      runId: trig.runId,
+      deadline: Date.now() + 60_000,
+    });
     for (let i = 0; i < 5 && result.state === "more"; i++) {
       await expireLeases(t.db, trig.runId);
-      result = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
+      result = await executePayoutRun(t.db, getEnv(), ts.gateway, {
+        runId: trig.runId,
+        deadline: Date.now() + 60_000,
+      });
     }
     expect(result.state).toBe("done");
     const rows = await payoutRows(t.db, trig.runId);

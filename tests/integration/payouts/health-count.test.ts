@@ -12,7 +12,10 @@ afterAll(() => t.close());
 
 describe("health: failures in the last 7 days", () => {
   it("counts every failure in the window, while listing only the newest 100", async () => {
-    const [payee] = await t.db.insert(payees).values({ displayName: "F", email: "f@example.com" }).returning();
+    const [payee] = await t.db
+      .insert(payees)
+      .values({ displayName: "F", email: "f@example.com" })
+      .returning();
     await t.db.insert(payouts).values(
       Array.from({ length: 130 }, () => ({
         payeeId: payee!.id,

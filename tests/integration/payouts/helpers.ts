@@ -2,31 +2,32 @@ import { sql } from "drizzle-orm";
 import { NextRequest } from "next/server";
 import { type Db, queryRows } from "@/db/client";
 import { connectedAccounts, payees, payoutSettings } from "@/db/schema";
-import { resetEnvCache } from "@/lib/env";
 import { postLedgerTransaction } from "@/lib/ledger";
-import { resetStripeClient } from "@/lib/stripe/client";
+import { useApp } from "../../support/app";
 import type { TestStripe } from "../../support/stripe";
 
 export const CRON_SECRET = "test-cron-secret-0123456789";
 
 /** Point the app (getDb, getEnv, getStripe) at this suite's database and simulator. */
 export function useAppEnv(db: Db, stripeUrl: string, extra: Record<string, string> = {}) {
-  Object.assign(process.env, {
+  useApp(db, {
     CRON_SECRET_KEY: CRON_SECRET,
     STRIPE_API_BASE_URL: stripeUrl,
     STRIPE_SECRET_KEY: "sk_test_simulator",
     APP_BASE_URL: "http://127.0.0.1:9",
     PAYOUT_MIN_THRESHOLD_CENTS: "1000",
     PAYOUT_TIMEZONE: "UTC",
+    QSTASH_TOKEN: undefined,
     ...extra,
   });
-  delete process.env.QSTASH_TOKEN;
-  resetEnvCache();
-  resetStripeClient();
-  (globalThis as { __payrunDb?: unknown }).__payrunDb = { handle: { close: async () => {} }, ready: Promise.resolve(db) };
 }
 
-export function internalRequest(method: string, path: string, body?: unknown, secret: string | null = CRON_SECRET) {
+export function internalRequest(
+  method: string,
+  path: string,
+  body?: unknown,
+  secret: string | null = CRON_SECRET,
+) {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (secret !== null) headers["x-cron-secret"] = secret;
   return new NextRequest(`http://127.0.0.1:9${path}`, {
@@ -36,7 +37,9 @@ export function internalRequest(method: string, path: string, body?: unknown, se
   });
 }
 
-export const routeCtx = <P extends Record<string, string>>(params: P = {} as P) => ({ params: Promise.resolve(params) });
+export const routeCtx = <P extends Record<string, string>>(params: P = {} as P) => ({
+  params: Promise.resolve(params),
+});
 
 let seq = 0;
 
@@ -48,7 +51,14 @@ let seq = 0;
 export async function seedPayee(
   db: Db,
   ts: TestStripe,
-  input: { country?: string; connectedCents?: number; platformCents?: number; onboarded?: boolean; minimumPayoutCents?: number; name?: string },
+  input: {
+    country?: string;
+    connectedCents?: number;
+    platformCents?: number;
+    onboarded?: boolean;
+    minimumPayoutCents?: number;
+    name?: string;
+  },
 ) {
   seq++;
   const [payee] = await db
@@ -86,7 +96,11 @@ export async function seedPayee(
   if (input.connectedCents) {
     // A destination charge at 10% fee: the rest lands on the connected account.
     const gross = Math.round((input.connectedCents * 10) / 9);
-    ts.simulator.createDestinationCharge({ destination: account.id, amount: gross, applicationFeeAmount: gross - input.connectedCents });
+    ts.simulator.createDestinationCharge({
+      destination: account.id,
+      amount: gross,
+      applicationFeeAmount: gross - input.connectedCents,
+    });
     await postLedgerTransaction(db, {
       idempotencyKey: `earning:${payeeId}:dc`,
       kind: "earning",
@@ -121,8 +135,12 @@ export async function seedPayee(
 export function stripeWrites(ts: TestStripe) {
   const log = ts.simulator.requests(0, 1_000_000);
   const posts = (endpoint: string) => log.filter((r) => r.endpoint === endpoint && r.status < 400);
-  const transfersCreated = posts("POST /v1/transfers").flatMap((r) => r.createdIds.filter((id) => id.startsWith("tr_")));
-  const payoutsCreated = posts("POST /v1/payouts").flatMap((r) => r.createdIds.filter((id) => id.startsWith("po_")));
+  const transfersCreated = posts("POST /v1/transfers").flatMap((r) =>
+    r.createdIds.filter((id) => id.startsWith("tr_")),
+  );
+  const payoutsCreated = posts("POST /v1/payouts").flatMap((r) =>
+    r.createdIds.filter((id) => id.startsWith("po_")),
+  );
   return {
     transferRequests: posts("POST /v1/transfers").length,
     payoutRequests: posts("POST /v1/payouts").length,
@@ -133,9 +151,14 @@ export function stripeWrites(ts: TestStripe) {
 }
 
 export async function payoutRows(db: Db, runId: string) {
-  return queryRows<Record<string, unknown>>(db, sql`select * from payouts where run_id = ${runId} order by id`);
+  return queryRows<Record<string, unknown>>(
+    db,
+    sql`select * from payouts where run_id = ${runId} order by id`,
+  );
 }
 
 export async function expireLeases(db: Db, runId: string) {
-  await db.execute(sql`update payouts set lease_expires_at = now() - interval '1 second' where run_id = ${runId} and status = 'processing'`);
+  await db.execute(
+    sql`update payouts set lease_expires_at = now() - interval '1 second' where run_id = ${runId} and status = 'processing'`,
+  );
 }

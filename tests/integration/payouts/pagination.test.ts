@@ -25,9 +25,17 @@ beforeAll(async () => {
       })),
     )
     .returning();
-  await t.db.insert(payouts).values(
-    runs.map((r) => ({ runId: r.id, payeeId, amountCents: 1000, currency: "usd", status: "paid" as const })),
-  );
+  await t.db
+    .insert(payouts)
+    .values(
+      runs.map((r) => ({
+        runId: r.id,
+        payeeId,
+        amountCents: 1000,
+        currency: "usd",
+        status: "paid" as const,
+      })),
+    );
   await t.db.execute(sql`select 1`);
 });
 afterAll(() => t.close());
@@ -65,6 +73,8 @@ describe("keyset pagination with tied timestamps", () => {
 
   it("refuses a cursor it did not hand out, like every keyset list (db/paging.ts)", async () => {
     await expect(listRuns(t.db, { limit: 3, cursor: "not-a-cursor" })).rejects.toBeInstanceOf(CursorError);
-    await expect(listPayeePayouts(t.db, payeeId, { limit: 3, cursor: "not-a-cursor" })).rejects.toBeInstanceOf(CursorError);
+    await expect(
+      listPayeePayouts(t.db, payeeId, { limit: 3, cursor: "not-a-cursor" }),
+    ).rejects.toBeInstanceOf(CursorError);
   });
 });

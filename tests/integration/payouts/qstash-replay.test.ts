@@ -8,6 +8,7 @@ import { resetEnvCache } from "@/lib/env";
 import { createTestDb, type TestDb } from "../../support/db";
 import { signQStash } from "../../support/qstash";
 import { CRON_SECRET, internalRequest, routeCtx } from "./helpers";
+import { useApp } from "../../support/app";
 
 // Issue 11, item 8: a QStash-signed request replayed within its validity window was applied twice.
 // A delivery that succeeded is remembered (its signature's jti and its Upstash-Message-Id); a later
@@ -28,11 +29,7 @@ beforeAll(async () => {
     QSTASH_CURRENT_SIGNING_KEY: CURRENT,
     QSTASH_NEXT_SIGNING_KEY: NEXT,
   });
-  resetEnvCache();
-  (globalThis as { __payrunDb?: unknown }).__payrunDb = {
-    handle: { close: async () => {} },
-    ready: Promise.resolve(t.db),
-  };
+  useApp(t.db);
 });
 afterAll(async () => {
   process.env = saved;

@@ -14,7 +14,9 @@ describe("cycles", () => {
     expect(latestCycle(new Date("2026-01-01T03:00:00Z"), "UTC").cycleKey).toBe("2025-12-15");
     // 06:00 in New York is 11:00 UTC in winter
     expect(latestCycle(new Date("2026-12-01T10:59:00Z"), "America/New_York").cycleKey).toBe("2026-11-15");
-    expect(cycleFor("2026-12-01", "America/New_York").cutoffAt.toISOString()).toBe("2026-12-01T11:00:00.000Z");
+    expect(cycleFor("2026-12-01", "America/New_York").cutoffAt.toISOString()).toBe(
+      "2026-12-01T11:00:00.000Z",
+    );
     expect(cycleFor("2026-07-01", "Europe/London").cutoffAt.toISOString()).toBe("2026-07-01T05:00:00.000Z");
   });
 });

@@ -46,7 +46,8 @@ beforeAll(async () => {
     SLACK_PAYOUT_WEBHOOK_URL: slack.url,
   });
   process.env.QSTASH_TOKEN = qstash.token;
-  for (let i = 0; i < 16; i++) await seedPayee(t.db, ts, i % 2 ? { platformCents: 2000 + i } : { connectedCents: 2000 + i });
+  for (let i = 0; i < 16; i++)
+    await seedPayee(t.db, ts, i % 2 ? { platformCents: 2000 + i } : { connectedCents: 2000 + i });
 });
 afterAll(async () => {
   delete process.env.QSTASH_TOKEN;
@@ -67,7 +68,9 @@ describe("serverless path through QStash", () => {
     const run = qstash.schedules.get("payout-run")!;
     expect(run.cron).toBe("0 6 1,15 * *");
     expect(run.destination).toBe(`${app.url}/internal/payouts/run`);
-    expect([...qstash.schedules.keys()]).toEqual(expect.arrayContaining(["webhook-replays", "escrow-releases", "outbox-relay"]));
+    expect([...qstash.schedules.keys()]).toEqual(
+      expect.arrayContaining(["webhook-replays", "escrow-releases", "outbox-relay"]),
+    );
     const again = await planScheduleSync(client, defs, app.url);
     expect(again.actions.every((a) => a.action === "unchanged")).toBe(true);
   });
@@ -87,7 +90,10 @@ describe("serverless path through QStash", () => {
       if (responses.length === 0) break;
       for (const r of responses) expect(r.status).toBe(200);
     }
-    const [run] = await queryRows<{ status: string }>(t.db, sql`select status from payout_runs where id = ${runId}`);
+    const [run] = await queryRows<{ status: string }>(
+      t.db,
+      sql`select status from payout_runs where id = ${runId}`,
+    );
     expect(run!.status).toBe("completed");
     const writes = stripeWrites(ts);
     expect(writes.payoutsCreated).toBe(16);
@@ -95,7 +101,9 @@ describe("serverless path through QStash", () => {
     expect(writes.transfersCreated).toBe(8);
     const continuations = qstash.messages.filter((m) => m.url.endsWith("/continue"));
     expect(continuations.length).toBeGreaterThanOrEqual(1);
-    expect(continuations.every((m) => m.flowControlKey === `payout-run-${runId}` && m.deduplicationId)).toBe(true);
+    expect(continuations.every((m) => m.flowControlKey === `payout-run-${runId}` && m.deduplicationId)).toBe(
+      true,
+    );
     expect(new Set(continuations.map((m) => m.deduplicationId)).size).toBe(continuations.length);
   });
 

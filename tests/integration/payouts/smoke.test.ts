@@ -22,7 +22,11 @@ type StatusBody = {
   skipped: Problem[];
   failed: Problem[];
 };
-type HealthBody = Record<string, unknown> & { recentRuns: unknown[]; stuckRuns: { cycle_key: string }[]; failuresLast7Days: number };
+type HealthBody = Record<string, unknown> & {
+  recentRuns: unknown[];
+  stuckRuns: { cycle_key: string }[];
+  failuresLast7Days: number;
+};
 let t: TestDb;
 let ts: TestStripe;
 
@@ -41,7 +45,10 @@ const run = async (body: unknown) => {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 };
 const status = async (runId: string) => {
-  const res = await statusRoute(internalRequest("GET", `/internal/payouts/status/${runId}`), routeCtx({ runId }));
+  const res = await statusRoute(
+    internalRequest("GET", `/internal/payouts/status/${runId}`),
+    routeCtx({ runId }),
+  );
   return { status: res.status, body: (await res.json()) as StatusBody };
 };
 
@@ -49,11 +56,16 @@ describe("go-live smoke", () => {
   it("no or wrong secret is 401 and writes nothing; a bad body is 400", async () => {
     const none = await runRoute(internalRequest("POST", "/internal/payouts/run", {}, null), routeCtx());
     expect(none.status).toBe(401);
-    const wrong = await runRoute(internalRequest("POST", "/internal/payouts/run", {}, "wrong-secret-wrong-secret"), routeCtx());
+    const wrong = await runRoute(
+      internalRequest("POST", "/internal/payouts/run", {}, "wrong-secret-wrong-secret"),
+      routeCtx(),
+    );
     expect(wrong.status).toBe(401);
     const bad = await run({ cycleDate: "15/11/2026" });
     expect(bad.status).toBe(400);
-    const [{ n }] = (await queryRows<{ n: string }>(t.db, sql`select count(*) as n from payout_runs`)) as [{ n: string }];
+    const [{ n }] = (await queryRows<{ n: string }>(t.db, sql`select count(*) as n from payout_runs`)) as [
+      { n: string },
+    ];
     expect(Number(n)).toBe(0);
   });
 
@@ -103,11 +115,27 @@ describe("go-live smoke", () => {
     });
     expect(paid).toEqual({ result: "applied", payoutId: earnerRow.id });
     expect(
-      await applyPayoutEvent(t.db, { outcome: "paid", stripePayoutId: earnerRow.stripe_payout_id as string, eventId: "evt_paid_1", occurredAt: new Date() }),
+      await applyPayoutEvent(t.db, {
+        outcome: "paid",
+        stripePayoutId: earnerRow.stripe_payout_id as string,
+        eventId: "evt_paid_1",
+        occurredAt: new Date(),
+      }),
     ).toMatchObject({ result: "already_applied" });
-    expect((await payeeBalances(t.db, earner.payeeId)).usd).toMatchObject({ available: 0, in_transit: 0, paid: 4500 });
+    expect((await payeeBalances(t.db, earner.payeeId)).usd).toMatchObject({
+      available: 0,
+      in_transit: 0,
+      paid: 4500,
+    });
     expect((await status(runId)).body.counts).toMatchObject({ paid: 1, in_transit: 1 });
-    expect(await applyPayoutEvent(t.db, { outcome: "paid", stripePayoutId: "po_unknown", eventId: "e", occurredAt: new Date() })).toEqual({
+    expect(
+      await applyPayoutEvent(t.db, {
+        outcome: "paid",
+        stripePayoutId: "po_unknown",
+        eventId: "e",
+        occurredAt: new Date(),
+      }),
+    ).toEqual({
       result: "unknown_payout",
     });
 
@@ -129,8 +157,13 @@ describe("go-live smoke", () => {
     expect(failed.result).toBe("applied");
     expect(await availableBalance(t.db, placer.payeeId, "usd")).toBe(5000);
     const after = await status(runId);
-    expect(after.body.failed).toEqual([expect.objectContaining({ payeeId: placer.payeeId, code: "account_closed" })]);
-    const alerts = await queryRows<{ type: string }>(t.db, sql`select type from outbox_events where type = 'alert.payout_failed'`);
+    expect(after.body.failed).toEqual([
+      expect.objectContaining({ payeeId: placer.payeeId, code: "account_closed" }),
+    ]);
+    const alerts = await queryRows<{ type: string }>(
+      t.db,
+      sql`select type from outbox_events where type = 'alert.payout_failed'`,
+    );
     expect(alerts.length).toBe(1);
     expect(await unbalancedTransactions(t.db)).toEqual([]);
 
@@ -139,7 +172,10 @@ describe("go-live smoke", () => {
     expect(again.body.runId).toBe(runId);
     expect(again.status).toBe(200);
     expect(stripeWrites(ts)).toMatchObject({ transfersCreated: 1, payoutsCreated: 2 });
-    const [{ n }] = (await queryRows<{ n: string }>(t.db, sql`select count(*) as n from payout_runs where not dry_run`)) as [{ n: string }];
+    const [{ n }] = (await queryRows<{ n: string }>(
+      t.db,
+      sql`select count(*) as n from payout_runs where not dry_run`,
+    )) as [{ n: string }];
     expect(Number(n)).toBe(1);
 
     // retry the failed payout: the transfer stays, only the payout is redone
@@ -173,7 +209,10 @@ describe("go-live smoke", () => {
     expect(failedAgain.result).toBe("applied");
     expect((await payeeBalances(t.db, placer.payeeId)).usd).toMatchObject({ available: 5000, in_transit: 0 });
     // ...and ops hear about the second failure too
-    const alertsNow = await queryRows<{ type: string }>(t.db, sql`select type from outbox_events where type = 'alert.payout_failed'`);
+    const alertsNow = await queryRows<{ type: string }>(
+      t.db,
+      sql`select type from outbox_events where type = 'alert.payout_failed'`,
+    );
     expect(alertsNow.length).toBe(2);
     // a second retry really sends a new payout (a new idempotency key, not Stripe's cached failure)
     await retryAgain();
@@ -198,15 +237,22 @@ describe("go-live smoke", () => {
   });
 
   it("paused: 200 {status: paused} and nothing written; resume lifts it", async () => {
-    const p = await pauseRoute(internalRequest("POST", "/internal/payouts/pause", { reason: "bank incident" }), routeCtx());
+    const p = await pauseRoute(
+      internalRequest("POST", "/internal/payouts/pause", { reason: "bank incident" }),
+      routeCtx(),
+    );
     expect(p.status).toBe(200);
     const paused = await run({ cycleDate: "2027-01-01" });
     expect(paused).toEqual({ status: 200, body: { status: "paused" } });
-    const [{ n }] = (await queryRows<{ n: string }>(t.db, sql`select count(*) as n from payout_runs where cycle_key = '2027-01-01'`)) as [
-      { n: string },
-    ];
+    const [{ n }] = (await queryRows<{ n: string }>(
+      t.db,
+      sql`select count(*) as n from payout_runs where cycle_key = '2027-01-01'`,
+    )) as [{ n: string }];
     expect(Number(n)).toBe(0);
-    const audit = await queryRows<{ action: string }>(t.db, sql`select action from audit_log where action like 'payouts.%'`);
+    const audit = await queryRows<{ action: string }>(
+      t.db,
+      sql`select action from audit_log where action like 'payouts.%'`,
+    );
     expect(audit.map((a) => a.action)).toContain("payouts.paused");
     const r = await resumeRoute(internalRequest("POST", "/internal/payouts/resume", {}), routeCtx());
     expect(((await r.json()) as { paused: boolean }).paused).toBe(false);
@@ -218,7 +264,12 @@ describe("go-live smoke", () => {
     const res = await healthRoute(internalRequest("GET", "/internal/payouts/health"), routeCtx());
     expect(res.status).toBe(200);
     const body = (await res.json()) as HealthBody;
-    expect(body).toMatchObject({ database: "ok", stripeMode: "simulator", scheduler: "local", paused: false });
+    expect(body).toMatchObject({
+      database: "ok",
+      stripeMode: "simulator",
+      scheduler: "local",
+      paused: false,
+    });
     expect(body.recentRuns.length).toBeGreaterThanOrEqual(2);
     expect(body.stuckRuns.map((r: { cycle_key: string }) => r.cycle_key)).toContain("2026-10-01");
     expect(body.failuresLast7Days).toBeGreaterThanOrEqual(0);

@@ -34,10 +34,16 @@ describe("reconciliation of a payout run", () => {
   it("transfers, payouts paid and failed, and processing fees agree with Stripe to the cent", async () => {
     const paid = await seedPayee(t.db, ts, { platformCents: 3_000, name: "Paid" });
     const bounced = await seedPayee(t.db, ts, { platformCents: 2_000, name: "Bounced" });
-    const res = await runRoute(internalRequest("POST", "/internal/payouts/run", { cycleDate: latestCycle(new Date(), "UTC").cycleDate }), routeCtx());
+    const res = await runRoute(
+      internalRequest("POST", "/internal/payouts/run", {
+        cycleDate: latestCycle(new Date(), "UTC").cycleDate,
+      }),
+      routeCtx(),
+    );
     const runId = ((await res.json()) as { runId: string }).runId;
     const rows = await payoutRows(t.db, runId);
-    const payoutOf = (payeeId: string) => rows.find((r) => r.payee_id === payeeId)!.stripe_payout_id as string;
+    const payoutOf = (payeeId: string) =>
+      rows.find((r) => r.payee_id === payeeId)!.stripe_payout_id as string;
     ts.simulator.settlePayout(payoutOf(paid.payeeId), "paid");
     ts.simulator.settlePayout(payoutOf(bounced.payeeId), "failed", "account_closed");
     flow.watch(paid.accountId);
@@ -49,7 +55,11 @@ describe("reconciliation of a payout run", () => {
     // Stripe's processing fee, stated only on the charge's balance transaction.
     ts.simulator.setProcessingFee({ percentBasisPoints: 290, fixedCents: 30 });
     const earner = await flow.payee("fee-earner");
-    ts.simulator.createDestinationCharge({ destination: earner.account, amount: 10_000, applicationFeeAmount: 1_000 });
+    ts.simulator.createDestinationCharge({
+      destination: earner.account,
+      amount: 10_000,
+      applicationFeeAmount: 1_000,
+    });
     ts.simulator.setProcessingFee({ percentBasisPoints: 0, fixedCents: 0 });
     await flow.deliverNew();
 

@@ -40,37 +40,61 @@ const auditCount = async () =>
 describe("settlement backfill", () => {
   it("a payout paid and an invoice paid without their webhooks are settled from Stripe, once", async () => {
     const seeded = await seedPayee(t.db, ts, { platformCents: 3_000, name: "Paid late" });
-    const res = await runRoute(internalRequest("POST", "/internal/payouts/run", { cycleDate: latestCycle(new Date(), "UTC").cycleDate }), routeCtx());
+    const res = await runRoute(
+      internalRequest("POST", "/internal/payouts/run", {
+        cycleDate: latestCycle(new Date(), "UTC").cycleDate,
+      }),
+      routeCtx(),
+    );
     const runId = ((await res.json()) as { runId: string }).runId;
     const [payout] = await payoutRows(t.db, runId);
     ts.simulator.settlePayout(payout!.stripe_payout_id as string, "paid");
     // The payout was due two days ago: its payout.paid is lost.
-    await t.db.execute(sql`update payouts set arrival_date = now() - interval '2 days' where id = ${payout!.id}`);
+    await t.db.execute(
+      sql`update payouts set arrival_date = now() - interval '2 days' where id = ${payout!.id}`,
+    );
 
     const payee = await makePayee(t.db);
-    const placement = await makeExpiredPlacement(t.db, { payeeId: payee.id, customer: await makeCustomer(ts) });
+    const placement = await makeExpiredPlacement(t.db, {
+      payeeId: payee.id,
+      customer: await makeCustomer(ts),
+    });
     const now = new Date();
     await runSweep(t.db, completeExpiredGuarantees, { now });
     await runSweep(t.db, createPlacementInvoicesSweep(ts.gateway), { now });
     await runSweep(t.db, finalizePlacementInvoicesSweep(ts.gateway), { now });
-    const [invoice] = await t.db.select().from(placementInvoices).where(eq(placementInvoices.placementId, placement.id));
+    const [invoice] = await t.db
+      .select()
+      .from(placementInvoices)
+      .where(eq(placementInvoices.placementId, placement.id));
     expect(invoice!.status).toBe("open");
     await ts.gateway.payInvoice(invoice!.stripeInvoiceId!, `late-pay-${invoice!.id}`);
-    await t.db.execute(sql`update placement_invoices set finalized_at = now() - interval '2 days' where id = ${invoice!.id}`);
+    await t.db.execute(
+      sql`update placement_invoices set finalized_at = now() - interval '2 days' where id = ${invoice!.id}`,
+    );
 
     await reconcileNow(t.db, ts.gateway, env);
-    const [settled] = await queryRows<{ status: string; paid_at: Date | null }>(t.db, sql`select status, paid_at from payouts where id = ${payout!.id}`);
+    const [settled] = await queryRows<{ status: string; paid_at: Date | null }>(
+      t.db,
+      sql`select status, paid_at from payouts where id = ${payout!.id}`,
+    );
     expect(settled!.status).toBe("paid");
     expect(settled!.paid_at).not.toBeNull();
     expect((await payeeBalances(t.db, seeded.payeeId)).usd).toMatchObject({ in_transit: 0, paid: 3_000 });
-    const [paidInvoice] = await t.db.select().from(placementInvoices).where(eq(placementInvoices.id, invoice!.id));
+    const [paidInvoice] = await t.db
+      .select()
+      .from(placementInvoices)
+      .where(eq(placementInvoices.id, invoice!.id));
     expect(paidInvoice!.status).toBe("paid");
     expect(paidInvoice!.paidAt).not.toBeNull();
 
     const audits = await auditCount();
     await reconcileNow(t.db, ts.gateway, env);
     expect(await auditCount()).toBe(audits);
-    const [again] = await queryRows<{ status: string; paid_at: Date }>(t.db, sql`select status, paid_at from payouts where id = ${payout!.id}`);
+    const [again] = await queryRows<{ status: string; paid_at: Date }>(
+      t.db,
+      sql`select status, paid_at from payouts where id = ${payout!.id}`,
+    );
     expect(again).toEqual(settled);
   });
 });

@@ -29,7 +29,12 @@ beforeAll(async () => {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const path = req.url ?? "/";
-      received.push({ path, body: JSON.parse(Buffer.concat(chunks).toString() || "{}"), secret: req.headers["x-cron-secret"] as string, at: Date.now() });
+      received.push({
+        path,
+        body: JSON.parse(Buffer.concat(chunks).toString() || "{}"),
+        secret: req.headers["x-cron-secret"] as string,
+        at: Date.now(),
+      });
       const outcome = answer(path);
       if (outcome === "hang") return; // never answers: the pump's process "dies" with it in flight
       inFlight++;
@@ -58,7 +63,13 @@ afterAll(async () => {
 });
 
 const pump = async (options: { deliveryTimeoutMs?: number } = {}) => {
-  const p = await startLocalDispatchPump({ db: t.db, baseUrl: url, cronSecret: SECRET, pollMs: 20, ...options });
+  const p = await startLocalDispatchPump({
+    db: t.db,
+    baseUrl: url,
+    cronSecret: SECRET,
+    pollMs: 20,
+    ...options,
+  });
   pumps.push(p);
   return p;
 };
@@ -73,19 +84,37 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 
 describe("local dispatcher", () => {
   it("keeps a delayed call in the database and delivers it once, when due, with the cron secret", async () => {
-    const first = await dispatchInternal(t.db, env, { path: "/internal/x", body: { n: 1 }, dedupeId: "d-1", delaySeconds: 1 });
-    const again = await dispatchInternal(t.db, env, { path: "/internal/x", body: { n: 1 }, dedupeId: "d-1", delaySeconds: 1 });
+    const first = await dispatchInternal(t.db, env, {
+      path: "/internal/x",
+      body: { n: 1 },
+      dedupeId: "d-1",
+      delaySeconds: 1,
+    });
+    const again = await dispatchInternal(t.db, env, {
+      path: "/internal/x",
+      body: { n: 1 },
+      dedupeId: "d-1",
+      delaySeconds: 1,
+    });
     expect(first).toEqual({ mode: "local", deduplicated: false });
     expect(again).toEqual({ mode: "local", deduplicated: true });
     // Nothing runs in this process yet: the call is a row, not a timer.
-    const [row] = await queryRows<{ path: string; delivered_at: unknown }>(t.db, sql`select path, delivered_at from local_dispatches`);
+    const [row] = await queryRows<{ path: string; delivered_at: unknown }>(
+      t.db,
+      sql`select path, delivered_at from local_dispatches`,
+    );
     expect(row).toMatchObject({ path: "/internal/x", delivered_at: null });
     const started = Date.now();
     await pump();
     await until("the delivery", () => received.length === 1);
     expect(received[0]!.at - started).toBeGreaterThanOrEqual(700);
     expect(received[0]).toMatchObject({ path: "/internal/x", body: { n: 1 }, secret: SECRET });
-    await until("delivered", async () => (await queryRows(t.db, sql`select 1 from local_dispatches where delivered_at is not null`)).length === 1);
+    await until(
+      "delivered",
+      async () =>
+        (await queryRows(t.db, sql`select 1 from local_dispatches where delivered_at is not null`)).length ===
+        1,
+    );
     await new Promise((r) => setTimeout(r, 200));
     expect(received.length).toBe(1);
   });
@@ -101,7 +130,12 @@ describe("local dispatcher", () => {
     answer = () => 200;
     await pump();
     await until("the redelivery", () => received.length === 2);
-    await until("delivered", async () => (await queryRows(t.db, sql`select 1 from local_dispatches where delivered_at is not null`)).length === 1);
+    await until(
+      "delivered",
+      async () =>
+        (await queryRows(t.db, sql`select 1 from local_dispatches where delivered_at is not null`)).length ===
+        1,
+    );
     const [row] = await queryRows<{ attempts: number; delivered: boolean }>(
       t.db,
       sql`select attempts, delivered_at is not null as delivered from local_dispatches where dedupe_id = 'd-2'`,
@@ -114,21 +148,40 @@ describe("local dispatcher", () => {
     await dispatchInternal(t.db, env, { path: "/internal/z", body: {}, dedupeId: "d-3", retries: 1 });
     await pump();
     await until("two tries", () => received.length === 2, 15_000);
-    await until("given up", async () => (await queryRows(t.db, sql`select 1 from local_dispatches where failed_at is not null`)).length === 1);
+    await until(
+      "given up",
+      async () =>
+        (await queryRows(t.db, sql`select 1 from local_dispatches where failed_at is not null`)).length === 1,
+    );
     expect(received[1]!.at - received[0]!.at).toBeGreaterThanOrEqual(1_500);
-    const [row] = await queryRows<{ attempts: number; last_status: number }>(t.db, sql`select attempts, last_status from local_dispatches`);
+    const [row] = await queryRows<{ attempts: number; last_status: number }>(
+      t.db,
+      sql`select attempts, last_status from local_dispatches`,
+    );
     expect(row).toMatchObject({ attempts: 2, last_status: 500 });
   });
 
   it("delivers calls that share a flow-control key one at a time, others side by side", async () => {
-    for (let i = 0; i < 4; i++) await dispatchInternal(t.db, env, { path: `/internal/run/${i}`, body: {}, dedupeId: `f-${i}`, flowControlKey: "run-1" });
+    for (let i = 0; i < 4; i++)
+      await dispatchInternal(t.db, env, {
+        path: `/internal/run/${i}`,
+        body: {},
+        dedupeId: `f-${i}`,
+        flowControlKey: "run-1",
+      });
     await pump();
     await until("all four", () => received.length === 4);
     expect(inFlightPeak).toBe(1);
-    expect(received.map((r) => r.path)).toEqual(["/internal/run/0", "/internal/run/1", "/internal/run/2", "/internal/run/3"]);
+    expect(received.map((r) => r.path)).toEqual([
+      "/internal/run/0",
+      "/internal/run/1",
+      "/internal/run/2",
+      "/internal/run/3",
+    ]);
     received = [];
     inFlightPeak = 0;
-    for (let i = 0; i < 4; i++) await dispatchInternal(t.db, env, { path: `/internal/free/${i}`, body: {}, dedupeId: `g-${i}` });
+    for (let i = 0; i < 4; i++)
+      await dispatchInternal(t.db, env, { path: `/internal/free/${i}`, body: {}, dedupeId: `g-${i}` });
     await until("all four free", () => received.length === 4);
     expect(inFlightPeak).toBeGreaterThan(1);
   });

@@ -61,7 +61,10 @@ describe("connected accounts", () => {
     const apply = (fields: Record<string, unknown>, stateAt: Date) =>
       applyConnectedAccountState(
         t.db,
-        accountStateFromStripe({ id: account.stripeAccountId, ...fields } as unknown as Stripe.Account, stateAt),
+        accountStateFromStripe(
+          { id: account.stripeAccountId, ...fields } as unknown as Stripe.Account,
+          stateAt,
+        ),
         {
           actor: systemActor("test"),
           idempotencyKey: `test:${stateAt.getTime()}`,

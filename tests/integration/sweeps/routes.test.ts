@@ -1,21 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as completeRoute } from "@/app/internal/sweeps/complete-expired-guarantees/route";
-import { loadEnv, resetEnvCache } from "@/lib/env";
+import { loadEnv } from "@/lib/env";
 import type { InternalDispatch } from "@/lib/scheduler/dispatch";
 import { invokeSweep } from "@/lib/sweep-endpoints/invoke";
 import { createTestDb, type TestDb } from "../../support/db";
 import { CRON_SECRET, internalRequest } from "../payouts/helpers";
 import { makeExpiredPlacement, makePayee } from "./helpers";
+import { useApp } from "../../support/app";
 
 let t: TestDb;
 beforeAll(async () => {
   t = await createTestDb();
   process.env.CRON_SECRET_KEY = CRON_SECRET;
-  resetEnvCache();
-  (globalThis as { __payrunDb?: unknown }).__payrunDb = {
-    handle: { close: async () => {} },
-    ready: Promise.resolve(t.db),
-  };
+  useApp(t.db);
 });
 afterAll(() => t.close());
 

@@ -29,36 +29,60 @@ describe("account.updated", () => {
     const now = Math.floor(Date.now() / 1000);
     const newer = accountUpdated(
       acct,
-      { charges_enabled: true, payouts_enabled: true, details_submitted: true, requirements: { currently_due: [], disabled_reason: null } },
+      {
+        charges_enabled: true,
+        payouts_enabled: true,
+        details_submitted: true,
+        requirements: { currently_due: [], disabled_reason: null },
+      },
       { created: now },
     );
     const older = accountUpdated(
       acct,
-      { charges_enabled: false, payouts_enabled: false, requirements: { currently_due: ["external_account"], disabled_reason: "requirements.past_due" } },
+      {
+        charges_enabled: false,
+        payouts_enabled: false,
+        requirements: { currently_due: ["external_account"], disabled_reason: "requirements.past_due" },
+      },
       { created: now - 60 },
     );
     expect(await deliver(t.db, newer)).toMatchObject({ status: "processed" });
     expect(await deliver(t.db, older)).toMatchObject({ status: "processed" });
     const row = await accountRow(acct);
-    expect(row).toMatchObject({ chargesEnabled: true, payoutsEnabled: true, detailsSubmitted: true, disabledReason: null });
+    expect(row).toMatchObject({
+      chargesEnabled: true,
+      payoutsEnabled: true,
+      detailsSubmitted: true,
+      disabledReason: null,
+    });
     expect(row.requirementsCurrentlyDue).toEqual([]);
     expect(row.stripeStateAt!.getTime()).toBe(now * 1000);
   });
 
   it("puts a non-manual payout schedule back to manual with a key from the event id, and alerts", async () => {
-    const [payee] = await t.db.insert(payees).values({ displayName: "Sched", email: "sched@example.com" }).returning();
+    const [payee] = await t.db
+      .insert(payees)
+      .values({ displayName: "Sched", email: "sched@example.com" })
+      .returning();
     const account = await createConnectedAccountForPayee(t.db, stripe.gateway, payee!.id);
     const event = accountUpdated(account.stripeAccountId, {
       settings: { payouts: { schedule: { interval: "daily", delay_days: 2 } } },
     });
     const since = stripe.simulator.requests().at(-1)?.seq ?? 0;
-    expect(await deliver(t.db, event, { gateway: () => stripe.gateway })).toMatchObject({ status: "processed" });
-    const calls = stripe.simulator.requests(since).filter((r) => r.method === "POST" && r.path.startsWith("/v1/accounts/"));
+    expect(await deliver(t.db, event, { gateway: () => stripe.gateway })).toMatchObject({
+      status: "processed",
+    });
+    const calls = stripe.simulator
+      .requests(since)
+      .filter((r) => r.method === "POST" && r.path.startsWith("/v1/accounts/"));
     expect(calls).toHaveLength(1);
     expect(calls[0]!.idempotencyKey).toContain(event.id);
     const remote = await stripe.gateway.retrieveAccount(account.stripeAccountId);
     expect(remote.settings?.payouts?.schedule?.interval).toBe("manual");
-    const alerts = await queryRows(t.db, sql`select * from outbox_events where type = 'alert.payout_schedule_reset'`);
+    const alerts = await queryRows(
+      t.db,
+      sql`select * from outbox_events where type = 'alert.payout_schedule_reset'`,
+    );
     expect(alerts).toHaveLength(1);
     const audits = await queryRows<{ actor_type: string; actor_id: string }>(
       t.db,
@@ -68,7 +92,10 @@ describe("account.updated", () => {
   });
 
   it("onboarding: one Express account per payee, and an onboarding link", async () => {
-    const [payee] = await t.db.insert(payees).values({ displayName: "Onb", email: "onb@example.com" }).returning();
+    const [payee] = await t.db
+      .insert(payees)
+      .values({ displayName: "Onb", email: "onb@example.com" })
+      .returning();
     const first = await createConnectedAccountForPayee(t.db, stripe.gateway, payee!.id);
     const again = await createConnectedAccountForPayee(t.db, stripe.gateway, payee!.id);
     expect(again.id).toBe(first.id);
@@ -108,13 +135,25 @@ describe("invoice.*", () => {
     });
   });
   const invoiceRow = async () =>
-    (await t.db.select().from(placementInvoices).where(eq(placementInvoices.stripeInvoiceId, stripeInvoiceId)))[0]!;
+    (
+      await t.db
+        .select()
+        .from(placementInvoices)
+        .where(eq(placementInvoices.stripeInvoiceId, stripeInvoiceId))
+    )[0]!;
   const invoiceEvent = (type: string, created: number) =>
-    buildEvent(type, "invoice", { id: stripeInvoiceId, status: type === "invoice.paid" ? "paid" : "open" }, { created });
+    buildEvent(
+      type,
+      "invoice",
+      { id: stripeInvoiceId, status: type === "invoice.paid" ? "paid" : "open" },
+      { created },
+    );
 
   it("finalized opens it, paid pays it, and a late finalized or payment_failed does not undo paid", async () => {
     const now = Math.floor(Date.now() / 1000);
-    expect(await deliver(t.db, invoiceEvent("invoice.finalized", now - 100))).toMatchObject({ status: "processed" });
+    expect(await deliver(t.db, invoiceEvent("invoice.finalized", now - 100))).toMatchObject({
+      status: "processed",
+    });
     expect(await invoiceRow()).toMatchObject({ status: "open" });
     expect((await invoiceRow()).finalizedAt).not.toBeNull();
     await deliver(t.db, invoiceEvent("invoice.paid", now - 10));

@@ -20,7 +20,10 @@ afterAll(async () => {
 
 describe("events backfill", () => {
   it("applies events a webhook outage missed, once, through the same intake", async () => {
-    const [payee] = await t.db.insert(payees).values({ displayName: "Backfill", email: "bf@example.com" }).returning();
+    const [payee] = await t.db
+      .insert(payees)
+      .values({ displayName: "Backfill", email: "bf@example.com" })
+      .returning();
     const account = await createConnectedAccountForPayee(t.db, stripe.gateway, payee!.id);
     stripe.simulator.onboardAccount(account.stripeAccountId);
     await stripe.gateway.createDestinationCharge({

@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../../../db/client";
 import { escrowHolds } from "../../../db/schema";
 import { escrowReleasesSweep } from "../../../lib/escrow/release-sweep";
-import { payeeBalances, platformBalances, postLedgerTransaction, unbalancedTransactions } from "../../../lib/ledger";
+import {
+  payeeBalances,
+  platformBalances,
+  postLedgerTransaction,
+  unbalancedTransactions,
+} from "../../../lib/ledger";
 import { runSweep } from "../../../lib/sweeps/run";
 import { createTestDb, type TestDb } from "../../support/db";
 import { startTestStripe, fakeGateway } from "../../support/stripe";
@@ -13,7 +18,11 @@ import { createPayeeWithAccount, deliver, eventRow } from "./helpers";
 let t: TestDb;
 let payeeId: string;
 const acct = "acct_earnings_1";
-const reserveEnv = { PAYOUT_RESERVE_PERCENT: 10, PAYOUT_RESERVE_DAYS: 30, PAYEE_RECOVERY_POLICY: "reverse_transfer" as const };
+const reserveEnv = {
+  PAYOUT_RESERVE_PERCENT: 10,
+  PAYOUT_RESERVE_DAYS: 30,
+  PAYEE_RECOVERY_POLICY: "reverse_transfer" as const,
+};
 
 beforeAll(async () => {
   t = await createTestDb();
@@ -72,15 +81,21 @@ const dispute = (id: string, type: string, status: string, charge: string, amoun
   buildEvent(type, "dispute", { id, amount, currency: "usd", charge, payment_intent: null, status });
 
 describe("charge.dispute.*", () => {
-
   it("holds the disputed amount while open and releases it when won", async () => {
     await deliver(t.db, succeeded("pi_disp_won", "ch_disp_won", 3_000, 0));
     const before = await balances();
-    expect(await deliver(t.db, dispute("dp_won", "charge.dispute.created", "needs_response", "ch_disp_won"))).toMatchObject({
+    expect(
+      await deliver(t.db, dispute("dp_won", "charge.dispute.created", "needs_response", "ch_disp_won")),
+    ).toMatchObject({
       status: "processed",
     });
-    expect(await balances()).toMatchObject({ available: before.available - 1_500, held: before.held + 1_500 });
-    expect(await deliver(t.db, dispute("dp_won", "charge.dispute.closed", "won", "ch_disp_won"))).toMatchObject({
+    expect(await balances()).toMatchObject({
+      available: before.available - 1_500,
+      held: before.held + 1_500,
+    });
+    expect(
+      await deliver(t.db, dispute("dp_won", "charge.dispute.closed", "won", "ch_disp_won")),
+    ).toMatchObject({
       status: "processed",
     });
     expect(await balances()).toMatchObject({ available: before.available, held: before.held });
@@ -159,14 +174,21 @@ describe("review regressions", () => {
     const tenDaysAgo = Math.floor(Date.now() / 1000) - 10 * 86_400;
     const event = owingSucceeded("pi_owing_2", "ch_owing_2", 5_000, tenDaysAgo);
     expect(await deliver(t.db, event, { env: reserveEnv })).toMatchObject({ status: "processed" });
-    expect((await payeeBalances(t.db, owing.payeeId)).usd).toMatchObject({ available: -1_000 + 4_500, held: 500 });
+    expect((await payeeBalances(t.db, owing.payeeId)).usd).toMatchObject({
+      available: -1_000 + 4_500,
+      held: 500,
+    });
 
     const [hold] = await t.db.select().from(escrowHolds).where(eq(escrowHolds.sourceRef, "pi_owing_2"));
     const [earning] = await queryRows<{ id: string }>(
       t.db,
       sql`select id from ledger_transactions where idempotency_key = 'earning:pi_owing_2'`,
     );
-    expect(hold).toMatchObject({ kind: "rolling_reserve", amountCents: 500, holdLedgerTransactionId: earning!.id });
+    expect(hold).toMatchObject({
+      kind: "rolling_reserve",
+      amountCents: 500,
+      holdLedgerTransactionId: earning!.id,
+    });
     // Released 30 days after the charge, not after the processing.
     expect(hold!.releaseAt!.getTime()).toBe((tenDaysAgo + 30 * 86_400) * 1000);
     const audits = await queryRows(
@@ -200,15 +222,27 @@ describe("review regressions", () => {
   it("ignores a dispute (created and closed) of a charge that is not a destination charge", async () => {
     const stripe = await startTestStripe();
     try {
-      const charge = await stripe.stripe.charges.create({ amount: 4_000, currency: "usd", source: "tok_visa" });
+      const charge = await stripe.stripe.charges.create({
+        amount: 4_000,
+        currency: "usd",
+        source: "tok_visa",
+      });
       const gateway = () => stripe.gateway;
       const opened = dispute("dp_plain", "charge.dispute.created", "needs_response", charge.id, 4_000);
       expect(await deliver(t.db, opened, { gateway })).toMatchObject({ status: "ignored" });
       const closed = dispute("dp_plain", "charge.dispute.closed", "lost", charge.id, 4_000);
       expect(await deliver(t.db, closed, { gateway })).toMatchObject({ status: "ignored" });
       // A destination charge's dispute with no earning yet still waits.
-      const pendingOne = dispute("dp_dest_early", "charge.dispute.created", "needs_response", "ch_dest_early");
-      const destGateway = () => ({ ...stripe.gateway, ...fakeGateway({ retrieveCharge: async () => ({ transfer_data: { destination: acct } }) }) });
+      const pendingOne = dispute(
+        "dp_dest_early",
+        "charge.dispute.created",
+        "needs_response",
+        "ch_dest_early",
+      );
+      const destGateway = () => ({
+        ...stripe.gateway,
+        ...fakeGateway({ retrieveCharge: async () => ({ transfer_data: { destination: acct } }) }),
+      });
       expect(await deliver(t.db, pendingOne, { gateway: destGateway })).toMatchObject({ status: "pending" });
     } finally {
       await stripe.close();

@@ -6,7 +6,10 @@ import { receiveStripeWebhook } from "../../../lib/webhooks/ingest";
 import type { StripeEvent, WebhookGateway } from "../../../lib/webhooks/types";
 import { buildEvent, signedDelivery, testWebhookSecrets } from "../../support/stripe-events";
 
-export const handlerEnv: Pick<Env, "PAYOUT_RESERVE_PERCENT" | "PAYOUT_RESERVE_DAYS" | "PAYEE_RECOVERY_POLICY"> = {
+export const handlerEnv: Pick<
+  Env,
+  "PAYOUT_RESERVE_PERCENT" | "PAYOUT_RESERVE_DAYS" | "PAYEE_RECOVERY_POLICY"
+> = {
   PAYOUT_RESERVE_PERCENT: 0,
   PAYOUT_RESERVE_DAYS: 30,
   PAYEE_RECOVERY_POLICY: "reverse_transfer",
@@ -44,7 +47,14 @@ export async function createPayeeWithAccount(db: Db, stripeAccountId: string) {
 }
 
 export async function eventRow(db: Db, eventId: string) {
-  const [row] = await queryRows<{ id: string; status: string; attempts: number; last_error: string | null; replay_requested: boolean; last_replay_error: string | null }>(
+  const [row] = await queryRows<{
+    id: string;
+    status: string;
+    attempts: number;
+    last_error: string | null;
+    replay_requested: boolean;
+    last_replay_error: string | null;
+  }>(
     db,
     sql`select id, status, attempts, last_error, replay_requested, last_replay_error from processor_events where event_id = ${eventId}`,
   );
@@ -57,7 +67,11 @@ export async function countRows(db: Db, table: string): Promise<number> {
 }
 
 /** account.updated for `acct`, with the manual payout schedule Payrun keeps unless `patch` says otherwise. */
-export function accountUpdated(acct: string, patch: Record<string, unknown> = {}, options: { created?: number; id?: string } = {}) {
+export function accountUpdated(
+  acct: string,
+  patch: Record<string, unknown> = {},
+  options: { created?: number; id?: string } = {},
+) {
   return buildEvent(
     "account.updated",
     "account",

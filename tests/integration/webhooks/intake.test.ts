@@ -119,7 +119,10 @@ describe("webhook intake: storing", () => {
     await createPayeeWithAccount(t.db, acct);
     const event = accountUpdated(acct, { payouts_enabled: false });
     await deliver(t.db, event);
-    const forged = { ...event, data: { object: { ...event.data.object, payouts_enabled: true } } } as unknown as StripeEvent;
+    const forged = {
+      ...event,
+      data: { object: { ...event.data.object, payouts_enabled: true } },
+    } as unknown as StripeEvent;
     expect(await deliver(t.db, forged)).toMatchObject({ status: "duplicate", conflict: true });
     expect(await eventRow(t.db, event.id)).toMatchObject({ status: "processed" });
     const alerts = await queryRows(

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST } from "@/app/webhooks/stripe/route";
 import { resetEnvCache } from "@/lib/env";
-import { buildEvent, signPayload, signedDelivery, TEST_WEBHOOK_SECRET, testWebhookSecrets, webhookRequest } from "../../support/stripe-events";
+import {
+  buildEvent,
+  signPayload,
+  signedDelivery,
+  TEST_WEBHOOK_SECRET,
+  testWebhookSecrets,
+  webhookRequest,
+} from "../../support/stripe-events";
 
 // Refusals happen before the route touches the database, so these run on either project without one.
 const saved = { ...process.env };

@@ -45,7 +45,13 @@ async function chargedPayee(label: string, model: Model, f: StripeFlow = flow) {
   return { payeeId, account, pi: pi.id as string, start };
 }
 
-async function refund(f: StripeFlow, pi: string, amount: number, options: { reverseTransfer?: boolean; refundApplicationFee?: boolean }, key: string) {
+async function refund(
+  f: StripeFlow,
+  pi: string,
+  amount: number,
+  options: { reverseTransfer?: boolean; refundApplicationFee?: boolean },
+  key: string,
+) {
   await ts.gateway.createRefund({ paymentIntent: pi, amount, ...options, idempotencyKey: key });
   return f.deliverNew();
 }
@@ -104,7 +110,13 @@ describe("application_fee_amount: $50.00 charge, $5.00 fee, $40.00 refunded", ()
     ] as const) {
       const c = await chargedPayee(label, { applicationFeeAmount: 500 });
       for (const [i, amount] of parts.entries()) {
-        await refund(flow, c.pi, amount, { reverseTransfer: true, refundApplicationFee: true }, `${label}-${i}`);
+        await refund(
+          flow,
+          c.pi,
+          amount,
+          { reverseTransfer: true, refundApplicationFee: true },
+          `${label}-${i}`,
+        );
       }
       // refunded in full: the whole transfer and the whole fee came back
       expect((await flow.ledgerOnConnected(c.payeeId)) - c.start.onConnected).toBe(-4_500);
@@ -174,8 +186,17 @@ describe("disputes of a destination charge", () => {
 describe("order", () => {
   it("a refund whose earning has not arrived yet waits, then posts once the earning is in", async () => {
     const { payeeId, account } = await flow.payee("early-refund");
-    const pi = ts.simulator.createDestinationCharge({ destination: account, amount: 5_000, applicationFeeAmount: 500 });
-    await ts.gateway.createRefund({ paymentIntent: pi.id as string, amount: 1_000, reverseTransfer: true, idempotencyKey: "early-1" });
+    const pi = ts.simulator.createDestinationCharge({
+      destination: account,
+      amount: 5_000,
+      applicationFeeAmount: 500,
+    });
+    await ts.gateway.createRefund({
+      paymentIntent: pi.id as string,
+      amount: 1_000,
+      reverseTransfer: true,
+      idempotencyKey: "early-1",
+    });
     // Stripe does not keep order: the refund's events come before the charge's.
     const first = await flow.deliverNew({ skip: (e) => e.type === "payment_intent.succeeded" });
     expect(first).toContain("charge.refunded:pending");
