@@ -1,7 +1,9 @@
-// npm run bench:webhooks [-- --duration 10 --connections 16 --mix account.updated,payment_intent.succeeded,plan.created]
+// npm run bench:webhooks [-- --duration 10 --connections 16 --rate 300 --mix account.updated,payment_intent.succeeded,plan.created]
 // Load test of POST /webhooks/stripe: `next start` on a scratch Postgres database, signed events fired
 // with autocannon; in the same run, the same load at a bare handler that only verifies the signature and
-// stores the event (the floor). Prints events/s, p50 and p99 of both and the ratio.
+// stores the event (the floor). Prints events/s, p50 and p99 of both and the ratio (closed loop: each
+// connection sends as soon as it is answered), then the latency at a fixed offered load of --rate
+// events/s (open loop: enough connections that none waits on an answer to send on time).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
@@ -41,6 +43,7 @@ const { values: args } = parseArgs({
   options: {
     duration: { type: "string", default: "10" },
     connections: { type: "string", default: "16" },
+    rate: { type: "string", default: "300" },
     mix: { type: "string", default: "account.updated,payment_intent.succeeded,plan.created" },
     "floor-server": { type: "boolean", default: false },
     port: { type: "string" },
@@ -63,11 +66,17 @@ async function runFloorServer(port: number, url: string) {
     req.on("end", async () => {
       try {
         const raw = Buffer.concat(chunks).toString("utf8");
-        const { event } = verifyStripeSignature(raw, (req.headers["stripe-signature"] as string) ?? null, secrets);
+        const { event } = verifyStripeSignature(
+          raw,
+          (req.headers["stripe-signature"] as string) ?? null,
+          secrets,
+        );
         await storeStripeEvent(db, event, { source: "webhook", rawPayload: raw });
         res.writeHead(200, { "content-type": "application/json" }).end('{"status":"stored"}');
       } catch (error) {
-        res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: String(error) }));
+        res
+          .writeHead(400, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: String(error) }));
       }
     });
   }).listen(port, "127.0.0.1");
@@ -119,12 +128,19 @@ function makeEvent(type: string): string {
   });
 }
 
-async function load(url: string, types: string[], seconds: number, connections: number): Promise<AutocannonResult> {
+async function load(
+  url: string,
+  types: string[],
+  seconds: number,
+  connections: number,
+  overallRate?: number,
+): Promise<AutocannonResult> {
   let i = 0;
   return autocannon({
     url,
     connections,
     duration: seconds,
+    ...(overallRate ? { overallRate } : {}),
     requests: [
       {
         method: "POST",
@@ -133,7 +149,12 @@ async function load(url: string, types: string[], seconds: number, connections: 
           const body = makeEvent(type);
           const secret = type === "account.updated" ? CONNECT_SECRET : SECRET;
           const signature = Stripe.webhooks.generateTestHeaderString({ payload: body, secret });
-          return { ...req, method: "POST", body, headers: { "content-type": "application/json", "stripe-signature": signature } };
+          return {
+            ...req,
+            method: "POST",
+            body,
+            headers: { "content-type": "application/json", "stripe-signature": signature },
+          };
         },
       },
     ],
@@ -147,7 +168,10 @@ async function main() {
   if (buildIsStale()) {
     console.info("building (next build)...");
     const build = (...extra: string[]) =>
-      spawnSync("flock", ["/tmp/payrun-next-build.lock", "npx", "next", "build", ...extra], { stdio: "inherit", env });
+      spawnSync("flock", ["/tmp/payrun-next-build.lock", "npx", "next", "build", ...extra], {
+        stdio: "inherit",
+        env,
+      });
     if (build().status !== 0) {
       // A full build also type-checks the whole repo; work in progress elsewhere must not block a benchmark.
       console.warn("next build failed; retrying in compile mode (no type check, no prerender)");
@@ -165,8 +189,13 @@ async function main() {
   try {
     await migrateDb(handle);
     for (let a = 0; a < ACCOUNTS; a++) {
-      const [p] = await handle.db.insert(payees).values({ displayName: `Bench ${a}`, email: `b${a}@example.com` }).returning();
-      await handle.db.insert(connectedAccounts).values({ payeeId: p!.id, stripeAccountId: `acct_bench_${a}` });
+      const [p] = await handle.db
+        .insert(payees)
+        .values({ displayName: `Bench ${a}`, email: `b${a}@example.com` })
+        .returning();
+      await handle.db
+        .insert(connectedAccounts)
+        .values({ payeeId: p!.id, stripeAccountId: `acct_bench_${a}` });
     }
     const appPort = 3900 + (process.pid % 50);
     const floorPort = appPort + 100;
@@ -183,7 +212,13 @@ async function main() {
       VERCEL: "",
     };
     // Own process groups, so stopping them stops the node servers npx starts too.
-    children.push(spawn("npx", ["next", "start", "-p", String(appPort)], { stdio: "ignore", env: childEnv, detached: true }));
+    children.push(
+      spawn("npx", ["next", "start", "-p", String(appPort)], {
+        stdio: "ignore",
+        env: childEnv,
+        detached: true,
+      }),
+    );
     children.push(
       spawn("npx", ["tsx", "lib/cli/bench-webhooks.ts", "--floor-server", "--port", String(floorPort)], {
         stdio: "inherit",
@@ -195,12 +230,17 @@ async function main() {
     const floorUrl = `http://127.0.0.1:${floorPort}/webhooks/stripe`;
     // Both servers answer an unsigned POST with 400 once they are up.
     const up = { init: { method: "POST", body: "{}" }, ready: (res: Response) => res.status === 400 };
-    await Promise.all([waitForHttp(appUrl, { timeoutMs: 120_000, ...up }), waitForHttp(floorUrl, { timeoutMs: 60_000, ...up })]);
+    await Promise.all([
+      waitForHttp(appUrl, { timeoutMs: 120_000, ...up }),
+      waitForHttp(floorUrl, { timeoutMs: 60_000, ...up }),
+    ]);
 
     const types = args.mix!.split(",").map((t) => t.trim());
     const seconds = Number(args.duration);
     const connections = Number(args.connections);
-    console.info(`mix: ${types.join(", ")}; ${connections} connections; ${seconds} s each after a 3 s warm-up`);
+    console.info(
+      `mix: ${types.join(", ")}; ${connections} connections; ${seconds} s each after a 3 s warm-up`,
+    );
     await load(floorUrl, types, 3, connections);
     await load(appUrl, types, 3, connections);
     const floor = await load(floorUrl, types, seconds, connections);
@@ -214,8 +254,28 @@ async function main() {
     console.info(row("next start, store only (plan.created)", nextFloor));
     console.info(row(`next start, full apply (${types.length} types)`, app));
     console.info(`ratio app/floor throughput: ${(app.requests.average / floor.requests.average).toFixed(2)}`);
-    console.info(`ratio app/(next, store only) throughput: ${(app.requests.average / nextFloor.requests.average).toFixed(2)}`);
-    console.info(`load average during the run: ${(await import("node:os")).loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+    console.info(
+      `ratio app/(next, store only) throughput: ${(app.requests.average / nextFloor.requests.average).toFixed(2)}`,
+    );
+
+    // Open loop: a fixed offered load; 1 s of sending per connection at most every ~0.3 s keeps
+    // every connection idle when its next request is due, as long as answers take under that.
+    const rate = Number(args.rate);
+    const openConnections = Math.max(64, Math.ceil(rate / 3));
+    const openStore = await load(appUrl, ["plan.created"], seconds, openConnections, rate);
+    const openApp = await load(appUrl, types, seconds, openConnections, rate);
+    console.info(`open loop at ${rate} events/s offered (${openConnections} connections):`);
+    console.info(row("  next start, store only (plan.created)", openStore));
+    console.info(row(`  next start, full apply (${types.length} types)`, openApp));
+    console.info(
+      `p99 at ${rate} events/s: store only ${openStore.latency.p99} ms, full apply ${openApp.latency.p99} ms (target < 50 ms)`,
+    );
+    console.info(
+      `load average during the run: ${(await import("node:os"))
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}`,
+    );
     const counts = await queryRows(
       handle.db,
       sql`select status, count(*)::int as n from processor_events group by status order by status`,
