@@ -165,7 +165,9 @@ export const ledgerEntries = pgTable(
     index("ledger_entries_transaction_idx").on(t.transactionId),
     // planning and as-of balances: entries effective after a recent moment. BRIN: entries arrive
     // roughly in effective order, so a few block ranges hold the recent ones, at almost no cost per insert.
-    index("ledger_entries_effective_brin").using("brin", t.effectiveAt),
+    // autosummarize: a block range is summarised as soon as it is full; an unsummarised range is
+    // read whole by every query, so without it a bulk of fresh entries is scanned until a vacuum.
+    index("ledger_entries_effective_brin").using("brin", t.effectiveAt).with({ autosummarize: true }),
     check("ledger_entries_amount_nonzero", sql`${t.amount} <> 0`),
   ],
 );
