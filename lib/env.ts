@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { type ChartOfAccounts, defaultChartOfAccounts, parseChartOfAccounts } from "./accounting/chart";
 import { SLICED_FUNCTION_MAX_DURATION_SECONDS } from "./function-durations";
 
 // Every setting Payrun reads, parsed in one place. `loadEnv` throws one error naming every bad
@@ -56,7 +58,9 @@ export const envSchema = z.object({
       .regex(/^(sk|rk)_(live|test)_/, "must start with sk_live_, sk_test_, rk_live_ or rk_test_")
       .optional(),
   ),
-  STRIPE_WEBHOOK_SECRET: optionalString.pipe(z.string().startsWith("whsec_", "must start with whsec_").optional()),
+  STRIPE_WEBHOOK_SECRET: optionalString.pipe(
+    z.string().startsWith("whsec_", "must start with whsec_").optional(),
+  ),
   // Previous secret, still accepted during a rotation.
   STRIPE_WEBHOOK_SECRET_PREVIOUS: optionalString,
   STRIPE_CONNECT_WEBHOOK_SECRET: optionalString.pipe(
@@ -112,11 +116,21 @@ export const envSchema = z.object({
     })
     .default(SLICED_FUNCTION_MAX_DURATION_SECONDS),
   // How long a claimed payout stays with the slice that claimed it; default: one slice + 30 s.
-  PAYOUT_LEASE_SECONDS: optionalString.pipe(z.coerce.number<string | undefined>().int().min(5).max(3600).optional()),
+  PAYOUT_LEASE_SECONDS: optionalString.pipe(
+    z.coerce.number<string | undefined>().int().min(5).max(3600).optional(),
+  ),
   // Hours after an invoice is paid before a placement share counts as collectible.
   PLACEMENT_CLEARING_DELAY_HOURS: int(24, 0, 24 * 90),
   // Where outbox events (placement.status_changed, ...) are published.
   OUTBOX_WEBHOOK_URL: optionalUrl,
+
+  // The chart of accounts the journal export and the trial balance book to (lib/accounting/chart.ts,
+  // docs/ACCOUNTING.md): a JSON file, or the JSON itself, replacing lib/accounting/gl-map.default.json
+  // whole. Every ledger account must be mapped; checked here, at start.
+  ACCOUNTING_GL_MAP_FILE: optionalString,
+  ACCOUNTING_GL_MAP: optionalString,
+  // The books' day: the journal's from/to dates and its date column, and a trial balance at a date.
+  ACCOUNTING_TIMEZONE: timezone,
 
   SLACK_PAYOUT_WEBHOOK_URL: optionalUrl,
   PAYOUT_ALERT_EMAIL: optionalString.pipe(z.email().optional()),
@@ -145,13 +159,16 @@ export type Env = RawEnv & {
    * (embeddedDefault); else "none": nobody can sign in.
    */
   authMode: "supabase" | "local" | "none";
+  /** ACCOUNTING_GL_MAP(_FILE), else the default map: a GL account for every ledger account. */
+  chartOfAccounts: ChartOfAccounts;
 };
 
 /** The key used against the local simulator when STRIPE_SECRET_KEY is unset: Stripe never issues it. */
 export const SIMULATOR_SECRET_KEY = "sk_test_simulator";
 
 const LOOPBACK_HOSTS = new Set(["", "localhost", "[::1]", "::1"]);
-const isLoopbackHost = (hostname: string) => LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+const isLoopbackHost = (hostname: string) =>
+  LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 
 /**
  * The whole app on the embedded default, where the demo sign-in's public secret can reach nothing
@@ -229,7 +246,9 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
         "on this machine (npm start, the browser tests) sets PAYRUN_LOCAL=1.",
     );
   }
-  if (problems.length > 0) throw new EnvError(problems);
+  const chart = loadChartOfAccounts(raw);
+  if ("problems" in chart) problems.push(...chart.problems);
+  if (problems.length > 0 || "problems" in chart) throw new EnvError(problems);
 
   const stripeMode: Env["stripeMode"] =
     raw.STRIPE_SECRET_KEY === undefined || raw.STRIPE_API_BASE_URL !== undefined
@@ -246,7 +265,39 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     stripeMode,
     schedulerMode: raw.QSTASH_TOKEN ? "qstash" : "local",
     authMode: supabaseSignIn ? "supabase" : embeddedDefault(raw, production) ? "local" : "none",
+    chartOfAccounts: chart.chart,
   };
+}
+
+/** The chart of accounts from ACCOUNTING_GL_MAP_FILE or ACCOUNTING_GL_MAP (never both), else the default. */
+function loadChartOfAccounts(raw: RawEnv): { chart: ChartOfAccounts } | { problems: string[] } {
+  if (raw.ACCOUNTING_GL_MAP_FILE !== undefined && raw.ACCOUNTING_GL_MAP !== undefined) {
+    return { problems: ["ACCOUNTING_GL_MAP_FILE and ACCOUNTING_GL_MAP: set one of them, not both"] };
+  }
+  let text: string;
+  let source: string;
+  if (raw.ACCOUNTING_GL_MAP_FILE !== undefined) {
+    source = `ACCOUNTING_GL_MAP_FILE (${raw.ACCOUNTING_GL_MAP_FILE})`;
+    try {
+      text = readFileSync(raw.ACCOUNTING_GL_MAP_FILE, "utf8");
+    } catch (error) {
+      return {
+        problems: [`${source}: cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`],
+      };
+    }
+  } else if (raw.ACCOUNTING_GL_MAP !== undefined) {
+    source = "ACCOUNTING_GL_MAP";
+    text = raw.ACCOUNTING_GL_MAP;
+  } else {
+    return { chart: defaultChartOfAccounts() };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { problems: [`${source}: is not valid JSON (${(error as Error).message})`] };
+  }
+  return parseChartOfAccounts(parsed, source);
 }
 
 let cached: Env | undefined;

@@ -37,7 +37,8 @@ export function assertCents(n: number, what = "amount"): number {
 export function percentOf(amountCents: number, percent: number): number {
   assertCents(amountCents);
   const basisPoints = Math.round(percent * 100);
-  if (!Number.isSafeInteger(amountCents * basisPoints)) throw new RangeError("amount too large for percentage");
+  if (!Number.isSafeInteger(amountCents * basisPoints))
+    throw new RangeError("amount too large for percentage");
   const scaled = amountCents * basisPoints;
   const sign = scaled < 0 ? -1 : 1;
   const abs = Math.abs(scaled);
@@ -45,8 +46,36 @@ export function percentOf(amountCents: number, percent: number): number {
 }
 
 const zeroDecimal = new Set([
-  "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
+  "bif",
+  "clp",
+  "djf",
+  "gnf",
+  "jpy",
+  "kmf",
+  "krw",
+  "mga",
+  "pyg",
+  "rwf",
+  "ugx",
+  "vnd",
+  "vuv",
+  "xaf",
+  "xof",
+  "xpf",
 ]);
+
+/**
+ * Cents as a decimal string in the currency's major unit, built from integers (no float): 123456 usd
+ * is "1234.56", -5 usd "-0.05", 4500 jpy "4500" (zero-decimal currencies have no minor unit). For
+ * files other programs read (the accounting journal): no grouping, no symbol.
+ */
+export function toDecimalString(amountCents: number, currency: string): string {
+  assertCents(amountCents);
+  const sign = amountCents < 0 ? "-" : "";
+  const abs = Math.abs(amountCents);
+  if (zeroDecimal.has(currency.toLowerCase())) return `${sign}${abs}`;
+  return `${sign}${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
+}
 
 /**
  * "$1,234.50" for display. Zero-decimal currencies (JPY, ...) have no minor unit. The decimal string
@@ -55,10 +84,7 @@ const zeroDecimal = new Set([
 export function formatMoney(amountCents: number, currency: string, locale = "en-US"): string {
   const code = currency.toUpperCase();
   const negative = amountCents < 0;
-  const abs = Math.abs(amountCents);
-  const decimal = zeroDecimal.has(currency.toLowerCase())
-    ? String(abs)
-    : `${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
+  const decimal = toDecimalString(Math.abs(amountCents), currency);
   try {
     // Intl accepts a decimal string exactly (no conversion through a float).
     const text = new Intl.NumberFormat(locale, { style: "currency", currency: code }).format(
