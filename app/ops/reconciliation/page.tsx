@@ -7,10 +7,12 @@ import { StatusBadge } from "@/app/_components/status-badge";
 import { getDb } from "@/db/client";
 import { breakKinds } from "@/db/schema";
 import { requirePageUser } from "@/lib/auth/session";
+import { getEnv } from "@/lib/env";
 import { formatDate } from "@/lib/dashboard/format";
 import { listBreaks } from "@/lib/reconciliation/breaks";
 import { reconciliationHealth } from "@/lib/reconciliation/health";
 import { payoutsMissingTransfers } from "@/lib/reconciliation/payouts";
+import { JOURNAL_MAX_DAYS } from "@/lib/schemas/accounting";
 import { listBreaksQuery } from "@/lib/schemas/reconciliation";
 import { FilterForm } from "../filters";
 import { readFilteredList, type SearchParams } from "../read-list";
@@ -47,13 +49,15 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
   const { invalidFilters, result } = await readFilteredList("breaks", parsed, listBreaks);
   const pass = health.reconciliation.lastPass;
   const range = lastMonth();
+  const timeZone = getEnv().ACCOUNTING_TIMEZONE;
 
   return (
     <>
       <h1>Reconciliation</h1>
       <p className="muted">
-        Every hour Payrun reads Stripe&apos;s balance transactions for the platform and every connected account and matches
-        them with the ledger, object by object, and each account&apos;s balance with what the ledger says the payee holds there.
+        Every hour Payrun reads Stripe&apos;s balance transactions for the platform and every connected
+        account and matches them with the ledger, object by object, and each account&apos;s balance with what
+        the ledger says the payee holds there.
       </p>
       <Flash notice={params.notice} error={params.error} />
 
@@ -99,7 +103,8 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
           <ul data-testid="missing-transfers">
             {missing.payouts.map((p) => (
               <li key={p.payout}>
-                <code>{p.payout}</code> on <code>{p.account}</code>: <Money cents={p.amount} currency={p.currency} />
+                <code>{p.payout}</code> on <code>{p.account}</code>:{" "}
+                <Money cents={p.amount} currency={p.currency} />
               </li>
             ))}
           </ul>
@@ -135,7 +140,9 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
                   </td>
                   <td className="small">{KIND_HELP[b.kind]}</td>
                   <td className="num">{b.breaks}</td>
-                  <td className="num">{b.currency ? <Money cents={b.difference} currency={b.currency} /> : "—"}</td>
+                  <td className="num">
+                    {b.currency ? <Money cents={b.difference} currency={b.currency} /> : "—"}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -173,16 +180,30 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
             columns: [
               { label: "Kind", cell: (b) => b.kind.replaceAll("_", " ") },
               { label: "Account", className: "small", cell: (b) => <code>{b.account}</code> },
-              { label: "Stripe object", className: "small", cell: (b) => (b.stripeObject ? <code>{b.stripeObject}</code> : "balance") },
+              {
+                label: "Stripe object",
+                className: "small",
+                cell: (b) => (b.stripeObject ? <code>{b.stripeObject}</code> : "balance"),
+              },
               {
                 label: "At Stripe",
                 num: true,
-                cell: (b) => (b.stripeAmount === null || !b.currency ? "—" : <Money cents={b.stripeAmount} currency={b.currency} />),
+                cell: (b) =>
+                  b.stripeAmount === null || !b.currency ? (
+                    "—"
+                  ) : (
+                    <Money cents={b.stripeAmount} currency={b.currency} />
+                  ),
               },
               {
                 label: "In the ledger",
                 num: true,
-                cell: (b) => (b.ledgerAmount === null || !b.currency ? "—" : <Money cents={b.ledgerAmount} currency={b.currency} />),
+                cell: (b) =>
+                  b.ledgerAmount === null || !b.currency ? (
+                    "—"
+                  ) : (
+                    <Money cents={b.ledgerAmount} currency={b.currency} />
+                  ),
               },
               { label: "First seen", cell: (b) => formatDate(b.firstSeenAt) },
               canAct && {
@@ -215,7 +236,12 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
 
       <section aria-labelledby="export">
         <h2 id="export">Export for the books</h2>
-        <form method="get" action="/api/v1/accounting/journal.csv" className="filters" aria-label="Export the journal">
+        <form
+          method="get"
+          action="/api/v1/accounting/journal.csv"
+          className="filters"
+          aria-label="Export the journal"
+        >
           <label>
             From
             <input type="date" name="from" defaultValue={range.from} required />
@@ -224,25 +250,44 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
             To
             <input type="date" name="to" defaultValue={range.to} required />
           </label>
+          <label>
+            Currency
+            <input name="currency" placeholder="all" maxLength={3} pattern="[A-Za-z]{3}" size={4} />
+          </label>
           <button type="submit">Download journal (CSV)</button>
         </form>
-        <form method="get" action="/api/v1/accounting/trial-balance" className="filters" aria-label="Trial balance">
+        <form
+          method="get"
+          action="/api/v1/accounting/trial-balance"
+          className="filters"
+          aria-label="Trial balance"
+        >
           <label>
-            At
+            At the close of
             <input type="date" name="at" defaultValue={range.to} required />
           </label>
           <button type="submit">Trial balance</button>
         </form>
+        <p className="muted small">
+          One row per ledger entry with its GL account; days in {timeZone}, both included, at most{" "}
+          {JOURNAL_MAX_DAYS} per download (longer: <code>npm run accounting:export</code>). The trial balance
+          is JSON. See docs/ACCOUNTING.md.
+        </p>
       </section>
 
       {canAct ? (
         <section aria-labelledby="out-of-band">
           <h2 id="out-of-band">Record a payout made at Stripe</h2>
           <p className="muted">
-            When Payrun was down and a payee was paid by hand in the Stripe Dashboard: the ledger moves the amount from their
-            available balance to paid. Without the Stripe payout id, the next pass links the payout of that amount.
+            When Payrun was down and a payee was paid by hand in the Stripe Dashboard: the ledger moves the
+            amount from their available balance to paid. Without the Stripe payout id, the next pass links the
+            payout of that amount.
           </p>
-          <form action={recordOutOfBandPayoutAction} className="stacked-form" aria-label="Record a payout made at Stripe">
+          <form
+            action={recordOutOfBandPayoutAction}
+            className="stacked-form"
+            aria-label="Record a payout made at Stripe"
+          >
             <input type="hidden" name="requestKey" value={randomUUID()} />
             <label>
               Payee id
@@ -262,7 +307,13 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
             </label>
             <label>
               Reason
-              <input name="reason" required minLength={3} maxLength={1000} placeholder="ticket: Payrun down, paid by hand" />
+              <input
+                name="reason"
+                required
+                minLength={3}
+                maxLength={1000}
+                placeholder="ticket: Payrun down, paid by hand"
+              />
             </label>
             <button type="submit">Record payout</button>
           </form>
