@@ -58,9 +58,7 @@ export const envSchema = z.object({
       .regex(/^(sk|rk)_(live|test)_/, "must start with sk_live_, sk_test_, rk_live_ or rk_test_")
       .optional(),
   ),
-  STRIPE_WEBHOOK_SECRET: optionalString.pipe(
-    z.string().startsWith("whsec_", "must start with whsec_").optional(),
-  ),
+  STRIPE_WEBHOOK_SECRET: optionalString.pipe(z.string().startsWith("whsec_", "must start with whsec_").optional()),
   // Previous secret, still accepted during a rotation.
   STRIPE_WEBHOOK_SECRET_PREVIOUS: optionalString,
   STRIPE_CONNECT_WEBHOOK_SECRET: optionalString.pipe(
@@ -116,9 +114,7 @@ export const envSchema = z.object({
     })
     .default(SLICED_FUNCTION_MAX_DURATION_SECONDS),
   // How long a claimed payout stays with the slice that claimed it; default: one slice + 30 s.
-  PAYOUT_LEASE_SECONDS: optionalString.pipe(
-    z.coerce.number<string | undefined>().int().min(5).max(3600).optional(),
-  ),
+  PAYOUT_LEASE_SECONDS: optionalString.pipe(z.coerce.number<string | undefined>().int().min(5).max(3600).optional()),
   // Hours after an invoice is paid before a placement share counts as collectible.
   PLACEMENT_CLEARING_DELAY_HOURS: int(24, 0, 24 * 90),
   // Where outbox events (placement.status_changed, ...) are published.
@@ -167,8 +163,7 @@ export type Env = RawEnv & {
 export const SIMULATOR_SECRET_KEY = "sk_test_simulator";
 
 const LOOPBACK_HOSTS = new Set(["", "localhost", "[::1]", "::1"]);
-const isLoopbackHost = (hostname: string) =>
-  LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+const isLoopbackHost = (hostname: string) => LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 
 /**
  * The whole app on the embedded default, where the demo sign-in's public secret can reach nothing

@@ -37,8 +37,7 @@ export function assertCents(n: number, what = "amount"): number {
 export function percentOf(amountCents: number, percent: number): number {
   assertCents(amountCents);
   const basisPoints = Math.round(percent * 100);
-  if (!Number.isSafeInteger(amountCents * basisPoints))
-    throw new RangeError("amount too large for percentage");
+  if (!Number.isSafeInteger(amountCents * basisPoints)) throw new RangeError("amount too large for percentage");
   const scaled = amountCents * basisPoints;
   const sign = scaled < 0 ? -1 : 1;
   const abs = Math.abs(scaled);
@@ -46,22 +45,7 @@ export function percentOf(amountCents: number, percent: number): number {
 }
 
 const zeroDecimal = new Set([
-  "bif",
-  "clp",
-  "djf",
-  "gnf",
-  "jpy",
-  "kmf",
-  "krw",
-  "mga",
-  "pyg",
-  "rwf",
-  "ugx",
-  "vnd",
-  "vuv",
-  "xaf",
-  "xof",
-  "xpf",
+  "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
 ]);
 
 /**

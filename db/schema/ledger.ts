@@ -21,13 +21,7 @@ export const payeeAccountKinds = ["pending", "available", "held", "in_transit", 
 // fees: the platform's fee revenue; stripe_clearing: the counterpart of money entering or leaving
 // through Stripe (customers' payments, refunds to them); adjustments: manual corrections; losses:
 // refunds and disputes the platform bears; stripe_fees: what Stripe charges the platform.
-export const platformAccountKinds = [
-  "fees",
-  "stripe_clearing",
-  "adjustments",
-  "losses",
-  "stripe_fees",
-] as const;
+export const platformAccountKinds = ["fees", "stripe_clearing", "adjustments", "losses", "stripe_fees"] as const;
 export type PayeeAccountKind = (typeof payeeAccountKinds)[number];
 export type PlatformAccountKind = (typeof platformAccountKinds)[number];
 export type LedgerAccountKind = PayeeAccountKind | PlatformAccountKind;
@@ -72,7 +66,10 @@ export const ledgerAccounts = pgTable(
     uniqueIndex("ledger_accounts_platform_kind_currency_key")
       .on(t.kind, t.currency)
       .where(sql`${t.payeeId} is null`),
-    check("ledger_accounts_owner_consistent", sql`(${t.ownerType} = 'payee') = (${t.payeeId} is not null)`),
+    check(
+      "ledger_accounts_owner_consistent",
+      sql`(${t.ownerType} = 'payee') = (${t.payeeId} is not null)`,
+    ),
     check(
       "ledger_accounts_kind_valid",
       sql`(${t.ownerType} = 'payee' and (${t.kind}, ${t.location}) in (('pending','platform'), ('available','platform'),

@@ -6,13 +6,7 @@ import { sessionAccessToken } from "../auth/session";
 import { type AuthUser, type UserRole, verifyAccessToken } from "../auth/user";
 import { getEnv } from "../env";
 import { ApiError } from "./errors";
-import {
-  type RequestContext,
-  type RouteContext,
-  type RouteParams,
-  readRawBody,
-  toErrorResponse,
-} from "./handler";
+import { type RequestContext, type RouteContext, type RouteParams, readRawBody, toErrorResponse } from "./handler";
 import { errorResponse } from "./respond";
 
 export type UserContext<P> = RequestContext<P> & { user: AuthUser; actor: Actor };

@@ -117,10 +117,7 @@ export async function requirePageUser(roles: readonly UserRole[], from: string):
 export async function signInAsDemoUser(userId: string): Promise<SessionUser> {
   const env = getEnv();
   if (!localSignInAllowed(env)) {
-    throw new DomainError(
-      "precondition_failed",
-      "local sign-in runs only on the embedded default, never in production",
-    );
+    throw new DomainError("precondition_failed", "local sign-in runs only on the embedded default, never in production");
   }
   const demo = findDemoUser(userId);
   if (!demo) throw new DomainError("not_found", "unknown demo user");
@@ -136,12 +133,7 @@ export async function signInAsDemoUser(userId: string): Promise<SessionUser> {
     path: "/",
     maxAge: LOCAL_SESSION_SECONDS,
   });
-  const user: AuthUser = {
-    id: demo.id,
-    role: demo.role as UserRole,
-    payeeId: demo.payeeId,
-    email: demo.email,
-  };
+  const user: AuthUser = { id: demo.id, role: demo.role as UserRole, payeeId: demo.payeeId, email: demo.email };
   return { ...user, actor: userActor(user) };
 }
 
@@ -163,7 +155,6 @@ export async function signInWithPassword(email: string, password: string): Promi
   const { data, error } = await supabase.auth.signInWithPassword({ email, password });
   if (error || !data.session) throw new DomainError("unauthenticated", "Email or password is wrong.");
   const verified = await verifyAccessToken(data.session.access_token, env);
-  if (!verified)
-    throw new DomainError("forbidden", "This account has no Payrun role yet; ask an admin to grant one.");
+  if (!verified) throw new DomainError("forbidden", "This account has no Payrun role yet; ask an admin to grant one.");
   return { ...verified, actor: userActor(verified) };
 }

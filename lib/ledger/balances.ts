@@ -36,11 +36,7 @@ export function accountBalancesSql(accounts: SQL, at?: Date | { before: Date }):
 }
 
 /** Every bucket of a payee per currency (all locations together), now or as of `at`. */
-export async function payeeBalances(
-  db: Db,
-  payeeId: string,
-  options: { at?: Date } = {},
-): Promise<BalancesByCurrency> {
+export async function payeeBalances(db: Db, payeeId: string, options: { at?: Date } = {}): Promise<BalancesByCurrency> {
   const rows = await payeeBalancesByLocation(db, payeeId, options);
   const out: BalancesByCurrency = {};
   for (const row of rows) {
@@ -56,12 +52,7 @@ export async function payeeBalancesByLocation(
   payeeId: string,
   options: { at?: Date } = {},
 ): Promise<{ currency: string; kind: PayeeAccountKind; location: FundsLocation; balance: number }[]> {
-  const rows = await queryRows<{
-    kind: PayeeAccountKind;
-    location: FundsLocation;
-    currency: string;
-    balance: string;
-  }>(
+  const rows = await queryRows<{ kind: PayeeAccountKind; location: FundsLocation; currency: string; balance: string }>(
     db,
     sql`select a.kind, a.location, a.currency, b.balance
         from ledger_accounts a
@@ -69,31 +60,17 @@ export async function payeeBalancesByLocation(
           on b.account_id = a.id
         order by a.currency, a.kind, a.location`,
   );
-  return rows.map((r) => ({
-    currency: r.currency,
-    kind: r.kind,
-    location: r.location,
-    balance: toCents(r.balance),
-  }));
+  return rows.map((r) => ({ currency: r.currency, kind: r.kind, location: r.location, balance: toCents(r.balance) }));
 }
 
 /** A payee's available balance in one currency (all locations). */
-export async function availableBalance(
-  db: Db,
-  payeeId: string,
-  currency: string,
-  options: { at?: Date } = {},
-) {
+export async function availableBalance(db: Db, payeeId: string, currency: string, options: { at?: Date } = {}) {
   const balances = await payeeBalances(db, payeeId, options);
   return balances[currency]?.available ?? 0;
 }
 
 /** Balance of one platform account (fees, stripe_clearing, ...) per currency. */
-export async function platformBalances(
-  db: Db,
-  kind: LedgerAccountKind,
-  options: { at?: Date } = {},
-): Promise<Record<string, number>> {
+export async function platformBalances(db: Db, kind: LedgerAccountKind, options: { at?: Date } = {}): Promise<Record<string, number>> {
   const rows = await queryRows<{ currency: string; balance: string }>(
     db,
     sql`select a.currency, b.balance
@@ -118,10 +95,7 @@ export async function freezeBalances(tx: Db): Promise<void> {
  * rest of the caller's transaction: what is read from them cannot change until it commits. Planning
  * locks every available balance it is about to pay out.
  */
-export async function lockPayeeBalances(
-  tx: Db,
-  input: { kind: PayeeAccountKind; payeeIds?: string[] | null; currency?: string },
-) {
+export async function lockPayeeBalances(tx: Db, input: { kind: PayeeAccountKind; payeeIds?: string[] | null; currency?: string }) {
   const payees = input.payeeIds?.length
     ? sql`and a.payee_id in (select (jsonb_array_elements_text(${JSON.stringify(input.payeeIds)}::jsonb))::uuid)`
     : sql``;
@@ -138,9 +112,7 @@ export async function lockPayeeBalances(
  * transactions (empty when healthy). Reads every entry: for tests and the invariant command; the
  * database trigger makes a non-empty answer impossible in practice.
  */
-export async function unbalancedTransactions(
-  db: Db,
-): Promise<{ transactionId: string; currency: string; sum: number }[]> {
+export async function unbalancedTransactions(db: Db): Promise<{ transactionId: string; currency: string; sum: number }[]> {
   const rows = await queryRows<{ transaction_id: string; currency: string; total: string }>(
     db,
     sql`select transaction_id, currency, sum(amount)::bigint as total from ledger_entries
@@ -156,10 +128,7 @@ export type BalanceDrift = { accountId: string; kept: number; fromEntries: numbe
  * Returns the accounts where they differ (empty when healthy). With `sample`, checks that many
  * accounts picked at random (the hourly sweep); without, every account (the CLI, tests).
  */
-export async function balanceDrifts(
-  db: Db,
-  options: { sample?: number } = {},
-): Promise<{ checked: number; drifts: BalanceDrift[] }> {
+export async function balanceDrifts(db: Db, options: { sample?: number } = {}): Promise<{ checked: number; drifts: BalanceDrift[] }> {
   const accounts = options.sample
     ? sql`select id from ledger_accounts order by random() limit ${options.sample}`
     : sql`select id from ledger_accounts`;
@@ -184,13 +153,7 @@ export async function balanceDrifts(
  */
 export async function drawFromLocations(
   tx: Db,
-  input: {
-    payeeId: string;
-    currency: string;
-    kind: "available" | "held";
-    amount: number;
-    prefer: "platform" | "connected";
-  },
+  input: { payeeId: string; currency: string; kind: "available" | "held"; amount: number; prefer: "platform" | "connected" },
 ): Promise<{ location: "platform" | "connected"; amount: number }[]> {
   await lockPayeeBalances(tx, { kind: input.kind, payeeIds: [input.payeeId], currency: input.currency });
   const rows = await queryRows<{ location: "platform" | "connected"; balance: string }>(
@@ -201,8 +164,7 @@ export async function drawFromLocations(
         group by a.location`,
   );
   const other: "platform" | "connected" = input.prefer === "platform" ? "connected" : "platform";
-  const balance = (location: string) =>
-    Math.max(0, toCents(rows.find((r) => r.location === location)?.balance ?? 0));
+  const balance = (location: string) => Math.max(0, toCents(rows.find((r) => r.location === location)?.balance ?? 0));
   const fromOther = Math.min(Math.max(0, input.amount - balance(input.prefer)), balance(other));
   const parts = [
     { location: input.prefer, amount: input.amount - fromOther },

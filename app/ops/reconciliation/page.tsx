@@ -55,9 +55,8 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
     <>
       <h1>Reconciliation</h1>
       <p className="muted">
-        Every hour Payrun reads Stripe&apos;s balance transactions for the platform and every connected
-        account and matches them with the ledger, object by object, and each account&apos;s balance with what
-        the ledger says the payee holds there.
+        Every hour Payrun reads Stripe&apos;s balance transactions for the platform and every connected account and matches
+        them with the ledger, object by object, and each account&apos;s balance with what the ledger says the payee holds there.
       </p>
       <Flash notice={params.notice} error={params.error} />
 
@@ -103,8 +102,7 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
           <ul data-testid="missing-transfers">
             {missing.payouts.map((p) => (
               <li key={p.payout}>
-                <code>{p.payout}</code> on <code>{p.account}</code>:{" "}
-                <Money cents={p.amount} currency={p.currency} />
+                <code>{p.payout}</code> on <code>{p.account}</code>: <Money cents={p.amount} currency={p.currency} />
               </li>
             ))}
           </ul>
@@ -140,9 +138,7 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
                   </td>
                   <td className="small">{KIND_HELP[b.kind]}</td>
                   <td className="num">{b.breaks}</td>
-                  <td className="num">
-                    {b.currency ? <Money cents={b.difference} currency={b.currency} /> : "—"}
-                  </td>
+                  <td className="num">{b.currency ? <Money cents={b.difference} currency={b.currency} /> : "—"}</td>
                 </tr>
               ))}
             </tbody>
@@ -180,30 +176,16 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
             columns: [
               { label: "Kind", cell: (b) => b.kind.replaceAll("_", " ") },
               { label: "Account", className: "small", cell: (b) => <code>{b.account}</code> },
-              {
-                label: "Stripe object",
-                className: "small",
-                cell: (b) => (b.stripeObject ? <code>{b.stripeObject}</code> : "balance"),
-              },
+              { label: "Stripe object", className: "small", cell: (b) => (b.stripeObject ? <code>{b.stripeObject}</code> : "balance") },
               {
                 label: "At Stripe",
                 num: true,
-                cell: (b) =>
-                  b.stripeAmount === null || !b.currency ? (
-                    "—"
-                  ) : (
-                    <Money cents={b.stripeAmount} currency={b.currency} />
-                  ),
+                cell: (b) => (b.stripeAmount === null || !b.currency ? "—" : <Money cents={b.stripeAmount} currency={b.currency} />),
               },
               {
                 label: "In the ledger",
                 num: true,
-                cell: (b) =>
-                  b.ledgerAmount === null || !b.currency ? (
-                    "—"
-                  ) : (
-                    <Money cents={b.ledgerAmount} currency={b.currency} />
-                  ),
+                cell: (b) => (b.ledgerAmount === null || !b.currency ? "—" : <Money cents={b.ledgerAmount} currency={b.currency} />),
               },
               { label: "First seen", cell: (b) => formatDate(b.firstSeenAt) },
               canAct && {
@@ -236,12 +218,7 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
 
       <section aria-labelledby="export">
         <h2 id="export">Export for the books</h2>
-        <form
-          method="get"
-          action="/api/v1/accounting/journal.csv"
-          className="filters"
-          aria-label="Export the journal"
-        >
+        <form method="get" action="/api/v1/accounting/journal.csv" className="filters" aria-label="Export the journal">
           <label>
             From
             <input type="date" name="from" defaultValue={range.from} required />
@@ -256,12 +233,7 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
           </label>
           <button type="submit">Download journal (CSV)</button>
         </form>
-        <form
-          method="get"
-          action="/api/v1/accounting/trial-balance"
-          className="filters"
-          aria-label="Trial balance"
-        >
+        <form method="get" action="/api/v1/accounting/trial-balance" className="filters" aria-label="Trial balance">
           <label>
             At the close of
             <input type="date" name="at" defaultValue={range.to} required />
@@ -279,15 +251,10 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
         <section aria-labelledby="out-of-band">
           <h2 id="out-of-band">Record a payout made at Stripe</h2>
           <p className="muted">
-            When Payrun was down and a payee was paid by hand in the Stripe Dashboard: the ledger moves the
-            amount from their available balance to paid. Without the Stripe payout id, the next pass links the
-            payout of that amount.
+            When Payrun was down and a payee was paid by hand in the Stripe Dashboard: the ledger moves the amount from their
+            available balance to paid. Without the Stripe payout id, the next pass links the payout of that amount.
           </p>
-          <form
-            action={recordOutOfBandPayoutAction}
-            className="stacked-form"
-            aria-label="Record a payout made at Stripe"
-          >
+          <form action={recordOutOfBandPayoutAction} className="stacked-form" aria-label="Record a payout made at Stripe">
             <input type="hidden" name="requestKey" value={randomUUID()} />
             <label>
               Payee id
@@ -307,13 +274,7 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
             </label>
             <label>
               Reason
-              <input
-                name="reason"
-                required
-                minLength={3}
-                maxLength={1000}
-                placeholder="ticket: Payrun down, paid by hand"
-              />
+              <input name="reason" required minLength={3} maxLength={1000} placeholder="ticket: Payrun down, paid by hand" />
             </label>
             <button type="submit">Record payout</button>
           </form>
