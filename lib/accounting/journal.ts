@@ -59,7 +59,7 @@ export type JournalProgress = {
   /** The effective day of the last transaction written. */
   through: string | null;
   totals: Map<string, { debit: number; credit: number }>;
-  /** Time spent waiting for the database's pages (the rest is formatting and writing). */
+  /** The time the database took for the pages (fetched while the previous page is formatted). */
   databaseMs: number;
 };
 
@@ -100,11 +100,12 @@ export async function* journalCsv(
   const recordedBy = input.recordedBy ?? new Date();
   const limit = input.pageTransactions ?? JOURNAL_PAGE_TRANSACTIONS;
   const gl = glLookup(input.chart);
-  let cursor: { at: string; id: string } | null = null;
   let header = true;
-  for (;;) {
+  // The next page is asked for as soon as this one's last transaction is known, so the database
+  // works on it while this one is formatted and written.
+  const fetchPage = (cursor: { at: string; id: string } | null) => {
     const asked = performance.now();
-    const rows = await journalPage(db, {
+    const page = journalPage(db, {
       start,
       end,
       recordedBy,
@@ -113,59 +114,78 @@ export async function* journalCsv(
       cursor,
       limit,
     });
-    progress.databaseMs += performance.now() - asked;
-    const records: string[][] = [];
-    let lastTransaction: string | null = null;
-    for (const r of rows) {
-      if (r.transaction_id !== lastTransaction) {
-        lastTransaction = r.transaction_id;
-        progress.through = r.date;
-      }
-      if (r.entry_id === null || r.amount === null || r.currency === null || r.owner_type === null) continue;
-      const cents = toCents(r.amount);
-      const account = gl(r.owner_type, r.account_kind!, r.location!);
-      const totals = progress.totals.get(r.currency) ?? { debit: 0, credit: 0 };
-      // Ledger sign (docs/ARCHITECTURE.md): money leaving an account is negative, a debit; arriving, a credit.
-      if (cents < 0) totals.debit += -cents;
-      else totals.credit += cents;
-      progress.totals.set(r.currency, totals);
-      records.push([
-        r.date,
-        r.effective_at,
-        r.transaction_id,
-        String(r.entry_id),
-        r.kind,
-        account.code,
-        account.name,
-        account.key,
-        r.payee_id ?? "",
-        r.payee_name ?? "",
-        cents < 0 ? toDecimalString(-cents, r.currency) : "",
-        cents > 0 ? toDecimalString(cents, r.currency) : "",
-        r.currency.toUpperCase(),
-        r.source_type ?? "",
-        r.source_id ?? "",
-        r.stripe_objects ?? "",
-        r.stripe_accounts ?? "",
-        r.description,
-      ]);
-    }
-    progress.rows += records.length;
-    progress.transactions += countTransactions(rows, input.currency !== undefined);
-    const text = stringify(records, {
-      header,
-      columns: header ? [...JOURNAL_COLUMNS] : undefined,
-      record_delimiter: "windows",
-      // A line break of any kind inside a field is quoted (with record_delimiter set, csv-stringify
-      // would quote only CRLF, and a lone \n would split the record for most readers).
-      quote_record_delimiter: true,
-      escape_formulas: true,
+    return page.then((rows) => {
+      progress.databaseMs += performance.now() - asked;
+      return rows;
     });
-    header = false;
-    if (text !== "") yield text;
-    const last = rows.at(-1);
-    if (!last || distinctTransactions(rows) < limit) return progress;
-    cursor = { at: last.cursor_at, id: last.transaction_id };
+  };
+  let next = fetchPage(null);
+  let pending: Promise<Row[]> | null = next;
+  try {
+    for (;;) {
+      const rows = await next;
+      pending = null;
+      const last = rows.at(-1);
+      const more = last !== undefined && distinctTransactions(rows) >= limit;
+      if (more) {
+        next = fetchPage({ at: last.cursor_at, id: last.transaction_id });
+        pending = next;
+      }
+      const records: string[][] = [];
+      let lastTransaction: string | null = null;
+      for (const r of rows) {
+        if (r.transaction_id !== lastTransaction) {
+          lastTransaction = r.transaction_id;
+          progress.through = r.date;
+        }
+        if (r.entry_id === null || r.amount === null || r.currency === null || r.owner_type === null)
+          continue;
+        const cents = toCents(r.amount);
+        const account = gl(r.owner_type, r.account_kind!, r.location!);
+        const totals = progress.totals.get(r.currency) ?? { debit: 0, credit: 0 };
+        // Ledger sign (docs/ARCHITECTURE.md): money leaving an account is negative, a debit; arriving, a credit.
+        if (cents < 0) totals.debit += -cents;
+        else totals.credit += cents;
+        progress.totals.set(r.currency, totals);
+        records.push([
+          r.date,
+          r.effective_at,
+          r.transaction_id,
+          String(r.entry_id),
+          r.kind,
+          account.code,
+          account.name,
+          account.key,
+          r.payee_id ?? "",
+          r.payee_name ?? "",
+          cents < 0 ? toDecimalString(-cents, r.currency) : "",
+          cents > 0 ? toDecimalString(cents, r.currency) : "",
+          r.currency.toUpperCase(),
+          r.source_type ?? "",
+          r.source_id ?? "",
+          r.stripe_objects ?? "",
+          r.stripe_accounts ?? "",
+          r.description,
+        ]);
+      }
+      progress.rows += records.length;
+      progress.transactions += countTransactions(rows, input.currency !== undefined);
+      const text = stringify(records, {
+        header,
+        columns: header ? [...JOURNAL_COLUMNS] : undefined,
+        record_delimiter: "windows",
+        // A line break of any kind inside a field is quoted (with record_delimiter set, csv-stringify
+        // would quote only CRLF, and a lone \n would split the record for most readers).
+        quote_record_delimiter: true,
+        escape_formulas: true,
+      });
+      header = false;
+      if (text !== "") yield text;
+      if (!more) return progress;
+    }
+  } finally {
+    // Stopped early (a client that went away): the page in flight is not wanted, nor its error.
+    pending?.catch(() => undefined);
   }
 }
 

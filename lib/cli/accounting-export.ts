@@ -82,7 +82,7 @@ async function main(): Promise<number> {
   // Where the time went, apart from what other processes took of the machine: waiting for pages
   // (the database's work and the transfer), and this process's own CPU (formatting, CSV, writing).
   console.error(
-    `  waiting for the database ${(progress.databaseMs / 1000).toFixed(1)} s; this process's CPU ${cpuSeconds.toFixed(1)} s ` +
+    `  the database took ${(progress.databaseMs / 1000).toFixed(1)} s; this process's CPU ${cpuSeconds.toFixed(1)} s ` +
       `(${Math.round(progress.rows / Math.max(cpuSeconds, 0.001))} rows per CPU-second)`,
   );
   let balanced = true;
