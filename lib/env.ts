@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { type ChartOfAccounts, defaultChartOfAccounts, parseChartOfAccounts } from "./accounting/chart";
+import { type ChartOfAccounts, defaultChartOfAccounts, parseChartOfAccounts } from "./chart-of-accounts";
 import { SLICED_FUNCTION_MAX_DURATION_SECONDS } from "./function-durations";
 
 // Every setting Payrun reads, parsed in one place. `loadEnv` throws one error naming every bad
@@ -120,8 +120,8 @@ export const envSchema = z.object({
   // Where outbox events (placement.status_changed, ...) are published.
   OUTBOX_WEBHOOK_URL: optionalUrl,
 
-  // The chart of accounts the journal export and the trial balance book to (lib/accounting/chart.ts,
-  // docs/ACCOUNTING.md): a JSON file, or the JSON itself, replacing lib/accounting/gl-map.default.json
+  // The chart of accounts the journal export and the trial balance book to (lib/chart-of-accounts,
+  // docs/ACCOUNTING.md): a JSON file, or the JSON itself, replacing lib/chart-of-accounts/gl-map.default.json
   // whole. Every ledger account must be mapped; checked here, at start.
   ACCOUNTING_GL_MAP_FILE: optionalString,
   ACCOUNTING_GL_MAP: optionalString,

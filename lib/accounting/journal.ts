@@ -3,11 +3,11 @@ import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import { DomainError } from "../errors";
 import { toCents, toDecimalString } from "../money";
-import { type ChartOfAccounts, glAccountOf, ledgerAccountKey } from "./chart";
+import { type ChartOfAccounts, glAccountOf, ledgerAccountKey } from "../chart-of-accounts";
 import { periodBounds } from "./period";
 
 // The journal export: one CSV row per ledger entry of the transactions effective in a period, with
-// the GL account its ledger account books to (lib/accounting/chart.ts). Read in keyset pages of whole
+// the GL account its ledger account books to (lib/chart-of-accounts). Read in keyset pages of whole
 // transactions, by (effective_at, id) on ledger_transactions_effective_idx, each page a short query
 // of its own: memory stays at one page whatever the period, no transaction is held open while a
 // slow client reads, and every page holds whole transactions, so each balances in the file. Only

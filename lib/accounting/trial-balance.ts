@@ -3,7 +3,7 @@ import { type Db, queryRows } from "../../db/client";
 import { accountBalancesSql } from "../ledger/balances";
 import { toCents, toDecimalString } from "../money";
 import type { TrialBalance } from "../schemas/accounting";
-import { type ChartOfAccounts, glAccountOf, ledgerAccountKey } from "./chart";
+import { type ChartOfAccounts, glAccountOf, ledgerAccountKey } from "../chart-of-accounts";
 import { endOfDay } from "./period";
 
 // The trial balance: every ledger account's balance at a moment (lib/ledger/balances.ts: the kept

@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { connectPostgres, migrateDb } from "../../db/client";
-import { defaultChartOfAccounts } from "../accounting/chart";
+import { defaultChartOfAccounts } from "../chart-of-accounts";
 import { trialBalance } from "../accounting/trial-balance";
 import { postLedgerSet } from "../ledger";
 

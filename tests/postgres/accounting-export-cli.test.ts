@@ -5,9 +5,9 @@ import path from "node:path";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { payees } from "@/db/schema";
-import { JOURNAL_COLUMNS } from "@/lib/accounting/journal";
+import type { JOURNAL_COLUMNS } from "@/lib/accounting/journal";
 import { type PostingInput, postLedgerTransactions } from "@/lib/ledger";
-import defaultMap from "@/lib/accounting/gl-map.default.json";
+import defaultMap from "@/lib/chart-of-accounts/gl-map.default.json";
 import { createTestDb, type TestDb } from "../support/db";
 
 // `npm run accounting:export` as finance runs it: its own process on the database (a child needs

@@ -6,7 +6,7 @@ import * as journalRoute from "@/app/api/v1/accounting/journal.csv/route";
 import * as trialBalanceRoute from "@/app/api/v1/accounting/trial-balance/route";
 import { queryRows } from "@/db/client";
 import { payees } from "@/db/schema";
-import { defaultChartOfAccounts, glAccountOf } from "@/lib/accounting/chart";
+import { defaultChartOfAccounts, glAccountOf } from "@/lib/chart-of-accounts";
 import { JOURNAL_COLUMNS, journalCsv, newJournalProgress } from "@/lib/accounting/journal";
 import { trialBalance } from "@/lib/accounting/trial-balance";
 import { LOCAL_SESSION_COOKIE } from "@/lib/auth/session";

@@ -117,7 +117,7 @@ export function parseChartOfAccounts(
 
 /** The map in the repo (gl-map.default.json); a test keeps it complete. */
 export function defaultChartOfAccounts(): ChartOfAccounts {
-  const parsed = parseChartOfAccounts(defaultMap, "lib/accounting/gl-map.default.json");
+  const parsed = parseChartOfAccounts(defaultMap, "lib/chart-of-accounts/gl-map.default.json");
   if ("problems" in parsed) throw new Error(parsed.problems.join("\n"));
   return parsed.chart;
 }
