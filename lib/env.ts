@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { type ChartOfAccounts, defaultChartOfAccounts, parseChartOfAccounts } from "./chart-of-accounts";
 import { SLICED_FUNCTION_MAX_DURATION_SECONDS } from "./function-durations";
 
 // Every setting Payrun reads, parsed in one place. `loadEnv` throws one error naming every bad
@@ -118,6 +120,14 @@ export const envSchema = z.object({
   // Where outbox events (placement.status_changed, ...) are published.
   OUTBOX_WEBHOOK_URL: optionalUrl,
 
+  // The chart of accounts the journal export and the trial balance book to (lib/chart-of-accounts,
+  // docs/ACCOUNTING.md): a JSON file, or the JSON itself, replacing lib/chart-of-accounts/gl-map.default.json
+  // whole. Every ledger account must be mapped; checked here, at start.
+  ACCOUNTING_GL_MAP_FILE: optionalString,
+  ACCOUNTING_GL_MAP: optionalString,
+  // The books' day: the journal's from/to dates and its date column, and a trial balance at a date.
+  ACCOUNTING_TIMEZONE: timezone,
+
   SLACK_PAYOUT_WEBHOOK_URL: optionalUrl,
   PAYOUT_ALERT_EMAIL: optionalString.pipe(z.email().optional()),
   SENTRY_DSN: optionalUrl,
@@ -145,6 +155,8 @@ export type Env = RawEnv & {
    * (embeddedDefault); else "none": nobody can sign in.
    */
   authMode: "supabase" | "local" | "none";
+  /** ACCOUNTING_GL_MAP(_FILE), else the default map: a GL account for every ledger account. */
+  chartOfAccounts: ChartOfAccounts;
 };
 
 /** The key used against the local simulator when STRIPE_SECRET_KEY is unset: Stripe never issues it. */
@@ -229,7 +241,9 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
         "on this machine (npm start, the browser tests) sets PAYRUN_LOCAL=1.",
     );
   }
-  if (problems.length > 0) throw new EnvError(problems);
+  const chart = loadChartOfAccounts(raw);
+  if ("problems" in chart) problems.push(...chart.problems);
+  if (problems.length > 0 || "problems" in chart) throw new EnvError(problems);
 
   const stripeMode: Env["stripeMode"] =
     raw.STRIPE_SECRET_KEY === undefined || raw.STRIPE_API_BASE_URL !== undefined
@@ -246,7 +260,39 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     stripeMode,
     schedulerMode: raw.QSTASH_TOKEN ? "qstash" : "local",
     authMode: supabaseSignIn ? "supabase" : embeddedDefault(raw, production) ? "local" : "none",
+    chartOfAccounts: chart.chart,
   };
+}
+
+/** The chart of accounts from ACCOUNTING_GL_MAP_FILE or ACCOUNTING_GL_MAP (never both), else the default. */
+function loadChartOfAccounts(raw: RawEnv): { chart: ChartOfAccounts } | { problems: string[] } {
+  if (raw.ACCOUNTING_GL_MAP_FILE !== undefined && raw.ACCOUNTING_GL_MAP !== undefined) {
+    return { problems: ["ACCOUNTING_GL_MAP_FILE and ACCOUNTING_GL_MAP: set one of them, not both"] };
+  }
+  let text: string;
+  let source: string;
+  if (raw.ACCOUNTING_GL_MAP_FILE !== undefined) {
+    source = `ACCOUNTING_GL_MAP_FILE (${raw.ACCOUNTING_GL_MAP_FILE})`;
+    try {
+      text = readFileSync(raw.ACCOUNTING_GL_MAP_FILE, "utf8");
+    } catch (error) {
+      return {
+        problems: [`${source}: cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`],
+      };
+    }
+  } else if (raw.ACCOUNTING_GL_MAP !== undefined) {
+    source = "ACCOUNTING_GL_MAP";
+    text = raw.ACCOUNTING_GL_MAP;
+  } else {
+    return { chart: defaultChartOfAccounts() };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { problems: [`${source}: is not valid JSON (${(error as Error).message})`] };
+  }
+  return parseChartOfAccounts(parsed, source);
 }
 
 let cached: Env | undefined;

@@ -49,16 +49,26 @@ const zeroDecimal = new Set([
 ]);
 
 /**
+ * Cents as a decimal string in the currency's major unit, built from integers (no float): 123456 usd
+ * is "1234.56", -5 usd "-0.05", 4500 jpy "4500" (zero-decimal currencies have no minor unit). For
+ * files other programs read (the accounting journal): no grouping, no symbol.
+ */
+export function toDecimalString(amountCents: number, currency: string): string {
+  assertCents(amountCents);
+  const sign = amountCents < 0 ? "-" : "";
+  const abs = Math.abs(amountCents);
+  if (zeroDecimal.has(currency.toLowerCase())) return `${sign}${abs}`;
+  return `${sign}${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
+}
+
+/**
  * "$1,234.50" for display. Zero-decimal currencies (JPY, ...) have no minor unit. The decimal string
  * is built from integers and handed to Intl as a string, so no amount passes through a float.
  */
 export function formatMoney(amountCents: number, currency: string, locale = "en-US"): string {
   const code = currency.toUpperCase();
   const negative = amountCents < 0;
-  const abs = Math.abs(amountCents);
-  const decimal = zeroDecimal.has(currency.toLowerCase())
-    ? String(abs)
-    : `${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
+  const decimal = toDecimalString(Math.abs(amountCents), currency);
   try {
     // Intl accepts a decimal string exactly (no conversion through a float).
     const text = new Intl.NumberFormat(locale, { style: "currency", currency: code }).format(

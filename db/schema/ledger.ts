@@ -125,6 +125,8 @@ export const ledgerTransactions = pgTable(
     uniqueIndex("ledger_transactions_idempotency_key_key").on(t.idempotencyKey),
     // payee dashboard "earnings and deductions": newest by when the money moved, keyset on (effective_at, id)
     index("ledger_transactions_payee_effective_idx").on(t.payeeId, t.effectiveAt, t.id),
+    // the accounting journal export: every transaction by when the money moved, keyset on (effective_at, id)
+    index("ledger_transactions_effective_idx").on(t.effectiveAt, t.id),
     // postings by what caused them (refunds of a charge, ...). Payout postings stay out: they are
     // found by their idempotency keys (lib/payouts/keys.ts), and planning writes thousands at once.
     index("ledger_transactions_source_idx")

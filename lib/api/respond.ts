@@ -1,5 +1,6 @@
 import { NextResponse } from "next/server";
 import type { z } from "zod";
+import { reportError } from "../observability/log";
 import { storable } from "../schemas/common";
 import { ApiError } from "./errors";
 
@@ -44,4 +45,46 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where:
     );
   }
   return result.data;
+}
+
+/**
+ * A streamed download: each chunk of `chunks` is sent as it is made, and the next is asked for only
+ * when the client has read the last (memory stays at one chunk). The first chunk is made before the
+ * answer starts, so a failure there is still a JSON error with its status; one after that can only
+ * cut the download short (reported to Sentry once). A client that goes away stops the generator.
+ */
+export async function streamedDownload(
+  chunks: AsyncGenerator<string, unknown>,
+  options: { contentType: string; fileName: string; where: string },
+): Promise<Response> {
+  const encoder = new TextEncoder();
+  const first = await chunks.next();
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (first.done) controller.close();
+      else controller.enqueue(encoder.encode(first.value));
+    },
+    async pull(controller) {
+      try {
+        const next = await chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      } catch (error) {
+        reportError(error, { where: options.where, during: "streaming a download" });
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      await chunks.return(undefined);
+    },
+  });
+  return new Response(stream, {
+    status: 200,
+    headers: {
+      "content-type": options.contentType,
+      "content-disposition": `attachment; filename="${options.fileName.replace(/[^A-Za-z0-9._-]/g, "_")}"`,
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+    },
+  });
 }

@@ -53,6 +53,27 @@ async function supabaseAccessToken(env: Env): Promise<string | null> {
   return data.session?.access_token ?? null;
 }
 
+type CookieList = { getAll(): { name: string; value: string }[] };
+
+/**
+ * The access token a signed-in page's cookies carry (Supabase's session, or the local sign-in's),
+ * unverified, or null: the caller verifies it. For a download an /api/v1 route serves to its page
+ * (a form's GET carries cookies, not a bearer token). Reads only: it never writes a refreshed token.
+ */
+export async function sessionAccessToken(env: Env, store: CookieList): Promise<string | null> {
+  if (env.authMode === "supabase") {
+    const supabase = createServerClient(env.SUPABASE_URL!, env.SUPABASE_ANON_KEY!, {
+      cookies: { getAll: () => store.getAll(), setAll: () => {} },
+      realtime: { transport: WebSocket as never },
+    });
+    // getSession only reads the cookie; the token is then verified locally (signature, expiry, role).
+    const { data } = await supabase.auth.getSession();
+    return data.session?.access_token ?? null;
+  }
+  if (!localSignInAllowed(env)) return null;
+  return store.getAll().find((c) => c.name === LOCAL_SESSION_COOKIE)?.value ?? null;
+}
+
 /**
  * The signed-in user, verified, or null. A payee is bound to its payees row. Cached per request
  * (React `cache`): a layout and its page both ask, and the token is verified once.

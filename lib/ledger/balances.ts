@@ -14,13 +14,20 @@ export type BalancesByCurrency = Record<string, PayeeBalances>;
 const emptyBalances = (): PayeeBalances => ({ pending: 0, available: 0, held: 0, in_transit: 0, paid: 0 });
 
 /**
- * The balance of each account `accounts` selects (a query yielding `id`), now or as of `at`. The
- * kept balance sums the account's shards; entries effective after `at` are taken back out.
+ * The balance of each account `accounts` selects (a query yielding `id`), now, as of `at` (entries
+ * effective at that moment included), or just `before` a moment (excluded: the close of a day is
+ * before the next day starts). The kept balance sums the account's shards; later entries are taken
+ * back out.
  */
-export function accountBalancesSql(accounts: SQL, at?: Date): SQL {
-  const later = at
-    ? sql`- coalesce((select sum(e.amount) from ledger_entries e
-                      where e.account_id = acc.id and e.effective_at > ${at.toISOString()}::timestamptz), 0)`
+export function accountBalancesSql(accounts: SQL, at?: Date | { before: Date }): SQL {
+  const after =
+    at instanceof Date
+      ? sql`e.effective_at > ${at.toISOString()}::timestamptz`
+      : at
+        ? sql`e.effective_at >= ${at.before.toISOString()}::timestamptz`
+        : undefined;
+  const later = after
+    ? sql`- coalesce((select sum(e.amount) from ledger_entries e where e.account_id = acc.id and ${after}), 0)`
     : sql``;
   return sql`
     select acc.id as account_id,

@@ -7,10 +7,12 @@ import { StatusBadge } from "@/app/_components/status-badge";
 import { getDb } from "@/db/client";
 import { breakKinds } from "@/db/schema";
 import { requirePageUser } from "@/lib/auth/session";
+import { getEnv } from "@/lib/env";
 import { formatDate } from "@/lib/dashboard/format";
 import { listBreaks } from "@/lib/reconciliation/breaks";
 import { reconciliationHealth } from "@/lib/reconciliation/health";
 import { payoutsMissingTransfers } from "@/lib/reconciliation/payouts";
+import { JOURNAL_MAX_DAYS } from "@/lib/schemas/accounting";
 import { listBreaksQuery } from "@/lib/schemas/reconciliation";
 import { FilterForm } from "../filters";
 import { readFilteredList, type SearchParams } from "../read-list";
@@ -47,6 +49,7 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
   const { invalidFilters, result } = await readFilteredList("breaks", parsed, listBreaks);
   const pass = health.reconciliation.lastPass;
   const range = lastMonth();
+  const timeZone = getEnv().ACCOUNTING_TIMEZONE;
 
   return (
     <>
@@ -224,15 +227,24 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
             To
             <input type="date" name="to" defaultValue={range.to} required />
           </label>
+          <label>
+            Currency
+            <input name="currency" placeholder="all" maxLength={3} pattern="[A-Za-z]{3}" size={4} />
+          </label>
           <button type="submit">Download journal (CSV)</button>
         </form>
         <form method="get" action="/api/v1/accounting/trial-balance" className="filters" aria-label="Trial balance">
           <label>
-            At
+            At the close of
             <input type="date" name="at" defaultValue={range.to} required />
           </label>
           <button type="submit">Trial balance</button>
         </form>
+        <p className="muted small">
+          One row per ledger entry with its GL account; days in {timeZone}, both included, at most{" "}
+          {JOURNAL_MAX_DAYS} per download (longer: <code>npm run accounting:export</code>). The trial balance
+          is JSON. See docs/ACCOUNTING.md.
+        </p>
       </section>
 
       {canAct ? (

@@ -1,0 +1,1 @@
+CREATE INDEX "ledger_transactions_effective_idx" ON "ledger_transactions" USING btree ("effective_at","id");
