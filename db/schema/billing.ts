@@ -1,5 +1,15 @@
 import { sql } from "drizzle-orm";
-import { boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { createdAt, id, tstz, updatedAt } from "./columns";
 
 // Billing (lib/billing): clients (companies Payrun bills), each with a plan from configuration
@@ -87,9 +97,7 @@ export const usageRecords = pgTable(
     // POST /api/v1/usage and placement metering: one record per key and client
     uniqueIndex("usage_records_client_request_key").on(t.clientId, t.requestKey),
     // the export: what is not exported yet, by time
-    index("usage_records_unexported_idx")
-      .on(t.occurredAt)
-      .where(sql`${t.exportedAt} is null`),
+    index("usage_records_unexported_idx").on(t.occurredAt).where(sql`${t.exportedAt} is null`),
     // the usage page: a client's usage by time
     index("usage_records_client_occurred_idx").on(t.clientId, t.occurredAt),
     check("usage_records_quantity_positive", sql`${t.quantity} > 0`),
@@ -97,7 +105,13 @@ export const usageRecords = pgTable(
 );
 export type UsageRecord = typeof usageRecords.$inferSelect;
 
-export const usageExportStatuses = ["running", "completed", "completed_with_failures", "failed", "interrupted"] as const;
+export const usageExportStatuses = [
+  "running",
+  "completed",
+  "completed_with_failures",
+  "failed",
+  "interrupted",
+] as const;
 
 // One live export (npm run billing:export-usage with LIVE=true and --confirm): who, when, the range,
 // the counts and how it ended. Dry runs write nothing.

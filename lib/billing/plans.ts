@@ -24,7 +24,10 @@ export function planOf(env: Pick<Env, "billingPlans">, key: string): PlanConfig 
   const plans = configuredPlans(env);
   const plan = Object.hasOwn(plans, key) ? plans[key] : undefined;
   if (!plan)
-    throw new DomainError("invalid_input", `no plan "${key}"; the plans are ${Object.keys(plans).join(", ")}`);
+    throw new DomainError(
+      "invalid_input",
+      `no plan "${key}"; the plans are ${Object.keys(plans).join(", ")}`,
+    );
   return plan;
 }
 
@@ -60,21 +63,30 @@ export async function checkPlans(
   for (const [key, plan] of Object.entries(plans)) {
     const wanted: Array<{ price: string; role: PlanCheck["role"]; meter?: string }> = [
       { price: plan.basePrice, role: "base" },
-      ...Object.entries(plan.meters).map(([meter, price]) => ({ price, role: `meter ${meter}` as const, meter })),
+      ...Object.entries(plan.meters).map(([meter, price]) => ({
+        price,
+        role: `meter ${meter}` as const,
+        meter,
+      })),
     ];
     for (const { price: id, role, meter } of wanted) {
       const problems: string[] = [];
       try {
         const price = await gateway.retrievePrice(id);
         if (!price.active) problems.push("is not active");
-        if (price.currency !== plan.currency) problems.push(`currency is ${price.currency}, the plan says ${plan.currency}`);
+        if (price.currency !== plan.currency)
+          problems.push(`currency is ${price.currency}, the plan says ${plan.currency}`);
         if (!price.recurring) problems.push("is not recurring");
         else {
           if (price.recurring.interval !== plan.interval || price.recurring.interval_count !== 1)
-            problems.push(`bills every ${price.recurring.interval_count} ${price.recurring.interval}, the plan says every 1 ${plan.interval}`);
-          if (meter === undefined && price.recurring.usage_type !== "licensed") problems.push("the base price must be licensed, not metered");
+            problems.push(
+              `bills every ${price.recurring.interval_count} ${price.recurring.interval}, the plan says every 1 ${plan.interval}`,
+            );
+          if (meter === undefined && price.recurring.usage_type !== "licensed")
+            problems.push("the base price must be licensed, not metered");
           if (meter !== undefined) {
-            if (price.recurring.usage_type !== "metered" || !price.recurring.meter) problems.push("is not metered on a billing meter");
+            if (price.recurring.usage_type !== "metered" || !price.recurring.meter)
+              problems.push("is not metered on a billing meter");
             else {
               const meterId = price.recurring.meter;
               let eventName = meterEvents.get(meterId);
@@ -82,14 +94,21 @@ export async function checkPlans(
                 eventName = (await gateway.retrieveMeter(meterId)).event_name;
                 meterEvents.set(meterId, eventName);
               }
-              if (eventName !== meter) problems.push(`its meter ${meterId} counts "${eventName}", the plan says "${meter}"`);
+              if (eventName !== meter)
+                problems.push(`its meter ${meterId} counts "${eventName}", the plan says "${meter}"`);
             }
           }
         }
       } catch (error) {
         problems.push(error instanceof Error ? error.message : String(error));
       }
-      checks.push({ plan: key, price: id, role, ok: problems.length === 0, ...(problems.length ? { problem: problems.join("; ") } : {}) });
+      checks.push({
+        plan: key,
+        price: id,
+        role,
+        ok: problems.length === 0,
+        ...(problems.length ? { problem: problems.join("; ") } : {}),
+      });
     }
   }
   return checks;

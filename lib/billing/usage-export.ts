@@ -113,8 +113,16 @@ export const meterEventIdempotencyKey = (identifier: string) => `usage:${identif
 function rangeOf(params: { start: string; end: string }) {
   const parsed = exportRange.safeParse({ start: params.start, end: params.end });
   if (!parsed.success)
-    throw new DomainError("invalid_input", parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; "));
-  return { start: parsed.data.start, end: parsed.data.end, from: `${parsed.data.start}T00:00:00Z`, to: `${parsed.data.end}T00:00:00Z` };
+    throw new DomainError(
+      "invalid_input",
+      parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; "),
+    );
+  return {
+    start: parsed.data.start,
+    end: parsed.data.end,
+    from: `${parsed.data.start}T00:00:00Z`,
+    to: `${parsed.data.end}T00:00:00Z`,
+  };
 }
 
 /** Records of the range still to send: not exported (and not failed, unless retried). */
@@ -124,17 +132,39 @@ function pendingWhere(range: { from: string; to: string }, retryFailed: boolean)
     ${retryFailed ? sql`` : sql`and ${usageRecords.exportFailedAt} is null`}`;
 }
 
-async function summarize(db: Db, range: { from: string; to: string }, retryFailed: boolean): Promise<UsageSummaryRow[]> {
-  const rows = await queryRows<{ client_id: string | null; customer: string; meter: string; records: number; quantity: string }>(
+async function summarize(
+  db: Db,
+  range: { from: string; to: string },
+  retryFailed: boolean,
+): Promise<UsageSummaryRow[]> {
+  const rows = await queryRows<{
+    client_id: string | null;
+    customer: string;
+    meter: string;
+    records: number;
+    quantity: string;
+  }>(
     db,
     sql`select client_id, stripe_customer_id as customer, meter_event_name as meter, count(*)::int as records, sum(quantity)::text as quantity
         from usage_records where ${pendingWhere(range, retryFailed)}
         group by client_id, stripe_customer_id, meter_event_name order by stripe_customer_id, meter_event_name`,
   );
-  return rows.map((r) => ({ clientId: r.client_id, stripeCustomerId: r.customer, meter: r.meter, records: r.records, quantity: Number(r.quantity) }));
+  return rows.map((r) => ({
+    clientId: r.client_id,
+    stripeCustomerId: r.customer,
+    meter: r.meter,
+    records: r.records,
+    quantity: Number(r.quantity),
+  }));
 }
 
-const previewOf = (r: { identifier: string; meterEventName: string; stripeCustomerId: string; quantity: number; occurredAt: Date }): MeterEventPreview => ({
+const previewOf = (r: {
+  identifier: string;
+  meterEventName: string;
+  stripeCustomerId: string;
+  quantity: number;
+  occurredAt: Date;
+}): MeterEventPreview => ({
   identifier: r.identifier,
   eventName: r.meterEventName,
   customer: r.stripeCustomerId,
@@ -143,7 +173,11 @@ const previewOf = (r: { identifier: string; meterEventName: string; stripeCustom
 });
 
 /** What an export of [start, end) would send (dry run), or sends it (both gates given). */
-export async function exportUsage(db: Db, gateway: Gateway, params: ExportUsageParams): Promise<DryRunResult | LiveResult> {
+export async function exportUsage(
+  db: Db,
+  gateway: Gateway,
+  params: ExportUsageParams,
+): Promise<DryRunResult | LiveResult> {
   const range = rangeOf(params);
   const retryFailed = params.retryFailed ?? false;
   const summary = await summarize(db, range, retryFailed);
@@ -166,7 +200,10 @@ export async function exportUsage(db: Db, gateway: Gateway, params: ExportUsageP
       missingGates,
       range: { start: range.start, end: range.end },
       summary,
-      totals: { records: summary.reduce((n, s) => n + s.records, 0), quantity: summary.reduce((n, s) => n + s.quantity, 0) },
+      totals: {
+        records: summary.reduce((n, s) => n + s.records, 0),
+        quantity: summary.reduce((n, s) => n + s.quantity, 0),
+      },
       wouldSend: preview.map(previewOf),
       alreadyExported: counts?.exported ?? 0,
       previouslyFailed: counts?.failed ?? 0,
@@ -213,7 +250,12 @@ async function runLiveExport(
   let stopError: string | undefined;
   let interrupted = false;
   const progress = () =>
-    params.onProgress?.({ batchId, total, done: counts.sent + counts.alreadyAtStripe + counts.failed, ...counts });
+    params.onProgress?.({
+      batchId,
+      total,
+      done: counts.sent + counts.alreadyAtStripe + counts.failed,
+      ...counts,
+    });
 
   // Marks are written in groups (one statement per group), so 1,000 records a second cost a few
   // statements, not 1,000. A record sent whose mark is not written yet is sent again by the next
@@ -225,24 +267,30 @@ async function runLiveExport(
     const ids = exported.splice(0);
     const failed = failures.splice(0);
     const snapshot = { ...counts };
-    flushing = flushing.then(async () => {
-      if (ids.length > 0)
-        await db.execute(sql`update usage_records set exported_at = now(), export_error = null
+    flushing = flushing
+      .then(async () => {
+        if (ids.length > 0)
+          await db.execute(sql`update usage_records set exported_at = now(), export_error = null
                              where id = any(${sql.raw(`'{${ids.join(",")}}'`)}::uuid[]) and exported_at is null`);
-      for (const f of failed)
+        for (const f of failed)
+          await db
+            .update(usageRecords)
+            .set({ exportFailedAt: new Date(), exportError: f.error })
+            .where(and(eq(usageRecords.id, f.id), sql`${usageRecords.exportedAt} is null`));
         await db
-          .update(usageRecords)
-          .set({ exportFailedAt: new Date(), exportError: f.error })
-          .where(and(eq(usageRecords.id, f.id), sql`${usageRecords.exportedAt} is null`));
-      await db
-        .update(usageExportBatches)
-        .set({ recordsSent: snapshot.sent, recordsAlreadyAtStripe: snapshot.alreadyAtStripe, recordsFailed: snapshot.failed })
-        .where(eq(usageExportBatches.id, batchId));
-      progress();
-    }).catch((error: unknown) => {
-      // The marks are lost, not the events: the next export sends these again and Stripe keeps one.
-      stopError ??= errorText(error);
-    });
+          .update(usageExportBatches)
+          .set({
+            recordsSent: snapshot.sent,
+            recordsAlreadyAtStripe: snapshot.alreadyAtStripe,
+            recordsFailed: snapshot.failed,
+          })
+          .where(eq(usageExportBatches.id, batchId));
+        progress();
+      })
+      .catch((error: unknown) => {
+        // The marks are lost, not the events: the next export sends these again and Stripe keeps one.
+        stopError ??= errorText(error);
+      });
     return flushing;
   };
   const flushTimer = setInterval(() => void flush(), 250);
@@ -270,7 +318,9 @@ async function runLiveExport(
       .where(
         and(
           pendingWhere(range, retryFailed),
-          cursor ? sql`(${usageRecords.occurredAt}, ${usageRecords.id}) > (${cursor.at.toISOString()}::timestamptz, ${cursor.id}::uuid)` : undefined,
+          cursor
+            ? sql`(${usageRecords.occurredAt}, ${usageRecords.id}) > (${cursor.at.toISOString()}::timestamptz, ${cursor.id}::uuid)`
+            : undefined,
         ),
       )
       .orderBy(usageRecords.occurredAt, usageRecords.id)
@@ -321,11 +371,19 @@ async function runLiveExport(
           // An earlier export sent it and lost the answer: Stripe has it once.
           counts.alreadyAtStripe++;
           exported.push(record.id);
-        } else if (error.kind === "invalid_request" || error.kind === "permission" || error.kind === "idempotency") {
+        } else if (
+          error.kind === "invalid_request" ||
+          error.kind === "permission" ||
+          error.kind === "idempotency"
+        ) {
           counts.failed++;
-          failures.push({ id: record.id, error: `${error.code ?? error.kind}: ${error.classified.message}`.slice(0, 500) });
+          failures.push({
+            id: record.id,
+            error: `${error.code ?? error.kind}: ${error.classified.message}`.slice(0, 500),
+          });
         } else stopError ??= errorText(error);
-      } else if (error instanceof StripeGatewayError || error instanceof OutOfTime) stopError ??= errorText(error);
+      } else if (error instanceof StripeGatewayError || error instanceof OutOfTime)
+        stopError ??= errorText(error);
       else throw error;
     }
   };
@@ -379,7 +437,14 @@ async function runLiveExport(
   await db.transaction(async (tx) => {
     await tx
       .update(usageExportBatches)
-      .set({ status, finishedAt: new Date(), lastError: stopError ?? null, recordsSent: counts.sent, recordsAlreadyAtStripe: counts.alreadyAtStripe, recordsFailed: counts.failed })
+      .set({
+        status,
+        finishedAt: new Date(),
+        lastError: stopError ?? null,
+        recordsSent: counts.sent,
+        recordsAlreadyAtStripe: counts.alreadyAtStripe,
+        recordsFailed: counts.failed,
+      })
       .where(eq(usageExportBatches.id, batchId));
     await recordAudit(tx, {
       actor: params.actor,
@@ -404,5 +469,9 @@ async function runLiveExport(
 
 /** Batches newest first, for the ops page. */
 export async function recentExportBatches(db: Db, limit = 20) {
-  return db.select().from(usageExportBatches).orderBy(sql`${usageExportBatches.startedAt} desc, ${usageExportBatches.id} desc`).limit(limit);
+  return db
+    .select()
+    .from(usageExportBatches)
+    .orderBy(sql`${usageExportBatches.startedAt} desc, ${usageExportBatches.id} desc`)
+    .limit(limit);
 }

@@ -35,7 +35,9 @@ export async function recordUsage(
   if (!client) throw new DomainError("invalid_input", "clientId: no such client");
   const occurredAt = input.occurredAt ? new Date(input.occurredAt) : (params.now ?? new Date());
   const same = (r: UsageRecord) =>
-    r.meterEventName === input.meter && r.quantity === input.quantity && (!input.occurredAt || r.occurredAt.getTime() === occurredAt.getTime());
+    r.meterEventName === input.meter &&
+    r.quantity === input.quantity &&
+    (!input.occurredAt || r.occurredAt.getTime() === occurredAt.getTime());
   const earlier = await findByKey(db, client.id, params.idempotencyKey);
   if (earlier) return replayOrConflict(earlier, same);
   assertMeterable(env, client, input.meter);
@@ -64,7 +66,10 @@ export async function recordUsage(
 
 function replayOrConflict(record: UsageRecord, same: (r: UsageRecord) => boolean): RecordedUsage {
   if (!same(record))
-    throw new DomainError("conflict", "this Idempotency-Key was used for other usage; send a new key for new usage");
+    throw new DomainError(
+      "conflict",
+      "this Idempotency-Key was used for other usage; send a new key for new usage",
+    );
   return { record, replayed: true };
 }
 
@@ -78,7 +83,10 @@ async function findByKey(db: Db, clientId: string, requestKey: string): Promise<
 
 function assertMeterable(env: Pick<Env, "billingPlans">, client: Client, meter: string): void {
   if (client.status !== "active" || !client.stripeCustomerId)
-    throw new DomainError("conflict", `client is ${client.status}: usage is recorded only for active clients`);
+    throw new DomainError(
+      "conflict",
+      `client is ${client.status}: usage is recorded only for active clients`,
+    );
   const plan = planOf(env, client.plan);
   if (!planMeters(plan, meter))
     throw new DomainError(
@@ -127,8 +135,10 @@ export async function listUsage(
   if (params.clientId) where.push(eq(usageRecords.clientId, params.clientId));
   if (params.meter) where.push(eq(usageRecords.meterEventName, params.meter));
   if (params.state === "exported") where.push(isNotNull(usageRecords.exportedAt));
-  if (params.state === "failed") where.push(and(isNull(usageRecords.exportedAt), isNotNull(usageRecords.exportFailedAt)));
-  if (params.state === "pending") where.push(and(isNull(usageRecords.exportedAt), isNull(usageRecords.exportFailedAt)));
+  if (params.state === "failed")
+    where.push(and(isNull(usageRecords.exportedAt), isNotNull(usageRecords.exportFailedAt)));
+  if (params.state === "pending")
+    where.push(and(isNull(usageRecords.exportedAt), isNull(usageRecords.exportFailedAt)));
   const rows = await db
     .select(withCursorKey(usageRecords, usageRecords.occurredAt))
     .from(usageRecords)

@@ -16,9 +16,14 @@ async function main(): Promise<number> {
     process.env.STRIPE_API_BASE_URL ??= `http://127.0.0.1:${env.STRIPE_SIMULATOR_PORT}`;
   console.log(`plans from ${env.billingPlansSource}; Stripe: ${env.stripeMode}`);
   const checks = await checkPlans(getStripeGateway(), env.billingPlans);
-  for (const c of checks) console.log(`${c.ok ? "ok  " : "FAIL"} ${c.plan.padEnd(14)} ${c.role.padEnd(22)} ${c.price}${c.problem ? `: ${c.problem}` : ""}`);
+  for (const c of checks)
+    console.log(
+      `${c.ok ? "ok  " : "FAIL"} ${c.plan.padEnd(14)} ${c.role.padEnd(22)} ${c.price}${c.problem ? `: ${c.problem}` : ""}`,
+    );
   const failed = checks.filter((c) => !c.ok).length;
-  console.log(failed === 0 ? `all ${checks.length} prices check out` : `${failed} of ${checks.length} prices are wrong`);
+  console.log(
+    failed === 0 ? `all ${checks.length} prices check out` : `${failed} of ${checks.length} prices are wrong`,
+  );
   return failed === 0 ? 0 : 1;
 }
 

@@ -26,7 +26,9 @@ const { values: args } = parseArgs({
 
 async function main(): Promise<number> {
   if (!args.start || !args.end) {
-    console.error("usage: npm run billing:export-usage -- --start=YYYY-MM-DD --end=YYYY-MM-DD [--confirm]  (and LIVE=true to send)");
+    console.error(
+      "usage: npm run billing:export-usage -- --start=YYYY-MM-DD --end=YYYY-MM-DD [--confirm]  (and LIVE=true to send)",
+    );
     return 2;
   }
   const concurrency = Number(args.concurrency);
@@ -44,7 +46,9 @@ async function main(): Promise<number> {
   let shownBatch: string | undefined;
   const abort = new AbortController();
   process.once("SIGINT", () => {
-    console.error("\ninterrupted: finishing the meter events in flight, then stopping (run the same command again to go on)");
+    console.error(
+      "\ninterrupted: finishing the meter events in flight, then stopping (run the same command again to go on)",
+    );
     abort.abort();
   });
   try {
@@ -68,15 +72,21 @@ async function main(): Promise<number> {
     });
     if (tty && shownBatch) process.stdout.write("\n");
     for (const s of result.summary)
-      console.log(`${s.stripeCustomerId.padEnd(24)} ${s.meter.padEnd(20)} ${String(s.records).padStart(8)} records  quantity ${s.quantity}`);
+      console.log(
+        `${s.stripeCustomerId.padEnd(24)} ${s.meter.padEnd(20)} ${String(s.records).padStart(8)} records  quantity ${s.quantity}`,
+      );
     if (result.mode === "dry_run") {
       for (const e of result.wouldSend)
-        console.log(`would send: POST /v1/billing/meter_events event_name=${e.eventName} payload[stripe_customer_id]=${e.customer} payload[value]=${e.value} identifier=${e.identifier} timestamp=${e.timestamp}`);
+        console.log(
+          `would send: POST /v1/billing/meter_events event_name=${e.eventName} payload[stripe_customer_id]=${e.customer} payload[value]=${e.value} identifier=${e.identifier} timestamp=${e.timestamp}`,
+        );
       console.log(
         `DRY RUN (missing ${result.missingGates.join(" and ")}): ${result.totals.records} records, quantity ${result.totals.quantity}, would be sent for ${result.range.start}..${result.range.end} (end exclusive); ` +
           `${result.alreadyExported} already exported, ${result.previouslyFailed} failed earlier (--retry-failed). Nothing was sent or marked.`,
       );
-      console.log("To send: LIVE=true npm run billing:export-usage -- " + `--start=${result.range.start} --end=${result.range.end} --confirm`);
+      console.log(
+        `To send: LIVE=true npm run billing:export-usage -- --start=${result.range.start} --end=${result.range.end} --confirm`,
+      );
       return 0;
     }
     console.log(
@@ -93,6 +103,8 @@ async function main(): Promise<number> {
 main()
   .then((code) => process.exit(code))
   .catch((error) => {
-    console.error(error instanceof EnvError || error instanceof DomainError ? error.message : (error as Error).stack);
+    console.error(
+      error instanceof EnvError || error instanceof DomainError ? error.message : (error as Error).stack,
+    );
     process.exit(1);
   });

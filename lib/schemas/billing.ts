@@ -1,15 +1,27 @@
 import { z } from "zod";
-import { isoDate, isoDateTime, nullableTimestampOut, paginationQuery, timestampOut, uuidSchema } from "./common";
+import {
+  isoDate,
+  isoDateTime,
+  nullableTimestampOut,
+  paginationQuery,
+  timestampOut,
+  uuidSchema,
+} from "./common";
 
 // Billing: the plan map read from configuration (lib/env.ts validates it at start), and the bodies,
 // queries and answers of /api/v1/clients and /api/v1/usage. No server imports here.
 
 /** A plan's key (starter, business, enterprise, or any other a deployment defines). */
-export const planKey = z.string().regex(/^[a-z][a-z0-9_-]{0,49}$/, "must be lower case letters, digits, - or _ (at most 50)");
+export const planKey = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,49}$/, "must be lower case letters, digits, - or _ (at most 50)");
 /** A Stripe meter's event_name (Stripe allows 100 characters). */
 export const meterEventName = z
   .string()
-  .regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,99}$/, "must be a meter event name: letters, digits, _ . - (at most 100)");
+  .regex(
+    /^[a-zA-Z][a-zA-Z0-9_.-]{0,99}$/,
+    "must be a meter event name: letters, digits, _ . - (at most 100)",
+  );
 const priceId = z.string().regex(/^price_[A-Za-z0-9_]+$/, "must be a Stripe price id (price_...)");
 
 export const planConfig = z.strictObject({

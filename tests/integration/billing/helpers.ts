@@ -13,13 +13,22 @@ export async function makeActiveClient(db: Db, stripe: TestStripe, plan = "start
   });
   const [row] = await db
     .insert(clients)
-    .values({ name: "Client Co", email: "billing@client.example", plan, status: "active", stripeCustomerId: customer.id })
+    .values({
+      name: "Client Co",
+      email: "billing@client.example",
+      plan,
+      status: "active",
+      stripeCustomerId: customer.id,
+    })
     .returning();
   return row!;
 }
 
 /** `n` usage records for a client on a meter, spread over the hours after `from`. */
-export async function insertUsage(db: Db, params: { clientId: string; customer: string; meter: string; n: number; from: Date }) {
+export async function insertUsage(
+  db: Db,
+  params: { clientId: string; customer: string; meter: string; n: number; from: Date },
+) {
   const rows = Array.from({ length: params.n }, (_, i) => {
     const id = randomUUID();
     return {
@@ -44,6 +53,7 @@ export const meterEventPosts = (stripe: TestStripe, since = 0) =>
 /** The simulator's accepted meter events, counted per identifier. */
 export function eventsPerIdentifier(stripe: TestStripe): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const e of stripe.simulator.meterEvents()) counts.set(String(e.identifier), (counts.get(String(e.identifier)) ?? 0) + 1);
+  for (const e of stripe.simulator.meterEvents())
+    counts.set(String(e.identifier), (counts.get(String(e.identifier)) ?? 0) + 1);
   return counts;
 }

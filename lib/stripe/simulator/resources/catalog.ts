@@ -1,6 +1,13 @@
 import { readFileSync } from "node:fs";
 import { invalidRequest, parameterInvalid } from "../errors";
-import { applyMetadata, optionalBoolean, optionalInteger, optionalObject, optionalString, requireString } from "../form";
+import {
+  applyMetadata,
+  optionalBoolean,
+  optionalInteger,
+  optionalObject,
+  optionalString,
+  requireString,
+} from "../form";
 import { LIST_PARAMS, listResponse, pathParam, type Route, type RouteContext } from "../router";
 import type { SimulatorState } from "../state";
 import type { FormObject, StoredObject } from "../types";
@@ -25,11 +32,18 @@ type CatalogFile = {
 
 let catalogFile: CatalogFile | undefined;
 function catalog(): CatalogFile {
-  catalogFile ??= JSON.parse(readFileSync(new URL("../catalog.json", import.meta.url), "utf8")) as CatalogFile;
+  catalogFile ??= JSON.parse(
+    readFileSync(new URL("../catalog.json", import.meta.url), "utf8"),
+  ) as CatalogFile;
   return catalogFile;
 }
 
-function buildMeter(state: SimulatorState, id: string | undefined, eventName: string, displayName: string): StoredObject {
+function buildMeter(
+  state: SimulatorState,
+  id: string | undefined,
+  eventName: string,
+  displayName: string,
+): StoredObject {
   const meter = state.build("billing.meter", "mtr");
   if (id) meter.id = id;
   Object.assign(meter, {
@@ -148,14 +162,26 @@ function createPrice(ctx: RouteContext): StoredObject {
   const { params, state } = ctx;
   const product = state.find("product", requireString(params, "product"), ctx.account, "product", "product");
   const recurring = optionalObject(params, "recurring");
-  if (!recurring) throw invalidRequest("Payrun's simulator makes recurring prices only: send recurring[interval].", undefined, "recurring");
+  if (!recurring)
+    throw invalidRequest(
+      "Payrun's simulator makes recurring prices only: send recurring[interval].",
+      undefined,
+      "recurring",
+    );
   const interval = optionalString(recurring as FormObject, "interval");
   if (!interval || !["day", "week", "month", "year"].includes(interval))
-    throw parameterInvalid("recurring[interval]", "Invalid recurring[interval]: must be one of day, week, month, or year");
+    throw parameterInvalid(
+      "recurring[interval]",
+      "Invalid recurring[interval]: must be one of day, week, month, or year",
+    );
   const usageType = optionalString(recurring as FormObject, "usage_type") ?? "licensed";
   const meterId = optionalString(recurring as FormObject, "meter") ?? null;
   if (usageType === "metered" && !meterId)
-    throw invalidRequest("Metered prices must be backed by a meter: send recurring[meter].", undefined, "recurring[meter]");
+    throw invalidRequest(
+      "Metered prices must be backed by a meter: send recurring[meter].",
+      undefined,
+      "recurring[meter]",
+    );
   if (meterId) state.find("billing.meter", meterId, ctx.account, "billing.meter", "recurring[meter]");
   const price = buildPrice(state, {
     product: product.id,
@@ -180,7 +206,8 @@ export const catalogRoutes: Route[] = [
     allowedParams: ["name", "description", "metadata", "id", "active"],
     handle: (ctx) => {
       const id = optionalString(ctx.params, "id");
-      if (id && ctx.state.lookup(id)) throw invalidRequest(`Product already exists.`, "resource_already_exists", "id");
+      if (id && ctx.state.lookup(id))
+        throw invalidRequest(`Product already exists.`, "resource_already_exists", "id");
       const product = buildProduct(ctx.state, id, requireString(ctx.params, "name"));
       product.description = optionalString(ctx.params, "description") ?? null;
       product.active = optionalBoolean(ctx.params, "active") ?? true;
@@ -214,17 +241,33 @@ export const catalogRoutes: Route[] = [
     allowedParams: [...LIST_PARAMS, "product", "active", "type"],
     handle: (ctx) => {
       const product = optionalString(ctx.params, "product");
-      return listResponse(ctx, ctx.state.collection(`price:${ctx.account}`), "/v1/prices", product ? (p) => p.product === product : undefined);
+      return listResponse(
+        ctx,
+        ctx.state.collection(`price:${ctx.account}`),
+        "/v1/prices",
+        product ? (p) => p.product === product : undefined,
+      );
     },
   },
   {
     method: "POST",
     pattern: "/v1/billing/meters",
-    allowedParams: ["display_name", "event_name", "default_aggregation", "customer_mapping", "value_settings", "event_time_window"],
+    allowedParams: [
+      "display_name",
+      "event_name",
+      "default_aggregation",
+      "customer_mapping",
+      "value_settings",
+      "event_time_window",
+    ],
     handle: (ctx) => {
       const eventName = requireString(ctx.params, "event_name");
       if (meterForEvent(ctx.state, eventName))
-        throw invalidRequest(`An active meter with event_name ${eventName} already exists.`, "resource_already_exists", "event_name");
+        throw invalidRequest(
+          `An active meter with event_name ${eventName} already exists.`,
+          "resource_already_exists",
+          "event_name",
+        );
       const meter = buildMeter(ctx.state, undefined, eventName, requireString(ctx.params, "display_name"));
       ctx.state.store("billing.meter", ctx.account, meter, [`billing.meter:event_name:${eventName}`]);
       return meter;
@@ -240,6 +283,7 @@ export const catalogRoutes: Route[] = [
     method: "GET",
     pattern: "/v1/billing/meters",
     allowedParams: [...LIST_PARAMS, "status"],
-    handle: (ctx) => listResponse(ctx, ctx.state.collection(`billing.meter:${ctx.account}`), "/v1/billing/meters"),
+    handle: (ctx) =>
+      listResponse(ctx, ctx.state.collection(`billing.meter:${ctx.account}`), "/v1/billing/meters"),
   },
 ];

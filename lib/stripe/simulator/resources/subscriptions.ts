@@ -25,7 +25,12 @@ function itemsParam(params: FormObject): FormObject[] {
   return list.filter((item): item is FormObject => isRecord(item));
 }
 
-function buildItem(state: SimulatorState, subscription: StoredObject, price: StoredObject, quantity: number | undefined): StoredObject {
+function buildItem(
+  state: SimulatorState,
+  subscription: StoredObject,
+  price: StoredObject,
+  quantity: number | undefined,
+): StoredObject {
   const item = state.build("subscription_item", "si");
   const recurring = isRecord(price.recurring) ? price.recurring : {};
   const start = Number(subscription.start_date ?? state.now());
@@ -56,26 +61,43 @@ function setItems(subscription: StoredObject, items: StoredObject[]): void {
 }
 
 function currentItems(subscription: StoredObject): StoredObject[] {
-  const items = isRecord(subscription.items) && Array.isArray(subscription.items.data) ? subscription.items.data : [];
+  const items =
+    isRecord(subscription.items) && Array.isArray(subscription.items.data) ? subscription.items.data : [];
   return items as StoredObject[];
 }
 
 function priceOf(ctx: RouteContext, id: string, param: string, currency: string | undefined): StoredObject {
   const price = ctx.state.find("price", id, ctx.account, "price", param);
-  if (price.active !== true) throw invalidRequest(`The price specified is inactive. This field only accepts active prices.`, undefined, param);
+  if (price.active !== true)
+    throw invalidRequest(
+      `The price specified is inactive. This field only accepts active prices.`,
+      undefined,
+      param,
+    );
   if (currency && price.currency !== currency)
-    throw invalidRequest(`All prices on a subscription must have the same currency (${currency}); ${id} is ${String(price.currency)}.`, undefined, param);
+    throw invalidRequest(
+      `All prices on a subscription must have the same currency (${currency}); ${id} is ${String(price.currency)}.`,
+      undefined,
+      param,
+    );
   return price;
 }
 
 function createSubscription(ctx: RouteContext): StoredObject {
   const { params, state } = ctx;
-  const customer = state.find("customer", requireString(params, "customer"), ctx.account, "customer", "customer");
+  const customer = state.find(
+    "customer",
+    requireString(params, "customer"),
+    ctx.account,
+    "customer",
+    "customer",
+  );
   const items = itemsParam(params);
   if (items.length === 0) throw parameterMissing("items");
   const collectionMethod = optionalString(params, "collection_method") ?? "charge_automatically";
   const daysUntilDue = optionalInteger(params, "days_until_due");
-  if (collectionMethod === "send_invoice" && daysUntilDue === undefined) throw parameterMissing("days_until_due");
+  if (collectionMethod === "send_invoice" && daysUntilDue === undefined)
+    throw parameterMissing("days_until_due");
   const subscription = state.build("subscription", "sub");
   const now = state.now();
   const prices = items.map((item, i) => {
@@ -85,7 +107,12 @@ function createSubscription(ctx: RouteContext): StoredObject {
   });
   const currency = String(prices[0]!.currency);
   for (const [i, price] of prices.entries())
-    if (price.currency !== currency) throw invalidRequest("All prices on a subscription must have the same currency.", undefined, `items[${i}][price]`);
+    if (price.currency !== currency)
+      throw invalidRequest(
+        "All prices on a subscription must have the same currency.",
+        undefined,
+        `items[${i}][price]`,
+      );
   Object.assign(subscription, {
     application: null,
     application_fee_percent: null,
@@ -133,7 +160,10 @@ function updateSubscription(ctx: RouteContext): StoredObject {
   const { params, state } = ctx;
   const subscription = state.find("subscription", pathParam(ctx, "id"), ctx.account);
   if (subscription.status === "canceled")
-    throw invalidRequest("A canceled subscription can only update its cancellation_details and metadata.", undefined);
+    throw invalidRequest(
+      "A canceled subscription can only update its cancellation_details and metadata.",
+      undefined,
+    );
   const previous: Record<string, unknown> = {};
   const items = itemsParam(params);
   if (items.length > 0) {
@@ -145,14 +175,37 @@ function updateSubscription(ctx: RouteContext): StoredObject {
       const price = optionalString(item, "price");
       if (id) {
         const index = next.findIndex((existing) => existing.id === id);
-        if (index < 0) throw invalidRequest(`No such subscription item: '${id}'`, "resource_missing", `items[${i}][id]`, 404);
+        if (index < 0)
+          throw invalidRequest(
+            `No such subscription item: '${id}'`,
+            "resource_missing",
+            `items[${i}][id]`,
+            404,
+          );
         if (deleted) next.splice(index, 1);
-        else if (price) next[index] = { ...buildItem(state, subscription, priceOf(ctx, price, `items[${i}][price]`, String(subscription.currency)), optionalInteger(item, "quantity")), id };
+        else if (price)
+          next[index] = {
+            ...buildItem(
+              state,
+              subscription,
+              priceOf(ctx, price, `items[${i}][price]`, String(subscription.currency)),
+              optionalInteger(item, "quantity"),
+            ),
+            id,
+          };
       } else if (price) {
-        next.push(buildItem(state, subscription, priceOf(ctx, price, `items[${i}][price]`, String(subscription.currency)), optionalInteger(item, "quantity")));
+        next.push(
+          buildItem(
+            state,
+            subscription,
+            priceOf(ctx, price, `items[${i}][price]`, String(subscription.currency)),
+            optionalInteger(item, "quantity"),
+          ),
+        );
       } else throw parameterMissing(`items[${i}][price]`);
     }
-    if (next.length === 0) throw invalidRequest("A subscription must keep at least one item.", undefined, "items");
+    if (next.length === 0)
+      throw invalidRequest("A subscription must keep at least one item.", undefined, "items");
     next = next.map((item) => item);
     setItems(subscription, next);
   }
@@ -176,7 +229,12 @@ function cancelSubscription(ctx: RouteContext): StoredObject {
   const { state } = ctx;
   const subscription = state.find("subscription", pathParam(ctx, "id"), ctx.account);
   if (subscription.status === "canceled")
-    throw invalidRequest(`No such subscription: '${subscription.id}' (it is already canceled)`, "resource_missing", "id", 404);
+    throw invalidRequest(
+      `No such subscription: '${subscription.id}' (it is already canceled)`,
+      "resource_missing",
+      "id",
+      404,
+    );
   const now = state.now();
   Object.assign(subscription, {
     status: "canceled",
@@ -184,7 +242,11 @@ function cancelSubscription(ctx: RouteContext): StoredObject {
     ended_at: now,
     cancel_at_period_end: false,
     cancellation_details: {
-      comment: optionalString(isRecord(ctx.params.cancellation_details) ? (ctx.params.cancellation_details as FormObject) : {}, "comment") ?? null,
+      comment:
+        optionalString(
+          isRecord(ctx.params.cancellation_details) ? (ctx.params.cancellation_details as FormObject) : {},
+          "comment",
+        ) ?? null,
       feedback: null,
       reason: "cancellation_requested",
     },
@@ -197,7 +259,16 @@ export const subscriptionRoutes: Route[] = [
   {
     method: "POST",
     pattern: "/v1/subscriptions",
-    allowedParams: ["customer", "items", "collection_method", "days_until_due", "metadata", "description", "payment_behavior", "proration_behavior"],
+    allowedParams: [
+      "customer",
+      "items",
+      "collection_method",
+      "days_until_due",
+      "metadata",
+      "description",
+      "payment_behavior",
+      "proration_behavior",
+    ],
     handle: createSubscription,
   },
   {
