@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { and, eq, isNotNull, isNull, type SQL } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { afterTableCursor, newestFirst, type PageRequest, toPage, withCursorKey } from "../../db/paging";
 import { type Client, clients, type Placement, type UsageRecord, usageRecords } from "../../db/schema";
@@ -152,4 +152,34 @@ export async function getUsage(db: Db, id: string): Promise<UsageRecord> {
   const [row] = await db.select().from(usageRecords).where(eq(usageRecords.id, id));
   if (!row) throw notFound("usage record");
   return row;
+}
+
+export type UsageOverviewRow = {
+  meter: string;
+  pending: number;
+  exported: number;
+  failed: number;
+  pendingQuantity: number;
+};
+
+/** Per meter: records still to export, exported and refused by Stripe, for the usage page. */
+export async function usageOverview(db: Db): Promise<UsageOverviewRow[]> {
+  const rows = await db
+    .select({
+      meter: usageRecords.meterEventName,
+      pending: sql<number>`count(*) filter (where ${usageRecords.exportedAt} is null and ${usageRecords.exportFailedAt} is null)::int`,
+      exported: sql<number>`count(${usageRecords.exportedAt})::int`,
+      failed: sql<number>`count(*) filter (where ${usageRecords.exportedAt} is null and ${usageRecords.exportFailedAt} is not null)::int`,
+      pendingQuantity: sql<string>`coalesce(sum(${usageRecords.quantity}) filter (where ${usageRecords.exportedAt} is null and ${usageRecords.exportFailedAt} is null), 0)::text`,
+    })
+    .from(usageRecords)
+    .groupBy(usageRecords.meterEventName)
+    .orderBy(usageRecords.meterEventName);
+  return rows.map((r) => ({
+    ...r,
+    pending: Number(r.pending),
+    exported: Number(r.exported),
+    failed: Number(r.failed),
+    pendingQuantity: Number(r.pendingQuantity),
+  }));
 }

@@ -108,13 +108,14 @@ describe("fault injection seen through the SDK", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(55);
   });
 
-  it("live limits: 100/s overall, 25/s per endpoint, 15/s payouts", async () => {
+  it("live limits: 100/s overall, 25/s per endpoint, 15/s payouts, 1,000/s meter events", async () => {
     const live = await startTestStripe({ maxRetries: 0, liveLimits: true });
     try {
       expect(live.simulator.getFaults().rateLimits).toEqual({
         globalPerSecond: 100,
         perEndpointPerSecond: 25,
         payoutsPerSecond: 15,
+        meterEventsPerSecond: 1000,
       });
       const results = await Promise.allSettled(
         Array.from({ length: 30 }, () => live.stripe.balance.retrieve()),
