@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { z } from "zod";
 import { type ChartOfAccounts, defaultChartOfAccounts, parseChartOfAccounts } from "./chart-of-accounts";
 import { SLICED_FUNCTION_MAX_DURATION_SECONDS } from "./function-durations";
+import { type PlanMap, planMapSchema } from "./schemas/billing";
 
 // Every setting Payrun reads, parsed in one place. `loadEnv` throws one error naming every bad
 // variable; instrumentation.ts and the scripts call it first thing so a bad value stops the process.
@@ -73,6 +75,8 @@ export const envSchema = z.object({
   STRIPE_RATE_LIMIT_PER_SECOND: int(100, 1),
   STRIPE_RATE_LIMIT_PER_ENDPOINT: int(25, 1),
   STRIPE_PAYOUT_RATE_LIMIT: int(15, 1),
+  // Meter events (usage export) have their own limit, apart from the global one.
+  STRIPE_METER_EVENT_RATE_LIMIT: int(1000, 1),
 
   QSTASH_TOKEN: optionalString,
   QSTASH_URL: optionalUrl,
@@ -127,6 +131,11 @@ export const envSchema = z.object({
   ACCOUNTING_GL_MAP: optionalString,
   // The books' day: the journal's from/to dates and its date column, and a trial balance at a date.
   ACCOUNTING_TIMEZONE: timezone,
+  // The plan map (lib/billing/plans.ts, docs/BILLING.md "Plans and prices"): JSON in BILLING_PLANS, or
+  // a JSON file at BILLING_PLANS_FILE (not both). On the simulator with neither, the simulator's own
+  // catalogue (lib/stripe/simulator/billing-plans.json), whose prices the simulator seeds.
+  BILLING_PLANS: optionalString,
+  BILLING_PLANS_FILE: optionalString,
 
   SLACK_PAYOUT_WEBHOOK_URL: optionalUrl,
   PAYOUT_ALERT_EMAIL: optionalString.pipe(z.email().optional()),
@@ -157,7 +166,54 @@ export type Env = RawEnv & {
   authMode: "supabase" | "local" | "none";
   /** ACCOUNTING_GL_MAP(_FILE), else the default map: a GL account for every ledger account. */
   chartOfAccounts: ChartOfAccounts;
+  /** The configured plans (empty when none are configured: the billing API then refuses with 412). */
+  billingPlans: PlanMap;
+  /** Where billingPlans came from, for messages: BILLING_PLANS, the file's path, or "none". */
+  billingPlansSource: string;
 };
+
+/** The plan map the simulator seeds prices for (used on the simulator when no plans are configured). */
+export const SIMULATOR_PLANS_FILE = "lib/stripe/simulator/billing-plans.json";
+
+/**
+ * The plan map from BILLING_PLANS (JSON) or BILLING_PLANS_FILE, validated, with one problem line
+ * naming the variable and every bad field; on the simulator with neither set, the simulator's file.
+ */
+export function readBillingPlans(
+  raw: Pick<RawEnv, "BILLING_PLANS" | "BILLING_PLANS_FILE">,
+  simulator: boolean,
+): { plans: PlanMap; source: string } | { problem: string } {
+  let name: string;
+  let text: string;
+  if (raw.BILLING_PLANS !== undefined && raw.BILLING_PLANS_FILE !== undefined)
+    return { problem: "BILLING_PLANS and BILLING_PLANS_FILE: set one of them, not both" };
+  if (raw.BILLING_PLANS !== undefined) {
+    name = "BILLING_PLANS";
+    text = raw.BILLING_PLANS;
+  } else {
+    const file = raw.BILLING_PLANS_FILE ?? (simulator ? SIMULATOR_PLANS_FILE : undefined);
+    if (file === undefined) return { plans: {}, source: "none" };
+    name = raw.BILLING_PLANS_FILE !== undefined ? "BILLING_PLANS_FILE" : `${SIMULATOR_PLANS_FILE} (the simulator's plans)`;
+    try {
+      text = readFileSync(path.resolve(/*turbopackIgnore: true*/ process.cwd(), file), "utf8");
+    } catch (error) {
+      return { problem: `${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})` };
+    }
+    name = `${name} (${file})`;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { problem: `${name}: is not valid JSON` };
+  }
+  const parsed = planMapSchema.safeParse(value);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join(".") || "(plans)"} ${i.message}`).join("; ");
+    return { problem: `${name}: not a valid plan map: ${fields}` };
+  }
+  return { plans: parsed.data, source: name };
+}
 
 /** The key used against the local simulator when STRIPE_SECRET_KEY is unset: Stripe never issues it. */
 export const SIMULATOR_SECRET_KEY = "sk_test_simulator";
@@ -243,14 +299,17 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   }
   const chart = loadChartOfAccounts(raw);
   if ("problems" in chart) problems.push(...chart.problems);
-  if (problems.length > 0 || "problems" in chart) throw new EnvError(problems);
-
   const stripeMode: Env["stripeMode"] =
     raw.STRIPE_SECRET_KEY === undefined || raw.STRIPE_API_BASE_URL !== undefined
       ? "simulator"
       : raw.STRIPE_SECRET_KEY.includes("_live_")
         ? "live"
         : "test";
+  const billing = readBillingPlans(raw, stripeMode === "simulator");
+  if ("problem" in billing) problems.push(billing.problem);
+  else if (strict && billing.source === "none")
+    problems.push("BILLING_PLANS or BILLING_PLANS_FILE: is required in production (the plan map, see docs/BILLING.md)");
+  if (problems.length > 0 || "problems" in chart) throw new EnvError(problems);
 
   return {
     ...raw,
@@ -261,6 +320,8 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     schedulerMode: raw.QSTASH_TOKEN ? "qstash" : "local",
     authMode: supabaseSignIn ? "supabase" : embeddedDefault(raw, production) ? "local" : "none",
     chartOfAccounts: chart.chart,
+    billingPlans: "plans" in billing ? billing.plans : {},
+    billingPlansSource: "plans" in billing ? billing.source : "none",
   };
 }
 

@@ -10,6 +10,7 @@ const TABS = [
   { href: "/ops/holds", label: "Escrow holds" },
   { href: "/ops/reconciliation", label: "Reconciliation" },
   { href: "/ops/schedules", label: "Payout schedules" },
+  { href: "/ops/billing/clients", label: "Clients & usage" },
   { href: "/ops/audit", label: "Audit log" },
 ];
 

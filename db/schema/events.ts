@@ -137,28 +137,6 @@ export const outboxEvents = pgTable(
 );
 export type OutboxEvent = typeof outboxEvents.$inferSelect;
 
-// Metered usage that finance exports to Stripe billing meters (behind a dry-run gate).
-export const usageRecords = pgTable(
-  "usage_records",
-  {
-    id: id(),
-    stripeCustomerId: text().notNull(),
-    meterEventName: text().notNull(),
-    quantity: integer().notNull(),
-    occurredAt: timestamp({ withTimezone: true }).notNull(),
-    // Derived from this row's id; also the meter event's `identifier`, so Stripe dedupes it too.
-    identifier: text().notNull(),
-    exportedAt: tstz(),
-    createdAt: createdAt(),
-  },
-  (t) => [
-    uniqueIndex("usage_records_identifier_key").on(t.identifier),
-    index("usage_records_unexported_idx")
-      .on(t.occurredAt)
-      .where(sql`${t.exportedAt} is null`),
-  ],
-);
-
 // QStash deliveries that succeeded (answered 2xx). A later request carrying the same signature (a
 // replay within its validity window) or the same Upstash-Message-Id (QStash delivering a message
 // again) is answered as the first one was, without the work being done again. A delivery that

@@ -1,3 +1,4 @@
+export * from "./billing";
 export * from "./events";
 export * from "./ledger";
 export * from "./payees";

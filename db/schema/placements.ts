@@ -12,6 +12,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import { createdAt, id, tstz, updatedAt } from "./columns";
+import { clients } from "./billing";
 import { ledgerTransactions } from "./ledger";
 import { payees } from "./payees";
 
@@ -83,6 +84,8 @@ export const placementInvoices = pgTable(
     // idempotency keys must send identical parameters (Stripe refuses a reused key otherwise).
     // Null only on rows older than the columns; the create sweep fills them from the placement.
     clientStripeCustomerId: text(),
+    // The client (lib/billing) this invoice bills, when the placement's customer is one.
+    clientId: uuid().references(() => clients.id),
     description: text(),
     // When the create sweep first claimed the row: past Stripe's 24 h idempotency window, a missing
     // Stripe id is looked up at Stripe before anything is created again.

@@ -92,9 +92,10 @@ async function claimInvoicesToCreate(
         : await queryRows<{ id: string }>(
             tx,
             sql`insert into placement_invoices (id, placement_id, amount_cents, currency, status, idempotency_key,
-                  client_stripe_customer_id, description, first_attempt_at, lease_expires_at)
+                  client_stripe_customer_id, client_id, description, first_attempt_at, lease_expires_at)
                 select x.id, x.placement_id, x.fee_cents, x.currency, 'creating', 'placement_invoice:' || x.id,
-                  x.customer, x.description, ${nowIso}::timestamptz, ${leaseUntil}::timestamptz
+                  x.customer, (select c.id from clients c where c.stripe_customer_id = x.customer), x.description,
+                  ${nowIso}::timestamptz, ${leaseUntil}::timestamptz
                 from (select gen_random_uuid() as id, p.id as placement_id, p.fee_cents, p.currency,
                         p.client_stripe_customer_id as customer, ${descriptionSql} as description
                       from placements p

@@ -4,6 +4,8 @@ import { type Placement, payees, placements } from "../../db/schema";
 import type { Actor } from "../actor";
 import { DomainError, notFound } from "../errors";
 import { recordAudit } from "../audit";
+import { meterPlacement } from "../billing/usage";
+import type { PlanMap } from "../schemas/billing";
 import { enqueueOutbox } from "../outbox";
 import { cancelSchedulesOf, syncPlacementSchedule } from "../payout-schedules/ensure";
 import type { CancelPlacementInput, CreatePlacementInput, UpdatePlacementInput } from "../schemas/placements";
@@ -17,7 +19,7 @@ type Scope = { scopePayeeId?: string };
 /** A new active placement and its payee share's schedule, due when the guarantee ends. */
 export async function createPlacement(
   db: Db,
-  params: { input: CreatePlacementInput; actor: Actor; timeZone: string },
+  params: { input: CreatePlacementInput; actor: Actor; timeZone: string; plans?: PlanMap },
 ): Promise<Placement> {
   const { input } = params;
   return db.transaction(async (tx) => {
@@ -39,6 +41,8 @@ export async function createPlacement(
       after: row,
     });
     await syncPlacementSchedule(tx, row!, params.actor);
+    // A placement made for a client whose plan meters placements: one usage record, in this transaction.
+    if (params.plans) await meterPlacement(tx, params.plans, row!);
     return row!;
   });
 }

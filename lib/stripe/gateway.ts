@@ -149,6 +149,26 @@ export interface CreateMeterEventInput {
   idempotencyKey: string;
 }
 
+export interface CreateSubscriptionInput {
+  customer: string;
+  /** The plan's prices: the base (licensed, quantity 1) and its metered ones (no quantity). */
+  prices: string[];
+  /** send_invoice: Stripe emails an invoice due in `daysUntilDue` days (B2B clients pay by transfer). */
+  daysUntilDue: number;
+  metadata?: Metadata;
+  idempotencyKey: string;
+}
+
+export interface ChangeSubscriptionPricesInput {
+  subscription: string;
+  /** The items to remove (the old plan's). */
+  removeItems: string[];
+  /** The prices to add (the new plan's). */
+  addPrices: string[];
+  metadata?: Metadata;
+  idempotencyKey: string;
+}
+
 export interface ListEventsInput {
   createdGte?: number;
   createdLte?: number;
@@ -532,6 +552,55 @@ export function createStripeGateway(stripe: Stripe, policy: CallPolicy = { maxRe
           requestOptions(input.idempotencyKey),
         ),
       ),
+
+    // Billing: the plan catalogue and subscriptions (lib/billing)
+
+    retrievePrice: (id: string): Promise<Stripe.Price> =>
+      callStripe("prices.retrieve", () => stripe.prices.retrieve(id)),
+
+    retrieveMeter: (id: string): Promise<Stripe.Billing.Meter> =>
+      callStripe("billing.meters.retrieve", () => stripe.billing.meters.retrieve(id)),
+
+    createCustomerSubscription: (input: CreateSubscriptionInput): Promise<Stripe.Subscription> =>
+      callStripe("subscriptions.create", () =>
+        stripe.subscriptions.create(
+          compact({
+            customer: input.customer,
+            items: input.prices.map((price) => ({ price })),
+            collection_method: "send_invoice" as const,
+            days_until_due: input.daysUntilDue,
+            metadata: input.metadata,
+          }),
+          requestOptions(input.idempotencyKey),
+        ),
+      ),
+
+    retrieveSubscription: (id: string): Promise<Stripe.Subscription> =>
+      callStripe("subscriptions.retrieve", () => stripe.subscriptions.retrieve(id)),
+
+    /** A plan change: the old plan's items out, the new plan's prices in, prorated as Stripe does by default. */
+    changeSubscriptionPrices: (input: ChangeSubscriptionPricesInput): Promise<Stripe.Subscription> =>
+      callStripe("subscriptions.update", () =>
+        stripe.subscriptions.update(
+          input.subscription,
+          compact({
+            items: [
+              ...input.removeItems.map((id) => ({ id, deleted: true })),
+              ...input.addPrices.map((price) => ({ price })),
+            ],
+            metadata: input.metadata,
+          }),
+          requestOptions(input.idempotencyKey),
+        ),
+      ),
+
+    setSubscriptionCancelAtPeriodEnd: (id: string, cancelAtPeriodEnd: boolean, idempotencyKey: string): Promise<Stripe.Subscription> =>
+      callStripe("subscriptions.update", () =>
+        stripe.subscriptions.update(id, { cancel_at_period_end: cancelAtPeriodEnd }, requestOptions(idempotencyKey)),
+      ),
+
+    cancelSubscription: (id: string, idempotencyKey: string): Promise<Stripe.Subscription> =>
+      callStripe("subscriptions.cancel", () => stripe.subscriptions.cancel(id, {}, requestOptions(idempotencyKey))),
 
     // Events API (reconciliation: what did Stripe say happened?)
 

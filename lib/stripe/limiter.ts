@@ -2,7 +2,13 @@
 // (overall, per endpoint, payouts), so a run never bursts into 429s. Waiting is a promise per call.
 // Every call through the gateway (lib/stripe/call.ts) takes a slot of its process's limiter.
 
-export type RateLimits = { overall: number; perEndpoint: number; payouts: number };
+export type RateLimits = {
+  overall: number;
+  perEndpoint: number;
+  payouts: number;
+  /** Meter events' own limit (Stripe: 1,000/s in live mode), instead of the overall and per-endpoint ones. */
+  meterEvents?: number;
+};
 
 const SAFETY = 0.95;
 
@@ -23,6 +29,10 @@ class Pacer {
 
 /** Stripe's separate, lower limit on creating payouts applies to this operation. */
 const PAYOUT_CREATION = "payouts.create";
+/** Stripe limits meter events on their own (apart from the global limit): this operation. */
+export const METER_EVENT_CREATION = "billing.meterEvents.create";
+/** Stripe's live-mode limit on meter events. */
+export const STRIPE_METER_EVENT_LIMIT = 1000;
 
 export class StripeRateLimiter {
   private readonly overall: Pacer;
@@ -37,7 +47,11 @@ export class StripeRateLimiter {
   private pacersOf(operation: string): Pacer[] {
     let pacers = this.endpoints.get(operation);
     if (!pacers) {
-      pacers = [new Pacer(interval(this.limits.perEndpoint))];
+      pacers = [
+        new Pacer(
+          interval(operation === METER_EVENT_CREATION ? (this.limits.meterEvents ?? STRIPE_METER_EVENT_LIMIT) : this.limits.perEndpoint),
+        ),
+      ];
       if (operation === PAYOUT_CREATION) pacers.push(new Pacer(interval(this.limits.payouts)));
       this.endpoints.set(operation, pacers);
     }
@@ -49,7 +63,7 @@ export class StripeRateLimiter {
    * kept. With `notAfter`, a slot later than that is not taken and the answer is false (out of time).
    */
   async acquire(operation: string, notAfter?: number): Promise<boolean> {
-    const pacers = [this.overall, ...this.pacersOf(operation)];
+    const pacers = operation === METER_EVENT_CREATION ? this.pacersOf(operation) : [this.overall, ...this.pacersOf(operation)];
     const now = Date.now();
     const at = Math.max(...pacers.map((p) => p.earliest(now)));
     if (notAfter !== undefined && at > notAfter) return false;
@@ -76,11 +90,13 @@ export function limitsFromEnv(env: {
   STRIPE_RATE_LIMIT_PER_SECOND: number;
   STRIPE_RATE_LIMIT_PER_ENDPOINT: number;
   STRIPE_PAYOUT_RATE_LIMIT: number;
+  STRIPE_METER_EVENT_RATE_LIMIT?: number;
 }): RateLimits {
   return {
     overall: env.STRIPE_RATE_LIMIT_PER_SECOND,
     perEndpoint: env.STRIPE_RATE_LIMIT_PER_ENDPOINT,
     payouts: env.STRIPE_PAYOUT_RATE_LIMIT,
+    meterEvents: env.STRIPE_METER_EVENT_RATE_LIMIT ?? STRIPE_METER_EVENT_LIMIT,
   };
 }
 

@@ -69,6 +69,7 @@ const VERCEL_SECRETS = {
   QSTASH_TOKEN: "q",
   QSTASH_CURRENT_SIGNING_KEY: "sig_a",
   QSTASH_NEXT_SIGNING_KEY: "sig_b",
+  BILLING_PLANS_FILE: "lib/stripe/simulator/billing-plans.json",
 };
 
 describe("who may use the local demo sign-in", () => {
@@ -183,5 +184,47 @@ describe("who may use the local demo sign-in", () => {
                 }
               }
     expect(combinations).toBe(3 * 2 * 2 * 2 * 4 * 2);
+  });
+});
+
+describe("the billing plan map", () => {
+  const plans = { starter: { basePrice: "price_a", meters: { placements: "price_b" } } };
+  it("reads BILLING_PLANS or BILLING_PLANS_FILE, with defaults for currency and interval", () => {
+    const env = loadEnv({ BILLING_PLANS: JSON.stringify(plans) });
+    expect(env.billingPlans).toEqual({
+      starter: {
+        basePrice: "price_a",
+        meters: { placements: "price_b" },
+        currency: "usd",
+        interval: "month",
+      },
+    });
+    expect(
+      loadEnv({ BILLING_PLANS_FILE: "lib/stripe/simulator/billing-plans.json" }).billingPlans.enterprise
+        ?.basePrice,
+    ).toMatch(/^price_/);
+    // On the simulator with neither: the simulator's own plans.
+    expect(Object.keys(loadEnv({}).billingPlans)).toEqual(["starter", "business", "enterprise"]);
+    // A real key with none: no plans (the billing API answers 412); in production on Vercel: refused.
+    expect(loadEnv({ STRIPE_SECRET_KEY: "sk_test_abc" }).billingPlans).toEqual({});
+  });
+  it("refuses a bad map with one message naming the variable and each bad field", () => {
+    expect(() => loadEnv({ BILLING_PLANS: "{nope" })).toThrow(/BILLING_PLANS: is not valid JSON/);
+    expect(() =>
+      loadEnv({
+        BILLING_PLANS: JSON.stringify({
+          starter: { basePrice: "prod_x", meters: { "bad meter": "price_y" } },
+        }),
+      }),
+    ).toThrow(
+      /BILLING_PLANS: not a valid plan map: starter.basePrice must be a Stripe price id.*starter.meters.bad meter/,
+    );
+    expect(() => loadEnv({ BILLING_PLANS: "{}" })).toThrow(/must define at least one plan/);
+    expect(() => loadEnv({ BILLING_PLANS: JSON.stringify(plans), BILLING_PLANS_FILE: "x.json" })).toThrow(
+      /set one of them, not both/,
+    );
+    expect(() => loadEnv({ BILLING_PLANS_FILE: "no/such/file.json" })).toThrow(
+      /BILLING_PLANS_FILE: cannot read no\/such\/file.json \(ENOENT\)/,
+    );
   });
 });

@@ -106,6 +106,12 @@ export async function handleControlRequest(
         simulator.setFaults({});
         result = simulator.getFaults();
         break;
+      case "GET meter_events": {
+        const identifier = url.searchParams.get("identifier");
+        const events = simulator.meterEvents().filter((e) => !identifier || e.identifier === identifier);
+        result = { object: "list", total: events.length, data: events.slice(-1000) };
+        break;
+      }
       case "GET requests": {
         const since = Number(url.searchParams.get("since") ?? 0);
         const limit = Number(url.searchParams.get("limit") ?? 1000);

@@ -23,6 +23,12 @@ export interface RateLimits {
   globalPerSecond?: number;
   perEndpointPerSecond?: number;
   payoutsPerSecond?: number;
+  /**
+   * POST /v1/billing/meter_events has its own limit in live mode (1,000/s), apart from the global and
+   * per-endpoint ones, and takes one call at a time per customer and meter (a second one while the
+   * first is in flight is a 429).
+   */
+  meterEventsPerSecond?: number;
 }
 
 export interface WebhookFaults {
@@ -44,7 +50,11 @@ export const STRIPE_LIVE_RATE_LIMITS: Required<RateLimits> = {
   globalPerSecond: 100,
   perEndpointPerSecond: 25,
   payoutsPerSecond: 15,
+  meterEventsPerSecond: 1000,
 };
+
+/** The endpoint with its own limit (meterEventsPerSecond) instead of the global and per-endpoint ones. */
+export const METER_EVENTS_ENDPOINT = "POST /v1/billing/meter_events";
 
 export type FaultDecision =
   | { kind: "none"; latencyMs: number; dropAfter: boolean }
@@ -128,18 +138,26 @@ export class FaultInjector {
     return rate !== undefined && rate > 0 && Math.random() < rate;
   }
 
+  /** Whether meter events are limited as in live mode (their own limit, one call per customer and meter). */
+  meterEventsLimited(): boolean {
+    return this.config.rateLimits?.meterEventsPerSecond !== undefined;
+  }
+
   decide(endpoint: string): FaultDecision {
     const { all, endpoints, rateLimits } = this.config;
     const specific = endpoints?.[endpoint];
     const latencyMs = latencyOf(specific?.latencyMs ?? all?.latencyMs);
     const nowMs = Date.now();
-    const limits: Array<[string, number | undefined]> = [
-      ["global", rateLimits?.globalPerSecond],
-      [
-        `endpoint:${endpoint}`,
-        specific?.rateLimitPerSecond ?? all?.rateLimitPerSecond ?? rateLimits?.perEndpointPerSecond,
-      ],
-    ];
+    const limits: Array<[string, number | undefined]> =
+      endpoint === METER_EVENTS_ENDPOINT && rateLimits?.meterEventsPerSecond !== undefined
+        ? [[`endpoint:${endpoint}`, specific?.rateLimitPerSecond ?? rateLimits.meterEventsPerSecond]]
+        : [
+            ["global", rateLimits?.globalPerSecond],
+            [
+              `endpoint:${endpoint}`,
+              specific?.rateLimitPerSecond ?? all?.rateLimitPerSecond ?? rateLimits?.perEndpointPerSecond,
+            ],
+          ];
     if (endpoint === "POST /v1/payouts") limits.push(["payouts", rateLimits?.payoutsPerSecond]);
     for (const [key, limit] of limits) {
       if (limit !== undefined && !this.window(key).admit(limit, nowMs))

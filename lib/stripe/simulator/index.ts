@@ -18,6 +18,8 @@ import { accountRoutes, onboardAccount } from "./resources/accounts";
 import { applicationFeeRoutes } from "./resources/application-fees";
 import { balanceRoutes } from "./resources/balance";
 import { billingRoutes } from "./resources/billing";
+import { catalogRoutes, seedCatalog } from "./resources/catalog";
+import { subscriptionRoutes } from "./resources/subscriptions";
 import { createDispute, disputeRoutes, resolveDispute } from "./resources/disputes";
 import { BYPASS_PENDING_PAYMENT_METHOD, createDestinationCharge, paymentRoutes } from "./resources/payments";
 import { createPayoutObject, payoutRoutes, settlePayout, sweepPayouts } from "./resources/payouts";
@@ -113,6 +115,8 @@ export interface StripeSimulator {
   close(): Promise<void>;
   /** Served requests with seq > `since`, oldest first. */
   requests(since?: number, limit?: number): RequestLogEntry[];
+  /** Every meter event the simulator accepted (after identifier dedupe), oldest first, for assertions. */
+  meterEvents(): readonly StoredObject[];
   /** Any stored object by id (unscoped), for assertions. */
   getObject(id: string): StoredObject | undefined;
   /** Simulated time, Unix seconds. */
@@ -189,10 +193,13 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
     ...applicationFeeRoutes,
     ...disputeRoutes,
     ...billingRoutes,
+    ...catalogRoutes,
+    ...subscriptionRoutes,
   ]);
   const idempotency = new IdempotencyStore();
   const faults = new FaultInjector();
   const log = new RequestLog();
+  const meterEventsInFlight = new Set<string>();
   const initialFaults: FaultConfig = structuredClone(options.faults ?? {});
   const limits = rateLimitsFrom(options.liveLimits);
   if (limits) initialFaults.rateLimits = { ...limits, ...initialFaults.rateLimits };
@@ -227,6 +234,8 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
     ? new StatePersistence(options.statePath, state, idempotency)
     : undefined;
   persistence?.load();
+  // The billing catalogue (prices the plan map names), on a fresh state and on one loaded from a file.
+  seedCatalog(state);
 
   /** Marks in-process changes (the control accessors) for the state file, if there is one. */
   const changed = <T>(value: T): T => {
@@ -240,7 +249,7 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
       .then((body) => {
         if (req.url?.startsWith("/_simulator/") && simulator)
           return handleControlRequest(simulator, req, res, body);
-        return handleApiRequest({ state, router, idempotency, faults, log }, req, res, body);
+        return handleApiRequest({ state, router, idempotency, faults, log, meterEventsInFlight }, req, res, body);
       })
       .catch((error: unknown) => {
         if (!res.headersSent) {
@@ -273,6 +282,7 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
     },
     requests: (since = 0, limit) => log.since(since, limit),
     getObject: (id) => state.lookup(id)?.object,
+    meterEvents: () => state.collection(`billing.meter_event:${state.platformAccountId}`).all(),
     now: () => state.now(),
     advanceClock: (seconds) => {
       const from = state.now();
@@ -377,6 +387,7 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
     reset: () => {
       suppressions.clear();
       state.reset();
+      seedCatalog(state);
       idempotency.clear();
       log.clear();
       changed(undefined);

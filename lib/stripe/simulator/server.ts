@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { invalidRequest, parameterUnknown, SimulatedStripeError } from "./errors";
-import type { FaultInjector } from "./faults";
+import { type FaultInjector, METER_EVENTS_ENDPOINT } from "./faults";
 import { fingerprintForm, optionalStringArray, parseStripeForm } from "./form";
 import { expandBody } from "./expand";
 import { newId } from "./ids";
@@ -15,6 +15,8 @@ export interface ApiDependencies {
   idempotency: IdempotencyStore;
   faults: FaultInjector;
   log: RequestLog;
+  /** Meter event calls in flight, by customer and event name (Stripe takes one at a time for each). */
+  meterEventsInFlight: Set<string>;
 }
 
 interface Answer {
@@ -54,6 +56,34 @@ export async function handleApiRequest(
   res: ServerResponse,
   rawBody: string,
 ): Promise<void> {
+  const { faults } = deps;
+  const method = req.method ?? "GET";
+  // Stripe takes one meter event call at a time per customer and meter: a second is a 429.
+  let meterLane: string | undefined;
+  if (faults.meterEventsLimited() && `${method} ${new URL(req.url ?? "/", "http://simulator").pathname}` === METER_EVENTS_ENDPOINT) {
+    const form = parseStripeForm(rawBody);
+    const payload = form.payload;
+    const customer = typeof payload === "object" && !Array.isArray(payload) ? payload.stripe_customer_id : undefined;
+    const lane = `${String(customer)} ${String(form.event_name)}`;
+    if (!deps.meterEventsInFlight.has(lane)) {
+      meterLane = lane;
+      deps.meterEventsInFlight.add(lane);
+    } else meterLane = "busy";
+  }
+  try {
+    await serveApiRequest(deps, req, res, rawBody, meterLane === "busy");
+  } finally {
+    if (meterLane && meterLane !== "busy") deps.meterEventsInFlight.delete(meterLane);
+  }
+}
+
+async function serveApiRequest(
+  deps: ApiDependencies,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawBody: string,
+  meterLaneBusy: boolean,
+): Promise<void> {
   const { state, router, idempotency, faults, log } = deps;
   const method = req.method ?? "GET";
   const url = new URL(req.url ?? "/", "http://simulator");
@@ -68,7 +98,9 @@ export async function handleApiRequest(
   let replayed = false;
   let faultName: string | undefined;
 
-  const decision = faults.decide(endpoint ?? `${method} ${path}`);
+  const decision: ReturnType<FaultInjector["decide"]> = meterLaneBusy
+    ? { kind: "rate_limited", latencyMs: 0 }
+    : faults.decide(endpoint ?? `${method} ${path}`);
   if (decision.latencyMs > 0) await sleep(decision.latencyMs);
 
   const finish = (answer: Answer, dropAfter = false): void => {

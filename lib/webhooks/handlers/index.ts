@@ -5,6 +5,7 @@ import { handleChargeDisputeClosed } from "./charge-dispute-closed";
 import { handleChargeDisputeCreated } from "./charge-dispute-created";
 import { handleApplicationFeeRefunded } from "./application-fee-refunded";
 import { handleChargeRefunded } from "./charge-refunded";
+import { handleClientPaymentFailed, handleClientSubscription } from "./client-billing";
 import { handleDisputeFunds } from "./dispute-funds";
 import { handleRefundChanged } from "./refund-changed";
 import { handleInvoiceFinalized } from "./invoice-finalized";
@@ -38,6 +39,10 @@ const handlers = {
   "invoice.paid": handleInvoicePaid,
   "invoice.payment_failed": handleInvoicePaymentFailed,
   "invoice.voided": handleInvoiceVoided,
+  "customer.subscription.created": handleClientSubscription,
+  "customer.subscription.updated": handleClientSubscription,
+  "customer.subscription.deleted": handleClientSubscription,
+  "payment_intent.payment_failed": handleClientPaymentFailed,
 } satisfies { [T in Stripe.Event.Type]?: EventHandler<EventOf<T>> };
 
 /**

@@ -1,6 +1,7 @@
 import type { PlacementInvoiceStatus } from "../../../db/schema";
+import { applyClientBillingEvent } from "../../billing/clients";
 import { applyInvoiceState } from "../invoices";
-import { applied, type HandlerOf, eventTime, pending } from "../types";
+import { applied, expandableId, type HandlerOf, eventTime, pending } from "../types";
 
 type InvoiceEventType = "invoice.finalized" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided";
 
@@ -13,8 +14,15 @@ export function invoiceStatusHandler(status: PlacementInvoiceStatus): HandlerOf<
       { stripeInvoiceId: invoice.id, status, occurredAt: eventTime(event), hostedInvoiceUrl: invoice.hosted_invoice_url },
       { actor },
     );
-    // An invoice Payrun has not stored the id of yet (the sweep writes it after Stripe answers).
-    if (result.outcome === "unknown_invoice") return pending(`invoice ${invoice.id} not known yet`);
+    if (result.outcome === "unknown_invoice") {
+      // A client's subscription invoice (lib/billing): the client's latest invoice and its state.
+      if (invoice.parent?.type === "subscription_details") {
+        await applyClientBillingEvent(tx, { customer: expandableId(invoice.customer), invoiceId: invoice.id, invoiceStatus: status, occurredAt: eventTime(event) });
+        return applied;
+      }
+      // An invoice Payrun has not stored the id of yet (the sweep writes it after Stripe answers).
+      return pending(`invoice ${invoice.id} not known yet`);
+    }
     return applied;
   };
 }

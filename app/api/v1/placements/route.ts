@@ -15,6 +15,6 @@ export const GET = withUser({ roles: ["platform_admin", "finance", "payee"] }, a
 
 export const POST = withUser({ roles: ["platform_admin"] }, async ({ db, env, rawBody, actor }) => {
   const input = parseJsonBody(createPlacementBody, rawBody);
-  const placement = await createPlacement(db, { input, actor, timeZone: env.PAYOUT_TIMEZONE });
+  const placement = await createPlacement(db, { input, actor, timeZone: env.PAYOUT_TIMEZONE, plans: env.billingPlans });
   return json(placementResponse.parse(placement), 201);
 });

@@ -376,6 +376,9 @@ function transition(ctx: RouteContext, status: "void" | "uncollectible"): Stored
   return invoice;
 }
 
+/** Stripe enforces an identifier's uniqueness "within a rolling period of at least 24 hours". */
+export const METER_EVENT_IDENTIFIER_WINDOW_SECONDS = 24 * 3600;
+
 function createMeterEvent(ctx: RouteContext): StoredObject {
   const { params, state } = ctx;
   const eventName = requireString(params, "event_name");
@@ -383,9 +386,20 @@ function createMeterEvent(ctx: RouteContext): StoredObject {
   if (!payload) throw parameterMissing("payload");
   if (typeof payload.stripe_customer_id !== "string") throw parameterMissing("payload[stripe_customer_id]");
   if (typeof payload.value !== "string") throw parameterMissing("payload[value]");
+  if (!/^-?\d+$/.test(payload.value))
+    throw invalidRequest("The value in the payload must be a whole number.", "parameter_invalid_integer", "payload[value]");
+  const now = state.now();
+  // Stripe takes a timestamp within the past 35 calendar days and at most 5 minutes ahead.
+  const timestamp = optionalInteger(params, "timestamp") ?? now;
+  if (timestamp < now - 35 * DAY || timestamp > now + 300)
+    throw invalidRequest(
+      "Timestamp must be within the past 35 calendar days and no more than 5 minutes in the future.",
+      "timestamp_out_of_range",
+      "timestamp",
+    );
   const identifier = optionalString(params, "identifier") ?? `sim_${Math.random().toString(36).slice(2)}`;
-  const duplicates = state.collection(`meter_event:identifier:${identifier}`);
-  if (duplicates.size > 0)
+  const earlier = state.collection(`meter_event:identifier:${identifier}`).all().at(-1);
+  if (earlier && Number(earlier.created) > now - METER_EVENT_IDENTIFIER_WINDOW_SECONDS)
     throw invalidRequest(
       `A meter event with identifier ${identifier} already exists.`,
       "resource_already_exists",
@@ -393,10 +407,11 @@ function createMeterEvent(ctx: RouteContext): StoredObject {
     );
   const event = state.build("billing.meter_event", "mtrevt");
   Object.assign(event, {
+    created: now,
     event_name: eventName,
     identifier,
     payload: { ...payload },
-    timestamp: optionalInteger(params, "timestamp") ?? state.now(),
+    timestamp,
   });
   state.store("billing.meter_event", ctx.account, event, [`meter_event:identifier:${identifier}`]);
   // Meter events carry no id on the wire; the internal one only serves the request log.
