@@ -145,7 +145,7 @@ export const MUTANTS: Mutant[] = [
     find: '.where(and(eq(payouts.id, p.id), eq(payouts.status, "processing")))',
     replace: ".where(eq(payouts.id, p.id))",
     why: "the executor's save overwrites a payout another executor or a payout.paid webhook already settled",
-    tests: [pglite(PAYOUT_EVENTS)],
+    tests: [pglite(PAYOUT_EVENTS), postgres("tests/postgres/payouts/lease-overlap.test.ts")],
   },
   {
     id: "webhook-duplicate-reapplied",
