@@ -23,7 +23,10 @@ function testCallee(expr: ts.Expression): boolean {
 }
 
 const isFunction = (n: ts.Node): n is ts.FunctionLikeDeclaration =>
-  ts.isArrowFunction(n) || ts.isFunctionExpression(n) || ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n);
+  ts.isArrowFunction(n) ||
+  ts.isFunctionExpression(n) ||
+  ts.isFunctionDeclaration(n) ||
+  ts.isMethodDeclaration(n);
 
 /** Returns in `fn`'s own body (not in nested functions), except its last statement. */
 function earlyReturns(fn: ts.FunctionLikeDeclaration): ts.ReturnStatement[] {
@@ -45,7 +48,8 @@ export function scanSource(file: string, text: string): EarlyReturn[] {
   const out: EarlyReturn[] = [];
   const visit = (n: ts.Node) => {
     if (ts.isCallExpression(n) && testCallee(n.expression)) {
-      const name = n.arguments[0] && ts.isStringLiteralLike(n.arguments[0]) ? n.arguments[0].text : "(unnamed)";
+      const name =
+        n.arguments[0] && ts.isStringLiteralLike(n.arguments[0]) ? n.arguments[0].text : "(unnamed)";
       for (const arg of n.arguments) {
         if (!isFunction(arg)) continue;
         for (const r of earlyReturns(arg)) {
@@ -78,9 +82,14 @@ export function checkTests(files: string[] = testFiles("tests")): EarlyReturn[] 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
   const args = process.argv.slice(2);
   const found = checkTests(args.length ? args : undefined);
-  for (const r of found) console.error(`${r.file}:${r.line}: test "${r.test}" returns early: it would pass without checking anything`);
+  for (const r of found)
+    console.error(
+      `${r.file}:${r.line}: test "${r.test}" returns early: it would pass without checking anything`,
+    );
   if (found.length) {
-    console.error(`${found.length} early return(s) in test bodies: assert instead (a test that cannot run must fail, not pass)`);
+    console.error(
+      `${found.length} early return(s) in test bodies: assert instead (a test that cannot run must fail, not pass)`,
+    );
     process.exit(1);
   }
   console.log("no early returns in test bodies");

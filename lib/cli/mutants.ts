@@ -6,7 +6,16 @@
 // pass, and so is a run that failed without a failing test (a crash, a load error). Exits 1 if any
 // mutant survived or errored. Runs one vitest at a time: the machine is shared.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -25,7 +34,12 @@ const ROOT = process.cwd();
 /** Not copied: dependencies (symlinked instead), git, build output and scratch data. */
 const SKIP = new Set(["node_modules", ".git", ".next", ".data", "coverage", "test-results"]);
 
-export type Verdict = { id: string; outcome: "killed" | "survived" | "error"; seconds: number; detail: string };
+export type Verdict = {
+  id: string;
+  outcome: "killed" | "survived" | "error";
+  seconds: number;
+  detail: string;
+};
 
 function selected(): Mutant[] {
   const ids = new Set(MUTANTS.map((m) => m.id));
@@ -37,17 +51,22 @@ function selected(): Mutant[] {
   return MUTANTS.filter((m) => wanted.includes(m.id));
 }
 
-const describeGroups = (groups: TestGroup[]) => groups.map((g) => `${g.project}: ${g.files.join(" ")}`).join("; ");
+const describeGroups = (groups: TestGroup[]) =>
+  groups.map((g) => `${g.project}: ${g.files.join(" ")}`).join("; ");
 
 /** Occurrences of `find` in `text` (non-overlapping). */
 const occurrences = (text: string, find: string) => (find.length === 0 ? 0 : text.split(find).length - 1);
 
-const editsOf = (m: Mutant): Edit[] => [{ file: m.file, find: m.find, replace: m.replace }, ...(m.more ?? [])];
+const editsOf = (m: Mutant): Edit[] => [
+  { file: m.file, find: m.find, replace: m.replace },
+  ...(m.more ?? []),
+];
 
 /** The mutated text of a file, or why the edit cannot be applied. */
 export function applyEdit(text: string, e: Edit): { ok: true; text: string } | { ok: false; reason: string } {
   const n = occurrences(text, e.find);
-  if (n !== 1) return { ok: false, reason: `text to break found ${n} times in ${e.file} (must be exactly once)` };
+  if (n !== 1)
+    return { ok: false, reason: `text to break found ${n} times in ${e.file} (must be exactly once)` };
   if (e.find === e.replace) return { ok: false, reason: "the break changes nothing" };
   return { ok: true, text: text.replace(e.find, () => e.replace) };
 }
@@ -92,32 +111,57 @@ type VitestJson = {
   numPassedTests: number;
   numPendingTests: number;
   numTodoTests: number;
-  testResults: { name: string; assertionResults: { fullName: string; status: string; failureMessages: string[] }[] }[];
+  testResults: {
+    name: string;
+    assertionResults: { fullName: string; status: string; failureMessages: string[] }[];
+  }[];
 };
 
 /** Run one project's files in the scratch tree; what failed, if anything. */
-function runGroup(dir: string, group: TestGroup, tag: string): { status: number; failed: string[]; passed: number; pending: number; crashed: boolean } {
+function runGroup(
+  dir: string,
+  group: TestGroup,
+  tag: string,
+): { status: number; failed: string[]; passed: number; pending: number; crashed: boolean } {
   const report = path.join(dir, ".data", `mutant-${tag}.json`);
   rmSync(report, { force: true });
   const result = spawnSync(
     path.join(dir, "node_modules", ".bin", "vitest"),
     ["run", "--project", group.project, "--reporter=json", `--outputFile.json=${report}`, ...group.files],
-    { cwd: dir, encoding: "utf8", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", FORCE_COLOR: "0" }, maxBuffer: 64 * 1024 * 1024 },
+    {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", FORCE_COLOR: "0" },
+      maxBuffer: 64 * 1024 * 1024,
+    },
   );
-  if (!existsSync(report)) return { status: result.status ?? 1, failed: [], passed: 0, pending: 0, crashed: true };
+  if (!existsSync(report))
+    return { status: result.status ?? 1, failed: [], passed: 0, pending: 0, crashed: true };
   const json = JSON.parse(readFileSync(report, "utf8")) as VitestJson;
   const failed = json.testResults.flatMap((f) =>
     f.assertionResults
       .filter((a) => a.status === "failed")
-      .map((a) => `${path.relative(dir, f.name)} > ${a.fullName}: ${(a.failureMessages[0] ?? "").split("\n")[0]!.slice(0, 160)}`),
+      .map(
+        (a) =>
+          `${path.relative(dir, f.name)} > ${a.fullName}: ${(a.failureMessages[0] ?? "").split("\n")[0]!.slice(0, 160)}`,
+      ),
   );
-  return { status: result.status ?? 1, failed, passed: json.numPassedTests, pending: json.numPendingTests + json.numTodoTests, crashed: false };
+  return {
+    status: result.status ?? 1,
+    failed,
+    passed: json.numPassedTests,
+    pending: json.numPendingTests + json.numTodoTests,
+    crashed: false,
+  };
 }
 
 function main() {
   const mutants = selected();
   if (values.list) {
-    for (const m of mutants) console.log(`${m.id.padEnd(34)} ${m.file}\n${"".padEnd(34)} ${m.why}\n${"".padEnd(34)} ${describeGroups(m.tests)}`);
+    for (const m of mutants)
+      console.log(
+        `${m.id.padEnd(34)} ${m.file}\n${"".padEnd(34)} ${m.why}\n${"".padEnd(34)} ${describeGroups(m.tests)}`,
+      );
     console.log(`${mutants.length} mutants`);
     return 0;
   }
@@ -132,7 +176,10 @@ function main() {
   }
 
   const dir = mkdtempSync(path.join(os.tmpdir(), "payrun-mutants-"));
-  cpSync(ROOT, dir, { recursive: true, filter: (src) => !SKIP.has(path.basename(src)) || path.dirname(src) !== ROOT });
+  cpSync(ROOT, dir, {
+    recursive: true,
+    filter: (src) => !SKIP.has(path.basename(src)) || path.dirname(src) !== ROOT,
+  });
   symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
   mkdirSync(path.join(dir, ".data"), { recursive: true });
   console.log(`scratch tree: ${dir}`);
@@ -141,11 +188,16 @@ function main() {
     if (!values["no-baseline"]) {
       // The mapped tests must pass on the unbroken tree, or every kill below would mean nothing.
       const byProject = new Map<TestGroup["project"], Set<string>>();
-      for (const m of mutants) for (const g of m.tests) for (const f of g.files) (byProject.get(g.project) ?? byProject.set(g.project, new Set()).get(g.project)!).add(f);
+      for (const m of mutants)
+        for (const g of m.tests)
+          for (const f of g.files)
+            (byProject.get(g.project) ?? byProject.set(g.project, new Set()).get(g.project)!).add(f);
       for (const [project, files] of byProject) {
         const t0 = Date.now();
         const r = runGroup(dir, { project, files: [...files] }, "baseline");
-        console.log(`baseline ${project}: ${r.passed} passed, ${r.failed.length} failed, ${r.pending} skipped (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+        console.log(
+          `baseline ${project}: ${r.passed} passed, ${r.failed.length} failed, ${r.pending} skipped (${((Date.now() - t0) / 1000).toFixed(1)}s)`,
+        );
         if (r.status !== 0 || r.crashed || r.failed.length > 0 || r.pending > 0) {
           for (const f of r.failed) console.error(`  ${f}`);
           console.error("the mapped tests do not pass on the unbroken tree: no mutant can be judged");
@@ -168,7 +220,8 @@ function main() {
         for (const group of m.tests) {
           const r = runGroup(dir, group, m.id);
           failed.push(...r.failed);
-          if (r.crashed || (r.status !== 0 && r.failed.length === 0)) crashed = `${group.project} run exited ${r.status} without a failing test`;
+          if (r.crashed || (r.status !== 0 && r.failed.length === 0))
+            crashed = `${group.project} run exited ${r.status} without a failing test`;
           if (failed.length > 0) break; // killed: the remaining groups need not run
         }
         const seconds = (Date.now() - t0) / 1000;
@@ -182,8 +235,11 @@ function main() {
         applied.undo();
       }
       verdicts.push(verdict);
-      const mark = verdict.outcome === "killed" ? "killed  " : verdict.outcome === "survived" ? "SURVIVED" : "ERROR   ";
-      console.log(`[${i + 1}/${mutants.length}] ${mark} ${m.id} (${verdict.seconds.toFixed(1)}s)\n           ${verdict.detail}`);
+      const mark =
+        verdict.outcome === "killed" ? "killed  " : verdict.outcome === "survived" ? "SURVIVED" : "ERROR   ";
+      console.log(
+        `[${i + 1}/${mutants.length}] ${mark} ${m.id} (${verdict.seconds.toFixed(1)}s)\n           ${verdict.detail}`,
+      );
     }
   } finally {
     if (values.keep) console.log(`kept ${dir}`);
@@ -192,8 +248,11 @@ function main() {
 
   const count = (o: Verdict["outcome"]) => verdicts.filter((v) => v.outcome === o).length;
   const total = ((Date.now() - started) / 1000).toFixed(0);
-  console.log(`\n${count("killed")} killed, ${count("survived")} survived, ${count("error")} errors of ${mutants.length} mutants in ${total}s`);
-  for (const v of verdicts.filter((x) => x.outcome !== "killed")) console.log(`  ${v.outcome}: ${v.id}: ${v.detail}`);
+  console.log(
+    `\n${count("killed")} killed, ${count("survived")} survived, ${count("error")} errors of ${mutants.length} mutants in ${total}s`,
+  );
+  for (const v of verdicts.filter((x) => x.outcome !== "killed"))
+    console.log(`  ${v.outcome}: ${v.id}: ${v.detail}`);
   return count("killed") === mutants.length ? 0 : 1;
 }
 

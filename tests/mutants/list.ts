@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the breaks are source text, placeholders and all
 // The mutation drill's curated breaks of the money path (`npm run test:mutants`, lib/cli/mutants.ts).
 // Each mutant is one small, plausible mistake: its edits (exact text, found exactly once in its
 // file), why it matters, and the tests that must catch it, per vitest project. A new rule on the
@@ -119,7 +120,13 @@ export const MUTANTS: Mutant[] = [
     file: "db/migrations/0000_init.sql",
     find: `CREATE UNIQUE INDEX "payout_runs_cycle_key_key"`,
     replace: `CREATE INDEX "payout_runs_cycle_key_key"`,
-    more: [{ file: "lib/payouts/run.ts", find: "on conflict (cycle_key) where not dry_run do nothing", replace: "on conflict do nothing" }],
+    more: [
+      {
+        file: "lib/payouts/run.ts",
+        find: "on conflict (cycle_key) where not dry_run do nothing",
+        replace: "on conflict do nothing",
+      },
+    ],
     why: "two triggers of one cycle make two runs (and pay twice)",
     tests: [postgres("tests/postgres/payouts/concurrent-trigger.test.ts")],
   },
@@ -189,8 +196,8 @@ export const MUTANTS: Mutant[] = [
   {
     id: "refund-platform-part",
     file: "lib/earnings/refunds.ts",
-    find: "{ account: \"platform\", object: refund.id, amount: sign * (reversed - refund.amount) },",
-    replace: "{ account: \"platform\", object: refund.id, amount: sign * -refund.amount },",
+    find: '{ account: "platform", object: refund.id, amount: sign * (reversed - refund.amount) },',
+    replace: '{ account: "platform", object: refund.id, amount: sign * -refund.amount },',
     why: "a refund's platform stripeRefs ignore the transfer reversal that came back with it",
     tests: [pglite(REFUNDS)],
   },
@@ -237,8 +244,8 @@ export const MUTANTS: Mutant[] = [
   {
     id: "cron-secret-any",
     file: "lib/auth/internal.ts",
-    find: "return secretsEqual(cronSecret, env.CRON_SECRET_KEY) ? { kind: \"cron_secret\" } : null;",
-    replace: "return cronSecret.length > 0 ? { kind: \"cron_secret\" } : null;",
+    find: 'return secretsEqual(cronSecret, env.CRON_SECRET_KEY) ? { kind: "cron_secret" } : null;',
+    replace: 'return cronSecret.length > 0 ? { kind: "cron_secret" } : null;',
     why: "any X-Cron-Secret is let into /internal/*",
     tests: [pglite(SMOKE)],
   },
@@ -262,7 +269,8 @@ export const MUTANTS: Mutant[] = [
     id: "payout-stripe-refs-amount",
     file: "lib/payouts/ledger.ts",
     find: "stripeRefs: [{ account: onAccount(p), object: stripePayoutId, amount: -p.amountCents }],",
-    replace: "stripeRefs: [{ account: onAccount(p), object: stripePayoutId, amount: -p.transferAmountCents }],",
+    replace:
+      "stripeRefs: [{ account: onAccount(p), object: stripePayoutId, amount: -p.transferAmountCents }],",
     why: "a payout's stripeRefs carry the transfer's amount instead of what the payout took",
     tests: [pglite("tests/integration/reconciliation/payouts.test.ts")],
   },

@@ -30,7 +30,10 @@ afterAll(async () => {
 async function runFor(cycleDate: string, payeeIds: string[]) {
   const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate, payeeIds, trigger: "manual", actor });
   if (trig.kind !== "run") throw new Error(`expected a run, got ${trig.kind}`);
-  const result = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
+  const result = await executePayoutRun(t.db, getEnv(), ts.gateway, {
+    runId: trig.runId,
+    deadline: Date.now() + 60_000,
+  });
   expect(result.state).toBe("done");
   return trig.runId;
 }
@@ -43,15 +46,25 @@ describe("Stripe idempotency keys", () => {
       await seedPayee(t.db, ts, { platformCents: 3000 }),
       await seedPayee(t.db, ts, { platformCents: 2000, connectedCents: 1500 }),
     ];
-    const runId = await runFor("2029-01-01", payees.map((p) => p.payeeId));
+    const runId = await runFor(
+      "2029-01-01",
+      payees.map((p) => p.payeeId),
+    );
     const rows = await payoutRows(t.db, runId);
     expect(rows.map((r) => r.status)).toEqual(["in_transit", "in_transit", "in_transit"]);
     for (const r of rows) {
       const id = { id: String(r.id), retries: Number(r.retries) };
       expect(r.payout_idempotency_key).toBe(payoutKey(id, "payout"));
-      expect(r.transfer_idempotency_key).toBe(Number(r.transfer_amount_cents) > 0 ? payoutKey(id, "transfer") : null);
+      expect(r.transfer_idempotency_key).toBe(
+        Number(r.transfer_amount_cents) > 0 ? payoutKey(id, "transfer") : null,
+      );
     }
-    expect(stripeWrites(ts)).toMatchObject({ transferRequests: 2, transfersCreated: 2, payoutRequests: 3, payoutsCreated: 3 });
+    expect(stripeWrites(ts)).toMatchObject({
+      transferRequests: 2,
+      transfersCreated: 2,
+      payoutRequests: 3,
+      payoutsCreated: 3,
+    });
     await expectKeysSent(t.db, ts, runId);
   });
 
@@ -84,7 +97,9 @@ describe("Stripe idempotency keys", () => {
       ]);
     }
     expect(stripeWrites(ts)).toMatchObject({ transfersCreated: 1, payoutsCreated: 1 });
-    expect(ts.simulator.balances(payee.accountId).balances.find((b) => b.currency === "usd")).toMatchObject({ available: 0 });
+    expect(ts.simulator.balances(payee.accountId).balances.find((b) => b.currency === "usd")).toMatchObject({
+      available: 0,
+    });
     await expectKeysSent(t.db, ts, runId);
     expect(await unbalancedTransactions(t.db)).toEqual([]);
   });

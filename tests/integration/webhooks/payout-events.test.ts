@@ -42,25 +42,47 @@ async function paidPayee(hooks?: Parameters<typeof executePayoutRun>[3]["hooks"]
   const payee = await seedPayee(t.db, ts, { platformCents: 2000, connectedCents: 1500 });
   cycle++;
   const cycleDate = `2030-${String(cycle).padStart(2, "0")}-01`;
-  const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate, payeeIds: [payee.payeeId], trigger: "manual", actor });
+  const trig = await triggerPayoutRun(t.db, getEnv(), {
+    cycleDate,
+    payeeIds: [payee.payeeId],
+    trigger: "manual",
+    actor,
+  });
   if (trig.kind !== "run") throw new Error("no run");
-  const result = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000, hooks });
+  const result = await executePayoutRun(t.db, getEnv(), ts.gateway, {
+    runId: trig.runId,
+    deadline: Date.now() + 60_000,
+    hooks,
+  });
   const [row] = await payoutRows(t.db, trig.runId);
   return { ...payee, row: row!, result };
 }
 
 /** An event about the payout as Stripe has it now (retrieved from the simulator), on its connected account. */
-async function payoutEvent(type: "payout.paid" | "payout.failed" | "payout.canceled", account: string, payoutId: string, created?: number) {
+async function payoutEvent(
+  type: "payout.paid" | "payout.failed" | "payout.canceled",
+  account: string,
+  payoutId: string,
+  created?: number,
+) {
   const po = await ts.stripe.payouts.retrieve(payoutId, {}, { stripeAccount: account });
   return buildEvent(type, "payout", po as unknown as Record<string, unknown>, { account, created });
 }
 
 const auditCount = async (action: string, payoutId: unknown) => {
-  const [r] = await queryRows<{ n: string }>(t.db, sql`select count(*) as n from audit_log where action = ${action} and entity_id = ${String(payoutId)}`);
+  const [r] = await queryRows<{ n: string }>(
+    t.db,
+    sql`select count(*) as n from audit_log where action = ${action} and entity_id = ${String(payoutId)}`,
+  );
   return Number(r!.n);
 };
 const statusOf = async (payoutId: unknown) =>
-  (await queryRows<{ status: string; failure_code: string | null }>(t.db, sql`select status, failure_code from payouts where id = ${String(payoutId)}`))[0];
+  (
+    await queryRows<{ status: string; failure_code: string | null }>(
+      t.db,
+      sql`select status, failure_code from payouts where id = ${String(payoutId)}`,
+    )
+  )[0];
 
 describe("payout events through POST /webhooks/stripe", () => {
   it("payout.paid settles the payout; its redelivery answers duplicate and moves nothing", async () => {
@@ -70,9 +92,17 @@ describe("payout events through POST /webhooks/stripe", () => {
     const event = await payoutEvent("payout.paid", p.accountId, String(p.row.stripe_payout_id));
     expect(await post(event)).toEqual({ http: 200, status: "processed" });
     expect(await statusOf(p.row.id)).toMatchObject({ status: "paid" });
-    expect((await payeeBalances(t.db, p.payeeId)).usd).toMatchObject({ available: 0, in_transit: 0, paid: 3500 });
+    expect((await payeeBalances(t.db, p.payeeId)).usd).toMatchObject({
+      available: 0,
+      in_transit: 0,
+      paid: 3500,
+    });
     expect(await post(event)).toEqual({ http: 200, status: "duplicate" });
-    expect((await payeeBalances(t.db, p.payeeId)).usd).toMatchObject({ available: 0, in_transit: 0, paid: 3500 });
+    expect((await payeeBalances(t.db, p.payeeId)).usd).toMatchObject({
+      available: 0,
+      in_transit: 0,
+      paid: 3500,
+    });
     expect(await auditCount("payout.paid", p.row.id)).toBe(1);
     expect(await unbalancedTransactions(t.db)).toEqual([]);
   });
@@ -84,11 +114,18 @@ describe("payout events through POST /webhooks/stripe", () => {
     expect(await post(event)).toEqual({ http: 200, status: "processed" });
     expect(await statusOf(p.row.id)).toEqual({ status: "failed", failure_code: "account_closed" });
     // Stripe's failed payout put the money back on the connected account
-    expect((await payeeBalances(t.db, p.payeeId)).usd).toMatchObject({ available: 3500, in_transit: 0, paid: 0 });
+    expect((await payeeBalances(t.db, p.payeeId)).usd).toMatchObject({
+      available: 3500,
+      in_transit: 0,
+      paid: 0,
+    });
     expect(await post(event)).toEqual({ http: 200, status: "duplicate" });
     expect((await payeeBalances(t.db, p.payeeId)).usd).toMatchObject({ available: 3500, in_transit: 0 });
     expect(await auditCount("payout.failed", p.row.id)).toBe(1);
-    const alerts = await queryRows(t.db, sql`select 1 from outbox_events where type = 'alert.payout_failed' and aggregate_id = ${String(p.row.id)}`);
+    const alerts = await queryRows(
+      t.db,
+      sql`select 1 from outbox_events where type = 'alert.payout_failed' and aggregate_id = ${String(p.row.id)}`,
+    );
     expect(alerts.length).toBe(1);
   });
 
@@ -98,7 +135,11 @@ describe("payout events through POST /webhooks/stripe", () => {
     const event = await payoutEvent("payout.canceled", p.accountId, String(p.row.stripe_payout_id));
     expect(await post(event)).toEqual({ http: 200, status: "processed" });
     expect(await statusOf(p.row.id)).toMatchObject({ status: "failed", failure_code: "canceled" });
-    expect((await payeeBalances(t.db, p.payeeId)).usd).toMatchObject({ available: 3500, in_transit: 0, paid: 0 });
+    expect((await payeeBalances(t.db, p.payeeId)).usd).toMatchObject({
+      available: 3500,
+      in_transit: 0,
+      paid: 0,
+    });
     expect(await unbalancedTransactions(t.db)).toEqual([]);
   });
 
@@ -108,11 +149,20 @@ describe("payout events through POST /webhooks/stripe", () => {
     const now = Math.floor(Date.now() / 1000);
     ts.simulator.settlePayout(po, "failed", "account_closed");
     const failed = await payoutEvent("payout.failed", p.accountId, po, now);
-    const paid = buildEvent("payout.paid", "payout", { ...(failed.data.object as unknown as Record<string, unknown>), status: "paid", failure_code: null }, { account: p.accountId, created: now - 60 });
+    const paid = buildEvent(
+      "payout.paid",
+      "payout",
+      { ...(failed.data.object as unknown as Record<string, unknown>), status: "paid", failure_code: null },
+      { account: p.accountId, created: now - 60 },
+    );
     expect(await post(failed)).toEqual({ http: 200, status: "processed" });
     expect(await post(paid)).toEqual({ http: 200, status: "processed" });
     expect(await statusOf(p.row.id)).toEqual({ status: "failed", failure_code: "account_closed" });
-    expect((await payeeBalances(t.db, p.payeeId)).usd).toMatchObject({ available: 3500, in_transit: 0, paid: 0 });
+    expect((await payeeBalances(t.db, p.payeeId)).usd).toMatchObject({
+      available: 3500,
+      in_transit: 0,
+      paid: 0,
+    });
     expect(await auditCount("payout.paid", p.row.id)).toBe(0);
     expect(await unbalancedTransactions(t.db)).toEqual([]);
   });
@@ -122,11 +172,24 @@ describe("payout events through POST /webhooks/stripe", () => {
     const po = String(p.row.stripe_payout_id);
     ts.simulator.settlePayout(po, "paid");
     const paid = await payoutEvent("payout.paid", p.accountId, po);
-    const failed = buildEvent("payout.failed", "payout", { ...(paid.data.object as unknown as Record<string, unknown>), status: "failed", failure_code: "account_closed" }, { account: p.accountId, created: paid.created + 60 });
+    const failed = buildEvent(
+      "payout.failed",
+      "payout",
+      {
+        ...(paid.data.object as unknown as Record<string, unknown>),
+        status: "failed",
+        failure_code: "account_closed",
+      },
+      { account: p.accountId, created: paid.created + 60 },
+    );
     expect(await post(paid)).toEqual({ http: 200, status: "processed" });
     expect(await post(failed)).toEqual({ http: 200, status: "processed" });
     expect(await statusOf(p.row.id)).toEqual({ status: "failed", failure_code: "account_closed" });
-    expect((await payeeBalances(t.db, p.payeeId)).usd).toMatchObject({ available: 3500, in_transit: 0, paid: 0 });
+    expect((await payeeBalances(t.db, p.payeeId)).usd).toMatchObject({
+      available: 3500,
+      in_transit: 0,
+      paid: 0,
+    });
   });
 
   it("payout.paid beats the executor's own save: the payout stays paid and the executor backs off", async () => {
@@ -134,7 +197,10 @@ describe("payout events through POST /webhooks/stripe", () => {
     const p = await paidPayee({
       fault: async (point) => {
         if (point !== "afterPayoutCall") return;
-        const created = ts.simulator.requests(0, 1_000_000).filter((r) => r.endpoint === "POST /v1/payouts").flatMap((r) => r.createdIds);
+        const created = ts.simulator
+          .requests(0, 1_000_000)
+          .filter((r) => r.endpoint === "POST /v1/payouts")
+          .flatMap((r) => r.createdIds);
         const po = created.at(-1)!;
         const account = ts.simulator.requests(0, 1_000_000).find((r) => r.createdIds.includes(po))!.account!;
         ts.simulator.settlePayout(po, "paid");
@@ -144,7 +210,11 @@ describe("payout events through POST /webhooks/stripe", () => {
     expect(delivered).toEqual({ http: 200, status: "processed" });
     expect(p.result.outcomes).toMatchObject({ in_transit: 0, lost_lease: 1 });
     expect(await statusOf(p.row.id)).toMatchObject({ status: "paid" });
-    expect((await payeeBalances(t.db, p.payeeId)).usd).toMatchObject({ available: 0, in_transit: 0, paid: 3500 });
+    expect((await payeeBalances(t.db, p.payeeId)).usd).toMatchObject({
+      available: 0,
+      in_transit: 0,
+      paid: 3500,
+    });
     expect(await auditCount("payout.in_transit", p.row.id)).toBe(0);
     expect(await unbalancedTransactions(t.db)).toEqual([]);
   });
@@ -154,7 +224,12 @@ describe("payout events through POST /webhooks/stripe", () => {
     const tr = String(p.row.stripe_transfer_id);
     const transfer = (await ts.stripe.transfers.retrieve(tr)) as unknown as Record<string, unknown>;
     const reversedBy = (amount: number, created: number) =>
-      buildEvent("transfer.reversed", "transfer", { ...transfer, amount_reversed: amount, reversed: amount === transfer.amount }, { created });
+      buildEvent(
+        "transfer.reversed",
+        "transfer",
+        { ...transfer, amount_reversed: amount, reversed: amount === transfer.amount },
+        { created },
+      );
     const now = Math.floor(Date.now() / 1000);
     const first = reversedBy(500, now - 60);
     const second = reversedBy(800, now);
@@ -177,7 +252,10 @@ describe("payout events through POST /webhooks/stripe", () => {
     expect(await post(second)).toEqual({ http: 200, status: "duplicate" });
     expect(await post(reversedBy(500, now - 120))).toEqual({ http: 200, status: "processed" });
     expect(await platformAvailable()).toBe(800);
-    const [row] = await queryRows<{ transfer_reversed_cents: string | number }>(t.db, sql`select transfer_reversed_cents from payouts where id = ${String(p.row.id)}`);
+    const [row] = await queryRows<{ transfer_reversed_cents: string | number }>(
+      t.db,
+      sql`select transfer_reversed_cents from payouts where id = ${String(p.row.id)}`,
+    );
     expect(Number(row!.transfer_reversed_cents)).toBe(800);
     // the money left the connected account: the payee owes it there
     const connected = await queryRows<{ n: string }>(
@@ -186,9 +264,11 @@ describe("payout events through POST /webhooks/stripe", () => {
           where a.payee_id = ${p.payeeId} and a.kind = 'available' and a.location = 'connected'`,
     );
     expect(Number(connected[0]!.n)).toBe(-800);
-    const alerts = await queryRows(t.db, sql`select 1 from outbox_events where type = 'alert.transfer_reversed' and payload->>'payoutId' = ${String(p.row.id)}`);
+    const alerts = await queryRows(
+      t.db,
+      sql`select 1 from outbox_events where type = 'alert.transfer_reversed' and payload->>'payoutId' = ${String(p.row.id)}`,
+    );
     expect(alerts.length).toBe(2);
     expect(await unbalancedTransactions(t.db)).toEqual([]);
   });
 });
-

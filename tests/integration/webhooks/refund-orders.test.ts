@@ -37,15 +37,29 @@ describe("two refunds of one charge", () => {
   for (const c of cases) {
     it(`${c.label}: each refund posts once; the ledger agrees with Stripe`, async () => {
       const { payeeId, account } = await flow.payee(c.label);
-      const pi = ts.simulator.createDestinationCharge({ destination: account, amount: 5_000, applicationFeeAmount: 500 });
+      const pi = ts.simulator.createDestinationCharge({
+        destination: account,
+        amount: 5_000,
+        applicationFeeAmount: 500,
+      });
       await flow.deliverNew();
       const start = await flow.ledgerOnConnected(payeeId);
       expect(start).toBe(4_500);
       const [first, second] = c.amounts;
-      await ts.gateway.createRefund({ paymentIntent: pi.id as string, amount: first, reverseTransfer: true, idempotencyKey: `${c.label}-1` });
+      await ts.gateway.createRefund({
+        paymentIntent: pi.id as string,
+        amount: first,
+        reverseTransfer: true,
+        idempotencyKey: `${c.label}-1`,
+      });
       // the first refund's webhooks are held back (arrive after the second's) when lateFirst
       await flow.deliverNew(c.lateFirst ? { skip: () => true } : {});
-      await ts.gateway.createRefund({ paymentIntent: pi.id as string, amount: second, reverseTransfer: true, idempotencyKey: `${c.label}-2` });
+      await ts.gateway.createRefund({
+        paymentIntent: pi.id as string,
+        amount: second,
+        reverseTransfer: true,
+        idempotencyKey: `${c.label}-2`,
+      });
       await flow.deliverNew();
       await flow.deliverHeld();
       // refunded in full with reverse_transfer and the fee kept: Stripe reversed the whole $50.00

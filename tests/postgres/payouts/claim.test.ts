@@ -29,9 +29,15 @@ afterAll(async () => {
 /** A planned run of `n` payees of its own. */
 async function plannedRun(n: number): Promise<string> {
   const payeeIds: string[] = [];
-  for (let i = 0; i < n; i++) payeeIds.push((await seedPayee(t.db, ts, { connectedCents: 2000 + i })).payeeId);
+  for (let i = 0; i < n; i++)
+    payeeIds.push((await seedPayee(t.db, ts, { connectedCents: 2000 + i })).payeeId);
   cycle++;
-  const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate: `2032-0${cycle}-01`, payeeIds, trigger: "manual", actor: systemActor("t") });
+  const trig = await triggerPayoutRun(t.db, getEnv(), {
+    cycleDate: `2032-0${cycle}-01`,
+    payeeIds,
+    trigger: "manual",
+    actor: systemActor("t"),
+  });
   if (trig.kind !== "run") throw new Error("no run");
   return trig.runId;
 }
@@ -101,7 +107,10 @@ describe("claims on real Postgres", () => {
       // first's row locks: only then may the first commit (pg_locks shows the wait).
       for (;;) {
         if (secondDone) break;
-        const [w] = await queryRows<{ n: string }>(t.db, sql`select count(*) as n from pg_locks where not granted and database = (select oid from pg_database where datname = current_database())`);
+        const [w] = await queryRows<{ n: string }>(
+          t.db,
+          sql`select count(*) as n from pg_locks where not granted and database = (select oid from pg_database where datname = current_database())`,
+        );
         if (Number(w!.n) > 0) break;
         await new Promise((r) => setTimeout(r, 5));
       }
@@ -111,7 +120,10 @@ describe("claims on real Postgres", () => {
       expect(firstIds.length).toBe(2);
       expect(secondIds.length).toBe(2);
       expect(secondIds.filter((id) => firstIds.includes(id))).toEqual([]);
-      const owners = await queryRows(t.db, sql`select lease_owner, attempts from payouts where run_id = ${runId} order by lease_owner`);
+      const owners = await queryRows(
+        t.db,
+        sql`select lease_owner, attempts from payouts where run_id = ${runId} order by lease_owner`,
+      );
       expect(owners).toEqual([
         { lease_owner: "first", attempts: 1 },
         { lease_owner: "first", attempts: 1 },

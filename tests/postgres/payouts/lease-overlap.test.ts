@@ -8,7 +8,13 @@ import { executePayoutRun } from "../../../lib/payouts/execute";
 import { triggerPayoutRun } from "../../../lib/payouts/run";
 import { createTestDb, type TestDb } from "../../support/db";
 import { startTestStripe, type TestStripe } from "../../support/stripe";
-import { expectKeysSent, payoutRows, seedPayee, stripeWrites, useAppEnv } from "../../integration/payouts/helpers";
+import {
+  expectKeysSent,
+  payoutRows,
+  seedPayee,
+  stripeWrites,
+  useAppEnv,
+} from "../../integration/payouts/helpers";
 
 // Two executors on one payout: the first one's lease runs out while it is between Stripe's answer
 // and its save (slow, not dead), a second executor reclaims the payout and finishes it, then the
@@ -33,7 +39,12 @@ describe("executors overlapping on an expired lease (real Postgres)", () => {
       ts.simulator.reset();
       const payee = await seedPayee(t.db, ts, { platformCents: 2000, connectedCents: 1500 });
       const cycleDate = point === "afterTransferCall" ? "2033-01-01" : "2033-01-15";
-      const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate, payeeIds: [payee.payeeId], trigger: "manual", actor: systemActor("t") });
+      const trig = await triggerPayoutRun(t.db, getEnv(), {
+        cycleDate,
+        payeeIds: [payee.payeeId],
+        trigger: "manual",
+        actor: systemActor("t"),
+      });
       if (trig.kind !== "run") throw new Error("no run");
       const first = t.connect(2);
       const second = t.connect(2);
@@ -61,11 +72,17 @@ describe("executors overlapping on an expired lease (real Postgres)", () => {
         await isStalled;
         // until the first executor's lease has really run out (the database's clock decides)
         for (;;) {
-          const [r] = await queryRows<{ expired: boolean }>(t.db, sql`select lease_expires_at < now() as expired from payouts where run_id = ${trig.runId}`);
+          const [r] = await queryRows<{ expired: boolean }>(
+            t.db,
+            sql`select lease_expires_at < now() as expired from payouts where run_id = ${trig.runId}`,
+          );
           if (r!.expired) break;
           await new Promise((res) => setTimeout(res, 50));
         }
-        const fast = await executePayoutRun(second.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
+        const fast = await executePayoutRun(second.db, getEnv(), ts.gateway, {
+          runId: trig.runId,
+          deadline: Date.now() + 60_000,
+        });
         expect(fast.outcomes).toMatchObject({ in_transit: 1 });
         wake();
         const late = await slow;
@@ -79,7 +96,10 @@ describe("executors overlapping on an expired lease (real Postgres)", () => {
       expect(row).toMatchObject({ status: "in_transit", attempts: 2 });
       expect(stripeWrites(ts)).toMatchObject({ transfersCreated: 1, payoutsCreated: 1 });
       await expectKeysSent(t.db, ts, trig.runId);
-      const [saved] = await queryRows<{ n: string }>(t.db, sql`select count(*) as n from audit_log where action = 'payout.in_transit' and entity_id = ${String(row!.id)}`);
+      const [saved] = await queryRows<{ n: string }>(
+        t.db,
+        sql`select count(*) as n from audit_log where action = 'payout.in_transit' and entity_id = ${String(row!.id)}`,
+      );
       expect(Number(saved!.n)).toBe(1);
       expect(await unbalancedTransactions(t.db)).toEqual([]);
     });

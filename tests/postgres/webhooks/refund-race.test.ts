@@ -26,16 +26,38 @@ afterAll(async () => {
 describe("concurrent refunds of one charge (real Postgres)", () => {
   it("two refunds delivered at once each post once; the ledger agrees with Stripe", async () => {
     const { payeeId, account } = await flow.payee("refund-race");
-    const pi = ts.simulator.createDestinationCharge({ destination: account, amount: 5_000, applicationFeeAmount: 500 });
+    const pi = ts.simulator.createDestinationCharge({
+      destination: account,
+      amount: 5_000,
+      applicationFeeAmount: 500,
+    });
     await flow.deliverNew();
     expect(await flow.ledgerOnConnected(payeeId)).toBe(4_500);
     const before = (await ts.stripe.events.list({ limit: 100 })).data.map((e) => e.id);
-    await ts.gateway.createRefund({ paymentIntent: pi.id as string, amount: 1_500, reverseTransfer: true, idempotencyKey: "race-1" });
-    await ts.gateway.createRefund({ paymentIntent: pi.id as string, amount: 2_000, reverseTransfer: true, idempotencyKey: "race-2" });
-    const fresh = (await ts.stripe.events.list({ limit: 100 })).data.filter((e) => !before.includes(e.id)).reverse();
+    await ts.gateway.createRefund({
+      paymentIntent: pi.id as string,
+      amount: 1_500,
+      reverseTransfer: true,
+      idempotencyKey: "race-1",
+    });
+    await ts.gateway.createRefund({
+      paymentIntent: pi.id as string,
+      amount: 2_000,
+      reverseTransfer: true,
+      idempotencyKey: "race-2",
+    });
+    const fresh = (await ts.stripe.events.list({ limit: 100 })).data
+      .filter((e) => !before.includes(e.id))
+      .reverse();
     const refundEvents = (id: string) =>
-      fresh.filter((e) => (e.data.object as { id?: string }).id === id || ((e.data.object as Stripe.Charge).refunds?.data ?? []).some((r) => r.id === id));
-    const refunds = fresh.filter((e) => e.type === "refund.created").map((e) => (e.data.object as Stripe.Refund).id);
+      fresh.filter(
+        (e) =>
+          (e.data.object as { id?: string }).id === id ||
+          ((e.data.object as Stripe.Charge).refunds?.data ?? []).some((r) => r.id === id),
+      );
+    const refunds = fresh
+      .filter((e) => e.type === "refund.created")
+      .map((e) => (e.data.object as Stripe.Refund).id);
     expect(refunds.length).toBe(2);
     const a = t.connect(2);
     const b = t.connect(2);
@@ -43,12 +65,14 @@ describe("concurrent refunds of one charge (real Postgres)", () => {
       const results = await Promise.all([
         (async () => {
           const out: string[] = [];
-          for (const e of refundEvents(refunds[0]!)) out.push((await deliver(a.db, e, { gateway: () => ts.gateway })).status);
+          for (const e of refundEvents(refunds[0]!))
+            out.push((await deliver(a.db, e, { gateway: () => ts.gateway })).status);
           return out;
         })(),
         (async () => {
           const out: string[] = [];
-          for (const e of refundEvents(refunds[1]!)) out.push((await deliver(b.db, e, { gateway: () => ts.gateway })).status);
+          for (const e of refundEvents(refunds[1]!))
+            out.push((await deliver(b.db, e, { gateway: () => ts.gateway })).status);
           return out;
         })(),
       ]);
