@@ -157,13 +157,19 @@ export async function expectKeysSent(db: Db, ts: TestStripe, runId: string) {
   for (const r of rows) {
     if (Number(r.transfer_amount_cents) > 0) expected.add(keyOf(r, "transfer"));
     expected.add(keyOf(r, "payout"));
-    if (r.stripe_transfer_id) expect(creators("POST /v1/transfers", r.stripe_transfer_id)).toEqual([keyOf(r, "transfer")]);
-    if (r.stripe_payout_id) expect(creators("POST /v1/payouts", r.stripe_payout_id)).toEqual([keyOf(r, "payout")]);
+    if (r.stripe_transfer_id)
+      expect(creators("POST /v1/transfers", r.stripe_transfer_id), `Idempotency-Key that created transfer ${r.stripe_transfer_id}`).toEqual([
+        keyOf(r, "transfer"),
+      ]);
+    if (r.stripe_payout_id)
+      expect(creators("POST /v1/payouts", r.stripe_payout_id), `Idempotency-Key that created payout ${r.stripe_payout_id}`).toEqual([
+        keyOf(r, "payout"),
+      ]);
   }
   const runIds = new Set(rows.map((r) => String(r.id)));
   const ofRun = (key: string | undefined) => [...runIds].some((id) => key?.startsWith(`payout:${id}:`));
   const stray = [...writes("POST /v1/transfers"), ...writes("POST /v1/payouts")]
     .filter((r) => !expected.has(r.idempotencyKey ?? "") && (ofRun(r.idempotencyKey) || r.createdIds.length > 0))
     .map((r) => `${r.endpoint} ${r.idempotencyKey}`);
-  expect(stray).toEqual([]);
+  expect(stray, "transfer/payout requests under a key that is not payoutKey(row, step)").toEqual([]);
 }
