@@ -1,9 +1,15 @@
 // `npm test`: every vitest project (unit, pglite, postgres), then a plain `N passed, N failed` line.
-// Extra arguments go to vitest (e.g. `npm test -- --project unit`).
+// Extra arguments go to vitest (e.g. `npm test -- --project unit`). Before vitest, the test files
+// are scanned for early returns in test bodies (lib/cli/check-tests.ts): such a test would pass
+// without checking anything, so each one counts as a failure.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { checkTests } from "./check-tests";
 
 type VitestJson = { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number; success: boolean };
+
+const earlyReturns = checkTests();
+for (const r of earlyReturns) console.error(`${r.file}:${r.line}: test "${r.test}" returns early: it would pass without checking anything`);
 
 mkdirSync(".data", { recursive: true });
 const report = ".data/vitest-report.json";
@@ -29,6 +35,10 @@ if (result.status !== 0 && failed === 0) failed = 1;
 if (skipped > 0) {
   console.error(`${skipped} test(s) skipped: nothing may be skipped silently; counting them as failures`);
   failed += skipped;
+}
+if (earlyReturns.length > 0) {
+  console.error(`${earlyReturns.length} early return(s) in test bodies: counting them as failures`);
+  failed += earlyReturns.length;
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(result.status === 0 && failed === 0 ? 0 : 1);

@@ -42,8 +42,13 @@ describe("payee dashboard", () => {
 
   it("keeps a payee out of the ops console", async () => {
     const { page } = session;
-    await page.goto(page.url().replace(/\/dashboard.*/, "/ops"));
+    const opsUrl = new URL("/ops", page.url()).toString();
+    await page.goto(opsUrl);
     await page.waitForURL(/\/dashboard/);
+    expect(new URL(page.url()).pathname).toBe("/dashboard");
+    // the ops console's own controls are nowhere on the page the payee lands on
+    expect(await page.getByRole("button", { name: "Pause payouts" }).count()).toBe(0);
+    expect(await page.getByTestId("pause-state").count()).toBe(0);
   });
 
   it("is usable on a phone", async () => {

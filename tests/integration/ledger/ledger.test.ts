@@ -34,6 +34,13 @@ const earning = (key: string, amount: number) => ({
   ],
 });
 
+// Drizzle wraps the database's error; the guard's own message is its cause.
+const refusal = (q: Promise<unknown>) =>
+  q.then(
+    () => "accepted",
+    (e: Error & { cause?: Error }) => e.cause?.message ?? e.message,
+  );
+
 describe("ledger postings", () => {
   it("credits a payee and derives the balance from entries", async () => {
     const result = await postLedgerTransaction(t.db, earning("earn-1", 4500));
@@ -77,7 +84,12 @@ describe("ledger postings", () => {
         { payeeId, kind: "in_transit" as const, amount: before + 1 },
       ],
     };
-    await expect(postLedgerTransaction(t.db, debit)).rejects.toBeInstanceOf(LedgerError);
+    const refused = await postLedgerTransaction(t.db, debit).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(LedgerError);
+    expect(refused).toMatchObject({ code: "insufficient_balance" });
     expect(await availableBalance(t.db, payeeId, "usd")).toBe(before);
   });
 
@@ -116,17 +128,35 @@ describe("ledger postings", () => {
 });
 
 describe("database guards (not just application code)", () => {
-  it("refuses an unbalanced insert", async () => {
-    const [acct] = await queryRows<{ id: string }>(t.db, sql`select id from ledger_accounts limit 1`);
+  it("refuses an unbalanced insert of two entries (+100 / -99), and a lone entry", async () => {
+    // a platform account (it may go below zero, so no other guard stands in for the balance check)
+    const [a] = await queryRows<{ id: string }>(
+      t.db,
+      sql`select id from ledger_accounts where payee_id is null and kind = 'stripe_clearing' and currency = 'usd'`,
+    );
+    const b = a;
     const [tx] = await queryRows<{ id: string }>(
       t.db,
       sql`insert into ledger_transactions (idempotency_key, kind, description) values ('raw-1', 'x', 'x') returning id`,
     );
-    await expect(
-      t.db.execute(
-        sql`insert into ledger_entries (transaction_id, account_id, amount, currency) values (${tx!.id}, ${acct!.id}, 100, 'usd')`,
+    expect(
+      await refusal(
+        t.db.execute(sql`insert into ledger_entries (transaction_id, account_id, amount, currency)
+          values (${tx!.id}, ${a!.id}, 100, 'usd'), (${tx!.id}, ${b!.id}, -99, 'usd')`),
       ),
-    ).rejects.toThrow();
+    ).toMatch(/is unbalanced in usd: entries sum to 1/);
+    expect(
+      await refusal(
+        t.db.execute(
+          sql`insert into ledger_entries (transaction_id, account_id, amount, currency) values (${tx!.id}, ${a!.id}, 100, 'usd')`,
+        ),
+      ),
+    ).toMatch(/double entry needs at least two/);
+    const [{ n }] = (await queryRows<{ n: string }>(
+      t.db,
+      sql`select count(*) as n from ledger_entries where transaction_id = ${tx!.id}`,
+    )) as [{ n: string }];
+    expect(Number(n)).toBe(0);
   });
 
   it("refuses entries, transactions and payouts that point at rows that do not exist", async () => {
@@ -139,12 +169,6 @@ describe("database guards (not just application code)", () => {
       sql`insert into ledger_transactions (idempotency_key, kind, description) values ('raw-refs', 'x', 'x') returning id`,
     );
     const missing = "00000000-0000-4000-8000-000000000000";
-    // Drizzle wraps the database's error; the guard's own message is its cause.
-    const refusal = (q: Promise<unknown>) =>
-      q.then(
-        () => "accepted",
-        (e: Error & { cause?: Error }) => e.cause?.message ?? e.message,
-      );
     expect(
       await refusal(
         t.db.execute(sql`insert into ledger_entries (transaction_id, account_id, amount, currency)
@@ -218,9 +242,33 @@ describe("database guards (not just application code)", () => {
   });
 
   it("refuses UPDATE and DELETE of entries and transactions", async () => {
-    await expect(t.db.execute(sql`update ledger_entries set amount = amount + 1`)).rejects.toThrow();
-    await expect(t.db.execute(sql`delete from ledger_entries`)).rejects.toThrow();
-    await expect(t.db.execute(sql`update ledger_transactions set description = 'x'`)).rejects.toThrow();
-    await expect(t.db.execute(sql`delete from ledger_transactions`)).rejects.toThrow();
+    await postLedgerTransaction(t.db, earning("append-only-1", 100));
+    expect(await refusal(t.db.execute(sql`update ledger_entries set amount = amount + 1`))).toMatch(/ledger_entries is append-only: UPDATE refused/);
+    expect(await refusal(t.db.execute(sql`delete from ledger_entries`))).toMatch(/ledger_entries is append-only: DELETE refused/);
+    expect(await refusal(t.db.execute(sql`update ledger_transactions set description = 'x'`))).toMatch(
+      /ledger_transactions is append-only: UPDATE refused/,
+    );
+    expect(await refusal(t.db.execute(sql`delete from ledger_transactions`))).toMatch(/ledger_transactions is append-only: DELETE refused/);
+  });
+
+  it("the database itself refuses a payee balance below zero (a raw insert, past the application's check)", async () => {
+    const [acct] = await queryRows<{ id: string }>(
+      t.db,
+      sql`select a.id from ledger_accounts a where a.payee_id = ${payeeId} and a.kind = 'in_transit' and a.location = 'platform' and a.currency = 'usd'`,
+    );
+    const [clearing] = await queryRows<{ id: string }>(
+      t.db,
+      sql`select id from ledger_accounts where payee_id is null and kind = 'stripe_clearing' and currency = 'usd'`,
+    );
+    const [tx] = await queryRows<{ id: string }>(
+      t.db,
+      sql`insert into ledger_transactions (idempotency_key, kind, description) values ('raw-overdraft', 'x', 'x') returning id`,
+    );
+    expect(
+      await refusal(
+        t.db.execute(sql`insert into ledger_entries (transaction_id, account_id, amount, currency)
+          values (${tx!.id}, ${acct!.id}, -1, 'usd'), (${tx!.id}, ${clearing!.id}, 1, 'usd')`),
+      ),
+    ).toMatch(/ledger overdraft: payee .* in_transit balance \(platform\) would be -1 usd/);
   });
 });

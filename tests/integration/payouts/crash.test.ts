@@ -10,7 +10,7 @@ import type { ExecutorFaultPoint } from "@/lib/payouts/process-payout";
 import { triggerPayoutRun } from "@/lib/payouts/run";
 import { createTestDb, type TestDb } from "../../support/db";
 import { startTestStripe, type TestStripe } from "../../support/stripe";
-import { expireLeases, payoutRows, seedPayee, stripeWrites, useAppEnv } from "./helpers";
+import { expectKeysSent, expireLeases, payoutRows, seedPayee, stripeWrites, useAppEnv } from "./helpers";
 
 // Kill the work at each step, resume, and count what reached Stripe: one transfer (for platform
 // funds) and one payout per payee per cycle, and a balanced ledger.
@@ -60,6 +60,7 @@ async function assertExactlyOnce(runId: string, payeeCount: number, transfers: n
   expect(writes.payoutRequests).toBe(payeeCount);
   expect(writes.transfersCreated).toBe(transfers);
   expect(writes.transferRequests).toBe(transfers);
+  await expectKeysSent(t.db, ts, runId);
   expect(await unbalancedTransactions(t.db)).toEqual([]);
 }
 
@@ -139,42 +140,57 @@ describe("crash drills", () => {
     });
   }
 
-  it("a payout stuck past 24 hours is looked up at Stripe, not sent again", async () => {
-    const payees = await freshCycle();
-    const trig = await triggerPayoutRun(t.db, getEnv(), {
-      cycleDate: "2027-09-01",
-      payeeIds: payees.map((p) => p.payeeId),
-      trigger: "manual",
-      actor,
-    });
+  // The answer of the payout call is lost (killed right after it); the row is then made to look like a
+  // first attempt (attempts 0 before the claim), so the age of the first attempt is the only reason
+  // the executor may have to look the payout up at Stripe.
+  async function lostPayoutAnswer(cycleDate: string, hoursAgo: number) {
+    ts.simulator.reset();
+    ts.simulator.setFaults({});
+    await t.db.execute(sql`update payout_runs set status = 'cancelled' where status in ('planning', 'executing')`);
+    const payee = await seedPayee(t.db, ts, { platformCents: 2000, connectedCents: 1500 });
+    const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate, payeeIds: [payee.payeeId], trigger: "manual", actor });
     if (trig.kind !== "run") throw new Error("no run");
-    const target = (await payoutRows(t.db, trig.runId)).find((r) => r.payee_id === payees[2]!.payeeId)!
-      .id as string;
     await expect(
       executePayoutRun(t.db, getEnv(), ts.gateway, {
         runId: trig.runId,
         deadline: Date.now() + 60_000,
-        concurrency: 1,
         hooks: {
-          fault: (at, id) => {
-            if (at === "afterPayoutCall" && id === target) throw new CrashDrill("lost the answer");
+          fault: (at) => {
+            if (at === "afterPayoutCall") throw new CrashDrill("lost the answer");
           },
         },
       }),
-    ).rejects.toThrow();
-    // Two days later Stripe has forgotten the idempotency key.
-    ts.simulator.advanceClock(48 * 3600);
-    await t.db.execute(sql`update payouts set first_attempt_at = now() - interval '25 hours', lease_expires_at = now() - interval '1 second'
-                           where id = ${target}`);
-    await expireLeases(t.db, trig.runId);
-    await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
-    await assertExactlyOnce(trig.runId, 3, 2);
+    ).rejects.toThrow("lost the answer");
+    ts.simulator.advanceClock(hoursAgo * 3600);
+    await t.db.execute(sql`update payouts set attempts = 0, first_attempt_at = now() - make_interval(hours => ${hoursAgo}),
+                           lease_expires_at = now() - interval '1 second' where run_id = ${trig.runId}`);
+    const result = await executePayoutRun(t.db, getEnv(), ts.gateway, { runId: trig.runId, deadline: Date.now() + 60_000 });
+    expect(result.state).toBe("done");
+    const [row] = await payoutRows(t.db, trig.runId);
+    expect(row).toMatchObject({ status: "in_transit", attempts: 1 });
     const lookups = ts.simulator
       .requests(0, 100000)
-      .filter(
-        (r) => r.method === "GET" && (r.path.includes("/v1/payouts") || r.path.includes("/v1/transfers")),
-      );
-    expect(lookups.length).toBeGreaterThanOrEqual(1);
+      .filter((r) => r.method === "GET" && /\/v1\/(payouts|transfers)/.test(r.path))
+      .map((r) => `${r.method} ${r.endpoint}`);
+    return { runId: trig.runId, lookups };
+  }
+
+  it("a first attempt older than 24 hours (Stripe forgot its key) is looked up at Stripe, not sent again", async () => {
+    const { runId, lookups } = await lostPayoutAnswer("2027-09-01", 25);
+    // the transfer was saved before the crash; only the payout is looked up, once
+    expect(lookups).toEqual(["GET GET /v1/payouts"]);
+    await assertExactlyOnce(runId, 1, 1);
+  });
+
+  it("control: a first attempt under 24 hours old is not looked up; its stored key gets Stripe's saved answer", async () => {
+    const { runId, lookups } = await lostPayoutAnswer("2027-09-15", 23);
+    expect(lookups).toEqual([]);
+    // sent again with the same key: Stripe answers with the payout it made, none is made twice
+    expect(stripeWrites(ts)).toMatchObject({ payoutRequests: 2, payoutsCreated: 1, transferRequests: 1, transfersCreated: 1 });
+    await expectKeysSent(t.db, ts, runId);
+    expect(await unbalancedTransactions(t.db)).toEqual([]);
+    const replays = ts.simulator.requests(0, 100000).filter((r) => r.endpoint === "POST /v1/payouts" && r.replayed);
+    expect(replays.length).toBe(1);
   });
 
   it("time budget ends between a transfer and its payout: the next slice pays it, no lookup, no second transfer", async () => {

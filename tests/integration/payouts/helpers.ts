@@ -3,6 +3,8 @@ import { NextRequest } from "next/server";
 import { type Db, queryRows } from "@/db/client";
 import { connectedAccounts, payees, payoutSettings } from "@/db/schema";
 import { postLedgerTransaction } from "@/lib/ledger";
+import { payoutKey } from "@/lib/payouts/keys";
+import { expect } from "vitest";
 import { useApp } from "../../support/app";
 import type { TestStripe } from "../../support/stripe";
 
@@ -161,4 +163,36 @@ export async function expireLeases(db: Db, runId: string) {
   await db.execute(
     sql`update payouts set lease_expires_at = now() - interval '1 second' where run_id = ${runId} and status = 'processing'`,
   );
+}
+
+/**
+ * The Idempotency-Key each transfer and payout of a run went out with, as the simulator's request log
+ * recorded it: the request that created a row's tr_ / po_ carried `payoutKey(row, step)`, and no
+ * transfer or payout request of the run carried any other key.
+ */
+export async function expectKeysSent(db: Db, ts: TestStripe, runId: string) {
+  const rows = (await payoutRows(db, runId)).filter((r) => r.status !== "skipped");
+  const log = ts.simulator.requests(0, 1_000_000);
+  const writes = (endpoint: string) => log.filter((r) => r.endpoint === endpoint && r.status < 400);
+  const creators = (endpoint: string, id: unknown) => writes(endpoint).filter((r) => r.createdIds.includes(String(id))).map((r) => r.idempotencyKey);
+  const keyOf = (r: Record<string, unknown>, step: "transfer" | "payout") => payoutKey({ id: String(r.id), retries: Number(r.retries) }, step);
+  const expected = new Set<string>();
+  for (const r of rows) {
+    if (Number(r.transfer_amount_cents) > 0) expected.add(keyOf(r, "transfer"));
+    expected.add(keyOf(r, "payout"));
+    if (r.stripe_transfer_id)
+      expect(creators("POST /v1/transfers", r.stripe_transfer_id), `Idempotency-Key that created transfer ${r.stripe_transfer_id}`).toEqual([
+        keyOf(r, "transfer"),
+      ]);
+    if (r.stripe_payout_id)
+      expect(creators("POST /v1/payouts", r.stripe_payout_id), `Idempotency-Key that created payout ${r.stripe_payout_id}`).toEqual([
+        keyOf(r, "payout"),
+      ]);
+  }
+  const runIds = new Set(rows.map((r) => String(r.id)));
+  const ofRun = (key: string | undefined) => [...runIds].some((id) => key?.startsWith(`payout:${id}:`));
+  const stray = [...writes("POST /v1/transfers"), ...writes("POST /v1/payouts")]
+    .filter((r) => !expected.has(r.idempotencyKey ?? "") && (ofRun(r.idempotencyKey) || r.createdIds.length > 0))
+    .map((r) => `${r.endpoint} ${r.idempotencyKey}`);
+  expect(stray, "transfer/payout requests under a key that is not payoutKey(row, step)").toEqual([]);
 }

@@ -59,14 +59,24 @@ describe("schedules as code", () => {
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    let ticks = 0; // the scheduler reads the clock once per tick
     const scheduler = startLocalScheduler({
       baseUrl: base,
       cronSecret: "local-secret-0123456789",
       definitions: scheduleDefinitions({ PAYOUT_TIMEZONE: "UTC" }),
       tickMs: 20,
-      now: () => new Date("2026-12-01T06:00:10Z"),
+      now: () => {
+        ticks++;
+        return new Date("2026-12-01T06:00:10Z");
+      },
     });
-    await new Promise((r) => setTimeout(r, 200));
+    const until = async (condition: () => boolean) => {
+      while (!condition()) await new Promise((r) => setTimeout(r, 5));
+    };
+    // Both due schedules have reached the server; then five more ticks in the same minute fire nothing.
+    await until(() => hits.length >= 2);
+    const seen = ticks;
+    await until(() => ticks >= seen + 5);
     scheduler.stop();
     server.close();
     const paths = hits.map((h) => h.path);

@@ -1,6 +1,6 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db } from "@/db/client";
+import { type Db, queryRows } from "@/db/client";
 import { escrowHolds, payoutSchedules, placementInvoices, placements } from "@/db/schema";
 import { payeeBalances } from "@/lib/ledger";
 import { processClaimedSchedule } from "@/lib/payout-schedules/process";
@@ -73,8 +73,23 @@ describe("processClaimedSchedule and createEscrowHold on one placement", () => {
         reason: "raced",
         createdBy: admin.id,
       });
-      processing = processClaimedSchedule(t.db, schedule!.id, sweepActor, new Date());
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      let settled = false;
+      processing = processClaimedSchedule(t.db, schedule!.id, sweepActor, new Date()).finally(() => {
+        settled = true;
+      });
+      // Commit only once the schedule's processing is blocked on this transaction's locks (pg_locks
+      // shows its wait): the race really happens, every time, whatever the machine's speed.
+      let blocked = false;
+      while (!blocked && !settled) {
+        const [w] = await queryRows<{ n: string }>(
+          other.db,
+          sql`select count(*) as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
+              where not l.granted and a.datname = current_database()`,
+        );
+        blocked = Number(w!.n) > 0;
+        if (!blocked) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(blocked).toBe(true);
     });
     expect(await processing).toBe("processed");
 

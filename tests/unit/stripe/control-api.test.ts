@@ -223,7 +223,15 @@ describe("control API: reconciliation drills", () => {
 
 describe("npm run stripe:simulator", () => {
   it("starts on STRIPE_SIMULATOR_PORT, serves the SDK and stops on SIGTERM", async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    // A port the system just handed out (bound on 0, then freed for the child), never a guess.
+    const port = await new Promise<number>((resolve, reject) => {
+      const probe = createServer();
+      probe.once("error", reject);
+      probe.listen(0, "127.0.0.1", () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
     const root = path.resolve(import.meta.dirname, "../../..");
     const child = spawn(
       process.execPath,
