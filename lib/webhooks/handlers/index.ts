@@ -5,7 +5,7 @@ import {
   billingChargeRefunded,
   billingInvoiceLifecycle,
   billingRefundChanged,
-} from "../../billing/invoices-webhooks";
+} from "./billing-invoices";
 import type { EventHandler, EventOf, HandlerOutcome } from "../types";
 import { handleAccountUpdated } from "./account-updated";
 import { handleChargeDisputeClosed } from "./charge-dispute-closed";

@@ -1,15 +1,15 @@
 import { eq, or, sql } from "drizzle-orm";
 import type Stripe from "stripe";
-import type { Db } from "../../db/client";
-import { billingInvoices, placementInvoices } from "../../db/schema";
-import { isUuid } from "../schemas/common";
-import { applied, expandableId, type HandlerOf, type HandlerOutcome, ignored, pending } from "../webhooks/types";
-import { recordInvoiceLifecycle } from "./invoices";
-import { applyCapture, applyRefund, refreshTotals } from "./invoices-ledger";
-import { recordTimelineEntry } from "./timeline";
+import type { Db } from "../../../db/client";
+import { billingInvoices, placementInvoices } from "../../../db/schema";
+import { isUuid } from "../../schemas/common";
+import { applied, expandableId, type HandlerOf, type HandlerOutcome, ignored, pending } from "../types";
+import { recordInvoiceLifecycle } from "../../billing/invoices";
+import { applyCapture, applyRefund, refreshTotals } from "../../billing/invoices-ledger";
+import { recordTimelineEntry } from "../../billing/timeline";
 
 // The invoice timeline and ledger from webhooks (registered beside the placement and earnings
-// handlers in lib/webhooks/handlers/index.ts). Each applies what Stripe reports in Stripe's numbers
+// handlers in index.ts). Each applies what Stripe reports in Stripe's numbers
 // and timestamps, once per Stripe object (lib/billing/timeline.ts dedupes, the postings are keyed by
 // the object), so a webhook after our own call, a redelivery or an out-of-order arrival changes
 // nothing. A payment that is not an invoice's is ignored.
