@@ -1,5 +1,16 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, check, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { createdAt, id, tstz, updatedAt } from "./columns";
 import { placementInvoices } from "./placements";
 
@@ -35,7 +46,10 @@ export const billingInvoices = pgTable(
     // webhooks find the invoice of a payment intent / charge
     uniqueIndex("billing_invoices_payment_intent_key").on(t.stripePaymentIntentId),
     index("billing_invoices_charge_idx").on(t.stripeChargeId),
-    check("billing_invoices_amounts", sql`${t.capturedCents} >= 0 and ${t.refundedCents} >= 0 and ${t.authorisedCents} >= 0`),
+    check(
+      "billing_invoices_amounts",
+      sql`${t.capturedCents} >= 0 and ${t.refundedCents} >= 0 and ${t.authorisedCents} >= 0`,
+    ),
   ],
 );
 export type BillingInvoice = typeof billingInvoices.$inferSelect;

@@ -28,7 +28,10 @@ export const adjustmentReasons = [
   { code: "write_off", label: "Written off", appliesTo: ["client"] },
 ] as const;
 export type AdjustmentReasonCode = (typeof adjustmentReasons)[number]["code"];
-export const adjustmentReasonCodes = adjustmentReasons.map((r) => r.code) as [AdjustmentReasonCode, ...AdjustmentReasonCode[]];
+export const adjustmentReasonCodes = adjustmentReasons.map((r) => r.code) as [
+  AdjustmentReasonCode,
+  ...AdjustmentReasonCode[],
+];
 
 export type AdjustmentInput = {
   target: "client" | "payee";
@@ -70,7 +73,10 @@ export async function createAdjustment(
     throw new DomainError("invalid_input", `reason ${input.reasonCode} does not apply to a ${input.target}`);
   const hash = fingerprint(input);
   const replay = async (tx: Db) => {
-    const [existing] = await tx.select().from(billingAdjustments).where(eq(billingAdjustments.requestKey, input.requestKey));
+    const [existing] = await tx
+      .select()
+      .from(billingAdjustments)
+      .where(eq(billingAdjustments.requestKey, input.requestKey));
     if (!existing) return null;
     if (existing.requestHash !== hash)
       throw new DomainError("conflict", "this Idempotency-Key was already used for a different adjustment", {
@@ -109,7 +115,12 @@ async function post(
     const lines =
       input.target === "payee"
         ? [
-            { payeeId: input.payeeId!, kind: "available" as const, location: "platform" as const, amount: sign * input.amountCents },
+            {
+              payeeId: input.payeeId!,
+              kind: "available" as const,
+              location: "platform" as const,
+              amount: sign * input.amountCents,
+            },
             { kind: "adjustments" as const, amount: -sign * input.amountCents },
           ]
         : [
@@ -164,5 +175,9 @@ async function post(
 }
 
 export async function listAdjustments(db: Db, limit = 50): Promise<BillingAdjustment[]> {
-  return db.select().from(billingAdjustments).orderBy(desc(billingAdjustments.createdAt), desc(billingAdjustments.id)).limit(limit);
+  return db
+    .select()
+    .from(billingAdjustments)
+    .orderBy(desc(billingAdjustments.createdAt), desc(billingAdjustments.id))
+    .limit(limit);
 }

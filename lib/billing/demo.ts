@@ -14,7 +14,11 @@ const actor = systemActor("demo-seed");
  * at Stripe (as the placement sweeps would), its client in the billing pilot, and the client's card
  * authorised for it, so an admin can capture and refund. Keys derive from the invoice row, as always.
  */
-export async function seedBillingDemo(db: Db, gateway: StripeGateway, input: { payeeId: string; currency: string; timeZone: string }): Promise<string> {
+export async function seedBillingDemo(
+  db: Db,
+  gateway: StripeGateway,
+  input: { payeeId: string; currency: string; timeZone: string },
+): Promise<string> {
   const [client] = await db.select({ customer: placements.clientStripeCustomerId }).from(placements).limit(1);
   if (!client) return "no demo client";
   const startDate = new Date(Date.now() - 100 * 86_400_000).toISOString().slice(0, 10);

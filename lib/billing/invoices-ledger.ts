@@ -108,7 +108,12 @@ export type RefundFacts = {
 };
 
 export async function applyRefund(tx: Db, f: RefundFacts): Promise<void> {
-  const ids = { invoice: f.stripeInvoiceId, payment_intent: f.paymentIntentId, charge: f.chargeId, refund: f.refundId };
+  const ids = {
+    invoice: f.stripeInvoiceId,
+    payment_intent: f.paymentIntentId,
+    charge: f.chargeId,
+    refund: f.refundId,
+  };
   const fresh = await recordTimelineEntry(tx, {
     placementInvoiceId: f.placementInvoiceId,
     kind: "refunded",
@@ -127,7 +132,12 @@ export async function applyRefund(tx: Db, f: RefundFacts): Promise<void> {
     currency: f.currency,
     sourceType: "placement_invoice",
     sourceId: f.placementInvoiceId,
-    metadata: { placement_invoice_id: f.placementInvoiceId, stripe_invoice_id: f.stripeInvoiceId, reason_code: f.reasonCode ?? null, ...ids },
+    metadata: {
+      placement_invoice_id: f.placementInvoiceId,
+      stripe_invoice_id: f.stripeInvoiceId,
+      reason_code: f.reasonCode ?? null,
+      ...ids,
+    },
     effectiveAt: f.refundedAt,
     lines: [
       { kind: "client_funds", amount: -f.amountCents },

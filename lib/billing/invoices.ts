@@ -29,11 +29,7 @@ import { readTimeline, recordTimelineEntry, type TimelineEntry } from "./timelin
 
 export type InvoiceGateway = Pick<
   StripeGateway,
-  | "createAuthorisation"
-  | "attachInvoicePayment"
-  | "capturePaymentIntent"
-  | "createRefund"
-  | "retrieveInvoice"
+  "createAuthorisation" | "attachInvoicePayment" | "capturePaymentIntent" | "createRefund" | "retrieveInvoice"
 >;
 
 export type RolloutStage = Env["BILLING_ROLLOUT_STAGE"];
@@ -48,7 +44,10 @@ export const refundReasons = [
   { code: "fraudulent", label: "Fraudulent payment" },
 ] as const;
 export type RefundReasonCode = (typeof refundReasons)[number]["code"];
-export const refundReasonCodes = refundReasons.map((r) => r.code) as [RefundReasonCode, ...RefundReasonCode[]];
+export const refundReasonCodes = refundReasons.map((r) => r.code) as [
+  RefundReasonCode,
+  ...RefundReasonCode[],
+];
 
 export type InvoiceView = {
   id: string;
@@ -156,13 +155,19 @@ export function assertRolloutAllows(stage: RolloutStage, billingPilot: boolean):
 }
 
 /** Put an invoice's billing party in (or out of) the pilot. Audited. */
-export async function setBillingPilot(db: Db, input: { invoiceId: string; pilot: boolean; actor: Actor }): Promise<void> {
+export async function setBillingPilot(
+  db: Db,
+  input: { invoiceId: string; pilot: boolean; actor: Actor },
+): Promise<void> {
   await loadInvoice(db, input.invoiceId);
   await db.transaction(async (tx) => {
     await tx
       .insert(billingInvoices)
       .values({ placementInvoiceId: input.invoiceId, billingPilot: input.pilot })
-      .onConflictDoUpdate({ target: billingInvoices.placementInvoiceId, set: { billingPilot: input.pilot, updatedAt: new Date() } });
+      .onConflictDoUpdate({
+        target: billingInvoices.placementInvoiceId,
+        set: { billingPilot: input.pilot, updatedAt: new Date() },
+      });
     await recordAudit(tx, {
       actor: input.actor,
       action: "billing_invoice.pilot_set",
@@ -190,27 +195,38 @@ export async function authoriseInvoicePayment(
   const { invoice, billing } = await loadInvoice(db, input.invoiceId);
   assertRolloutAllows(input.stage, billing?.billingPilot ?? false);
   if (!invoice.stripeInvoiceId || invoice.status !== "open")
-    throw new DomainError("conflict", `only an open invoice can be authorised; this one is ${invoice.status}`);
+    throw new DomainError(
+      "conflict",
+      `only an open invoice can be authorised; this one is ${invoice.status}`,
+    );
   if (billing?.stripePaymentIntentId) return getInvoiceView(db, invoice.id);
   const key = billing?.authoriseKey ?? `billing_invoice:${invoice.id}:authorise`;
   await db
     .insert(billingInvoices)
     .values({ placementInvoiceId: invoice.id, authoriseKey: key })
-    .onConflictDoUpdate({ target: billingInvoices.placementInvoiceId, set: { authoriseKey: sql`coalesce(${billingInvoices.authoriseKey}, ${key})` } });
+    .onConflictDoUpdate({
+      target: billingInvoices.placementInvoiceId,
+      set: { authoriseKey: sql`coalesce(${billingInvoices.authoriseKey}, ${key})` },
+    });
   const stripeInvoice = await gateway.retrieveInvoice(invoice.stripeInvoiceId);
   const intent = await gateway.createAuthorisation({
     amount: stripeInvoice.amount_remaining,
     currency: stripeInvoice.currency,
-    customer: typeof stripeInvoice.customer === "string" ? stripeInvoice.customer : stripeInvoice.customer!.id,
+    customer:
+      typeof stripeInvoice.customer === "string" ? stripeInvoice.customer : stripeInvoice.customer!.id,
     paymentMethod: input.paymentMethod,
     description: `invoice ${stripeInvoice.number ?? stripeInvoice.id}`,
     metadata: { placement_invoice_id: invoice.id, stripe_invoice_id: invoice.stripeInvoiceId },
     idempotencyKey: `${key}:payment_intent`,
   });
   if (intent.status !== "requires_capture")
-    throw new DomainError("conflict", `the card was not authorised (payment intent ${intent.id} is ${intent.status})`);
+    throw new DomainError(
+      "conflict",
+      `the card was not authorised (payment intent ${intent.id} is ${intent.status})`,
+    );
   await gateway.attachInvoicePayment(invoice.stripeInvoiceId, intent.id, `${key}:attach`);
-  const chargeId = typeof intent.latest_charge === "string" ? intent.latest_charge : (intent.latest_charge?.id ?? null);
+  const chargeId =
+    typeof intent.latest_charge === "string" ? intent.latest_charge : (intent.latest_charge?.id ?? null);
   await db.transaction(async (tx) => {
     await recordInvoiceLifecycle(tx, invoice.id, stripeInvoice, "api");
     await recordTimelineEntry(tx, {
@@ -248,7 +264,14 @@ export async function recordInvoiceLifecycle(
   stripeEventId?: string,
 ): Promise<void> {
   const at = (unix: number | null | undefined) => (unix ? new Date(unix * 1000) : null);
-  const base = { placementInvoiceId, currency: invoice.currency, sourceId: invoice.id!, stripeIds: { invoice: invoice.id! }, origin, stripeEventId };
+  const base = {
+    placementInvoiceId,
+    currency: invoice.currency,
+    sourceId: invoice.id!,
+    stripeIds: { invoice: invoice.id! },
+    origin,
+    stripeEventId,
+  };
   const steps: [TimelineEntry["kind"], Date | null, number | null][] = [
     ["created", at(invoice.created), invoice.amount_due],
     ["finalized", at(invoice.status_transitions?.finalized_at), invoice.amount_due],
@@ -288,11 +311,16 @@ async function findOperation(db: Db, kind: "capture" | "refund", requestKey: str
 /** The same key again: the first answer, or a 409 when the request under it differs. */
 function replayable(op: BillingInvoiceOperation, hash: string): "resume" | InvoiceView {
   if (op.requestHash !== hash)
-    throw new DomainError("conflict", `this Idempotency-Key was already used for a different ${op.kind} request`, {
-      idempotencyKey: op.requestKey,
-    });
+    throw new DomainError(
+      "conflict",
+      `this Idempotency-Key was already used for a different ${op.kind} request`,
+      {
+        idempotencyKey: op.requestKey,
+      },
+    );
   if (op.status === "succeeded") return op.response as unknown as InvoiceView;
-  if (op.status === "failed") throw new DomainError("conflict", op.error ?? `the ${op.kind} failed`, { operation: op.id });
+  if (op.status === "failed")
+    throw new DomainError("conflict", op.error ?? `the ${op.kind} failed`, { operation: op.id });
   return "resume";
 }
 
@@ -318,7 +346,12 @@ async function startOperation(db: Db, r: OperationRequest, hash: string): Promis
   return op ?? (await findOperation(db, r.kind, r.requestKey))!;
 }
 
-async function failOperation(db: Db, op: BillingInvoiceOperation, error: unknown, actor: Actor): Promise<never> {
+async function failOperation(
+  db: Db,
+  op: BillingInvoiceOperation,
+  error: unknown,
+  actor: Actor,
+): Promise<never> {
   const message = `Stripe refused the ${op.kind}: ${stripeMessage(error)}`.slice(0, 1000);
   await db.transaction(async (tx) => {
     await tx
@@ -346,14 +379,25 @@ async function finishOperation(
   const response = JSON.parse(JSON.stringify(view)) as Record<string, unknown>;
   await tx
     .update(billingInvoiceOperations)
-    .set({ status: "succeeded", stripeObjectId: result.stripeObjectId, amountCents: result.amountCents, response, completedAt: new Date() })
+    .set({
+      status: "succeeded",
+      stripeObjectId: result.stripeObjectId,
+      amountCents: result.amountCents,
+      response,
+      completedAt: new Date(),
+    })
     .where(eq(billingInvoiceOperations.id, op.id));
   await recordAudit(tx, {
     actor,
     action: `billing_invoice.${op.kind}_requested`,
     entityType: "placement_invoice",
     entityId: op.placementInvoiceId,
-    after: { operation: op.id, stripeObject: result.stripeObjectId, amountCents: result.amountCents, requestedCents: op.requestedCents },
+    after: {
+      operation: op.id,
+      stripeObject: result.stripeObjectId,
+      amountCents: result.amountCents,
+      requestedCents: op.requestedCents,
+    },
     reason: op.note ?? op.reasonCode ?? null,
   });
   return response as unknown as InvoiceView;
@@ -369,7 +413,13 @@ const isRetryable = (error: unknown) => error instanceof StripeGatewayError && e
 export async function captureInvoice(
   db: Db,
   gateway: InvoiceGateway,
-  input: { invoiceId: string; amountCents: number | null; requestKey: string; actor: Actor; stage: RolloutStage },
+  input: {
+    invoiceId: string;
+    amountCents: number | null;
+    requestKey: string;
+    actor: Actor;
+    stage: RolloutStage;
+  },
 ): Promise<InvoiceView> {
   const request: OperationRequest = { kind: "capture", ...input };
   const hash = fingerprint(request);
@@ -380,10 +430,18 @@ export async function captureInvoice(
   } else {
     const view = await getInvoiceView(db, input.invoiceId);
     assertRolloutAllows(input.stage, view.billingPilot);
-    if (!view.stripePaymentIntentId) throw new DomainError("conflict", "this invoice has no authorised payment to capture");
-    if (view.capturableCents === 0) throw new DomainError("conflict", "this invoice's payment is already captured; nothing is left to capture");
+    if (!view.stripePaymentIntentId)
+      throw new DomainError("conflict", "this invoice has no authorised payment to capture");
+    if (view.capturableCents === 0)
+      throw new DomainError(
+        "conflict",
+        "this invoice's payment is already captured; nothing is left to capture",
+      );
     if (input.amountCents !== null && input.amountCents > view.capturableCents)
-      throw new DomainError("invalid_input", `amountCents ${input.amountCents} is more than the ${view.capturableCents} authorised`);
+      throw new DomainError(
+        "invalid_input",
+        `amountCents ${input.amountCents} is more than the ${view.capturableCents} authorised`,
+      );
     op = await startOperation(db, request, hash);
     const replay = replayable(op, hash);
     if (replay !== "resume") return replay;
@@ -450,9 +508,17 @@ export async function refundInvoice(
     const view = await getInvoiceView(db, input.invoiceId);
     assertRolloutAllows(input.stage, view.billingPilot);
     if (view.refundableCents === 0)
-      throw new DomainError("conflict", view.capturedCents === 0 ? "nothing has been captured on this invoice yet" : "everything captured has been refunded");
+      throw new DomainError(
+        "conflict",
+        view.capturedCents === 0
+          ? "nothing has been captured on this invoice yet"
+          : "everything captured has been refunded",
+      );
     if (input.amountCents !== null && input.amountCents > view.refundableCents)
-      throw new DomainError("invalid_input", `amountCents ${input.amountCents} is more than the ${view.refundableCents} left to refund`);
+      throw new DomainError(
+        "invalid_input",
+        `amountCents ${input.amountCents} is more than the ${view.refundableCents} left to refund`,
+      );
     op = await startOperation(db, request, hash);
     const replay = replayable(op, hash);
     if (replay !== "resume") return replay;
@@ -492,15 +558,26 @@ export async function refundInvoice(
         actor: input.actor,
       });
     }
-    return finishOperation(tx, operation, { stripeObjectId: refund.id, amountCents: refund.amount }, input.actor);
+    return finishOperation(
+      tx,
+      operation,
+      { stripeObjectId: refund.id, amountCents: refund.amount },
+      input.actor,
+    );
   });
 }
 
 /** The Stripe-hosted PDF of a finalized invoice (Stripe's `invoice_pdf`). */
-export async function invoicePdfUrl(db: Db, gateway: Pick<StripeGateway, "retrieveInvoice">, invoiceId: string): Promise<string> {
+export async function invoicePdfUrl(
+  db: Db,
+  gateway: Pick<StripeGateway, "retrieveInvoice">,
+  invoiceId: string,
+): Promise<string> {
   const { invoice } = await loadInvoice(db, invoiceId);
-  if (!invoice.stripeInvoiceId) throw new DomainError("conflict", "this invoice is not at Stripe yet, so it has no PDF");
+  if (!invoice.stripeInvoiceId)
+    throw new DomainError("conflict", "this invoice is not at Stripe yet, so it has no PDF");
   const stripeInvoice = await gateway.retrieveInvoice(invoice.stripeInvoiceId);
-  if (!stripeInvoice.invoice_pdf) throw new DomainError("conflict", "Stripe has no PDF for this invoice until it is finalized");
+  if (!stripeInvoice.invoice_pdf)
+    throw new DomainError("conflict", "Stripe has no PDF for this invoice until it is finalized");
   return stripeInvoice.invoice_pdf;
 }

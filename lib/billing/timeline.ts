@@ -29,7 +29,9 @@ export type TimelineEntryInput = {
  */
 export async function recordTimelineEntry(db: Db, entry: TimelineEntryInput): Promise<boolean> {
   const stripeIds = Object.fromEntries(
-    Object.entries(entry.stripeIds ?? {}).filter((e): e is [string, string] => typeof e[1] === "string" && e[1] !== ""),
+    Object.entries(entry.stripeIds ?? {}).filter(
+      (e): e is [string, string] => typeof e[1] === "string" && e[1] !== "",
+    ),
   );
   const inserted = await db
     .insert(billingInvoiceEvents)
@@ -45,7 +47,11 @@ export async function recordTimelineEntry(db: Db, entry: TimelineEntryInput): Pr
       stripeEventId: entry.stripeEventId ?? null,
     })
     .onConflictDoUpdate({
-      target: [billingInvoiceEvents.placementInvoiceId, billingInvoiceEvents.kind, billingInvoiceEvents.sourceId],
+      target: [
+        billingInvoiceEvents.placementInvoiceId,
+        billingInvoiceEvents.kind,
+        billingInvoiceEvents.sourceId,
+      ],
       set: {
         occurredAt: sql`least(${billingInvoiceEvents.occurredAt}, excluded.occurred_at)`,
         stripeIds: sql`${billingInvoiceEvents.stripeIds} || excluded.stripe_ids`,
@@ -110,7 +116,12 @@ export async function readTimeline(db: Db, placementInvoiceId: string): Promise<
     if (row.kind === "captured") captured += row.amountCents ?? 0;
     if (row.kind === "refunded") refunded += row.amountCents ?? 0;
     if (row.kind === "settled" && !settledAt) settledAt = row.occurredAt;
-    const label = row.kind === "refunded" ? (refunded >= captured && captured > 0 ? "refunded" : "partly_refunded") : row.kind;
+    const label =
+      row.kind === "refunded"
+        ? refunded >= captured && captured > 0
+          ? "refunded"
+          : "partly_refunded"
+        : row.kind;
     return {
       kind: row.kind,
       label,

@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { centsOut, currencyCode, nullableTimestampOut, positiveCents, timestampOut, uuidSchema } from "./common";
+import {
+  centsOut,
+  currencyCode,
+  nullableTimestampOut,
+  positiveCents,
+  timestampOut,
+  uuidSchema,
+} from "./common";
 
 // Invoices (capture, refund, timeline) and manual adjustments: /api/v1/billing/* (docs/BILLING.md).
 // Reason codes are listed here (no server imports); lib/billing checks the same lists.
@@ -40,7 +47,9 @@ export const captureInvoiceBody = z.strictObject({
 export const refundInvoiceBody = z.strictObject({
   // omitted: refund everything left
   amount: positiveCents.optional(),
-  reasonCode: z.enum(refundReasonCodeValues, { message: `reasonCode must be one of ${refundReasonCodeValues.join(", ")}` }),
+  reasonCode: z.enum(refundReasonCodeValues, {
+    message: `reasonCode must be one of ${refundReasonCodeValues.join(", ")}`,
+  }),
   note: z.string().trim().max(500).optional(),
 });
 
@@ -100,10 +109,16 @@ export const createAdjustmentBody = z
     }),
     note: z.string().trim().min(1, "say why in a note").max(500),
   })
-  .refine((v) => (v.target === "payee" ? !!v.payeeId && !v.clientStripeCustomerId : !!v.clientStripeCustomerId && !v.payeeId), {
-    message: "a payee adjustment names payeeId only; a client adjustment names clientStripeCustomerId only",
-    path: ["target"],
-  });
+  .refine(
+    (v) =>
+      v.target === "payee"
+        ? !!v.payeeId && !v.clientStripeCustomerId
+        : !!v.clientStripeCustomerId && !v.payeeId,
+    {
+      message: "a payee adjustment names payeeId only; a client adjustment names clientStripeCustomerId only",
+      path: ["target"],
+    },
+  );
 
 export const adjustmentResponse = z.object({
   id: z.string(),

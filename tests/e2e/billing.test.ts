@@ -22,7 +22,11 @@ describe("billing page", () => {
     await page.goto(`${base}/ops/billing`);
     await page.getByRole("heading", { name: "Billing", level: 1 }).waitFor();
     expect(await textOf(page.getByTestId("rollout-stage"))).toBe("pilot");
-    const row = page.getByTestId("invoices-table").getByRole("row").filter({ hasText: "Card authorised" }).first();
+    const row = page
+      .getByTestId("invoices-table")
+      .getByRole("row")
+      .filter({ hasText: "Card authorised" })
+      .first();
     expect(await textOf(row)).toContain("$9,000.00");
 
     // A dismissed confirmation captures nothing.
@@ -37,7 +41,11 @@ describe("billing page", () => {
     });
     await row.getByRole("button", { name: "Capture" }).click();
     await page.getByText(/Captured 6000\.00 USD/).waitFor();
-    const captured = page.getByTestId("invoices-table").getByRole("row").filter({ hasText: "Captured" }).first();
+    const captured = page
+      .getByTestId("invoices-table")
+      .getByRole("row")
+      .filter({ hasText: "Captured" })
+      .first();
     expect(await textOf(captured.getByTestId("captured"))).toBe("$6,000.00");
 
     page.once("dialog", (d) => {
@@ -49,10 +57,22 @@ describe("billing page", () => {
     await captured.getByLabel("Note").fill("e2e: partial refund");
     await captured.getByRole("button", { name: "Refund" }).click();
     await page.getByText(/Refunded 1500\.00 USD in all/).waitFor();
-    const refunded = page.getByTestId("invoices-table").getByRole("row").filter({ hasText: "Partly refunded" }).first();
+    const refunded = page
+      .getByTestId("invoices-table")
+      .getByRole("row")
+      .filter({ hasText: "Partly refunded" })
+      .first();
     expect(await textOf(refunded.getByTestId("refunded"))).toBe("$1,500.00");
     const timeline = await textOf(refunded);
-    for (const step of ["Created", "Finalized", "Card authorised", "Captured", "Partly refunded", "Funds available"]) expect(timeline).toContain(step);
+    for (const step of [
+      "Created",
+      "Finalized",
+      "Card authorised",
+      "Captured",
+      "Partly refunded",
+      "Funds available",
+    ])
+      expect(timeline).toContain(step);
     await screenshot(page, "billing-admin");
 
     const finance = await openBrowser();
@@ -63,7 +83,9 @@ describe("billing page", () => {
       const text = await textOf(finance.page.getByTestId("invoices-table"));
       expect(text).toContain("Partly refunded");
       expect(text).toContain("$6,000.00");
-      expect(await finance.page.getByRole("button", { name: /Capture|Refund|Post adjustment/ }).count()).toBe(0);
+      expect(await finance.page.getByRole("button", { name: /Capture|Refund|Post adjustment/ }).count()).toBe(
+        0,
+      );
       await screenshot(finance.page, "billing-finance");
     } finally {
       await finance.close();

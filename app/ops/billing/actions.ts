@@ -42,7 +42,9 @@ export const captureInvoiceAction = withAction(
       actor: user.actor,
       stage: env.BILLING_ROLLOUT_STAGE,
     });
-    return { notice: `Captured ${(view.capturedCents / 100).toFixed(2)} ${view.currency.toUpperCase()} on invoice ${view.stripeInvoiceId}.` };
+    return {
+      notice: `Captured ${(view.capturedCents / 100).toFixed(2)} ${view.currency.toUpperCase()} on invoice ${view.stripeInvoiceId}.`,
+    };
   },
 );
 
@@ -71,7 +73,9 @@ export const refundInvoiceAction = withAction(
       actor: user.actor,
       stage: env.BILLING_ROLLOUT_STAGE,
     });
-    return { notice: `Refunded ${(view.refundedCents / 100).toFixed(2)} ${view.currency.toUpperCase()} in all on invoice ${view.stripeInvoiceId}.` };
+    return {
+      notice: `Refunded ${(view.refundedCents / 100).toFixed(2)} ${view.currency.toUpperCase()} in all on invoice ${view.stripeInvoiceId}.`,
+    };
   },
 );
 
@@ -84,8 +88,14 @@ export const createAdjustmentAction = withAction(
       target: z.enum(["client", "payee"]),
       party: z.string().trim().min(1),
       direction: z.enum(["charge", "credit"]),
-      amount: z.string().trim().regex(/^\d{1,12}(\.\d{1,2})?$/),
-      currency: z.string().trim().regex(/^[a-zA-Z]{3}$/),
+      amount: z
+        .string()
+        .trim()
+        .regex(/^\d{1,12}(\.\d{1,2})?$/),
+      currency: z
+        .string()
+        .trim()
+        .regex(/^[a-zA-Z]{3}$/),
       reasonCode: z.enum(adjustmentReasonCodeValues),
       note: z.string().trim().min(1).max(500),
       requestKey,
@@ -96,7 +106,11 @@ export const createAdjustmentAction = withAction(
   async ({ input, user, db }) => {
     const isPayee = input.target === "payee";
     if (isPayee ? !z.uuid().safeParse(input.party).success : !/^cus_[A-Za-z0-9]+$/.test(input.party))
-      return { error: isPayee ? "A payee adjustment needs the payee's id." : "A client adjustment needs the client's Stripe customer id (cus_...)." };
+      return {
+        error: isPayee
+          ? "A payee adjustment needs the payee's id."
+          : "A client adjustment needs the client's Stripe customer id (cus_...).",
+      };
     const { adjustment, created } = await createAdjustment(db, {
       target: input.target,
       payeeId: isPayee ? input.party : null,
@@ -109,6 +123,10 @@ export const createAdjustmentAction = withAction(
       requestKey: `ops:${input.requestKey}`,
       actor: user.actor,
     });
-    return { notice: created ? `Adjustment ${adjustment.id} posted to the ledger.` : `Already posted as adjustment ${adjustment.id}.` };
+    return {
+      notice: created
+        ? `Adjustment ${adjustment.id} posted to the ledger.`
+        : `Already posted as adjustment ${adjustment.id}.`,
+    };
   },
 );

@@ -41,7 +41,11 @@ function Timeline({ invoice }: { invoice: InvoiceView }) {
               <Money cents={e.amountCents} currency={e.currency} />
             </>
           ) : null}{" "}
-          <code className="muted">{Object.values(e.stripeIds).filter((id) => id !== invoice.stripeInvoiceId).join(" ") || e.sourceId}</code>
+          <code className="muted">
+            {Object.values(e.stripeIds)
+              .filter((id) => id !== invoice.stripeInvoiceId)
+              .join(" ") || e.sourceId}
+          </code>
         </li>
       ))}
     </ol>
@@ -53,12 +57,20 @@ function InvoiceActions({ invoice }: { invoice: InvoiceView }) {
   return (
     <div className="stacked-form">
       {invoice.capturableCents > 0 ? (
-        <form action={captureInvoiceAction} className="inline-form" aria-label={`Capture invoice ${invoice.stripeInvoiceId}`}>
+        <form
+          action={captureInvoiceAction}
+          className="inline-form"
+          aria-label={`Capture invoice ${invoice.stripeInvoiceId}`}
+        >
           <input type="hidden" name="invoiceId" value={invoice.id} />
           <input type="hidden" name="requestKey" value={randomUUID()} />
           <label className="small">
             Amount to capture (empty: all {money(invoice.capturableCents)})
-            <input name="amount" inputMode="decimal" placeholder={(invoice.capturableCents / 100).toFixed(2)} />
+            <input
+              name="amount"
+              inputMode="decimal"
+              placeholder={(invoice.capturableCents / 100).toFixed(2)}
+            />
           </label>
           <SubmitButton
             pendingText="Capturing…"
@@ -69,12 +81,20 @@ function InvoiceActions({ invoice }: { invoice: InvoiceView }) {
         </form>
       ) : null}
       {invoice.refundableCents > 0 ? (
-        <form action={refundInvoiceAction} className="inline-form" aria-label={`Refund invoice ${invoice.stripeInvoiceId}`}>
+        <form
+          action={refundInvoiceAction}
+          className="inline-form"
+          aria-label={`Refund invoice ${invoice.stripeInvoiceId}`}
+        >
           <input type="hidden" name="invoiceId" value={invoice.id} />
           <input type="hidden" name="requestKey" value={randomUUID()} />
           <label className="small">
             Amount to refund (empty: all {money(invoice.refundableCents)})
-            <input name="amount" inputMode="decimal" placeholder={(invoice.refundableCents / 100).toFixed(2)} />
+            <input
+              name="amount"
+              inputMode="decimal"
+              placeholder={(invoice.refundableCents / 100).toFixed(2)}
+            />
           </label>
           <label className="small">
             Reason
@@ -116,9 +136,15 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
     <>
       <h1>Billing</h1>
       <p className="muted">
-        Client invoices with their payments as Stripe reports them: card authorised, captured (in full or in part: the rest
-        of the hold is released), refunded, paid, settled. Rollout stage: <strong data-testid="rollout-stage">{stage}</strong>
-        {stage === "pilot" ? " (capture and refund for pilot clients only)" : stage === "off" ? " (capture and refund are switched off)" : ""}.
+        Client invoices with their payments as Stripe reports them: card authorised, captured (in full or in
+        part: the rest of the hold is released), refunded, paid, settled. Rollout stage:{" "}
+        <strong data-testid="rollout-stage">{stage}</strong>
+        {stage === "pilot"
+          ? " (capture and refund for pilot clients only)"
+          : stage === "off"
+            ? " (capture and refund are switched off)"
+            : ""}
+        .
       </p>
       <Flash notice={params.notice} error={params.error} />
 

@@ -27,11 +27,20 @@ async function invoiceOfPayment(
   ].filter((c) => c !== undefined);
   if (conditions.length > 0) {
     const [row] = await tx
-      .select({ id: billingInvoices.placementInvoiceId, pi: billingInvoices.stripePaymentIntentId, inv: placementInvoices.stripeInvoiceId })
+      .select({
+        id: billingInvoices.placementInvoiceId,
+        pi: billingInvoices.stripePaymentIntentId,
+        inv: placementInvoices.stripeInvoiceId,
+      })
       .from(billingInvoices)
       .innerJoin(placementInvoices, eq(placementInvoices.id, billingInvoices.placementInvoiceId))
       .where(or(...conditions));
-    if (row) return { placementInvoiceId: row.id, stripeInvoiceId: row.inv, paymentIntentId: row.pi ?? input.paymentIntentId ?? null };
+    if (row)
+      return {
+        placementInvoiceId: row.id,
+        stripeInvoiceId: row.inv,
+        paymentIntentId: row.pi ?? input.paymentIntentId ?? null,
+      };
   }
   const fromMetadata = input.metadata?.placement_invoice_id;
   if (fromMetadata && isUuid(fromMetadata)) {
@@ -39,13 +48,21 @@ async function invoiceOfPayment(
       .select({ id: placementInvoices.id, inv: placementInvoices.stripeInvoiceId })
       .from(placementInvoices)
       .where(eq(placementInvoices.id, fromMetadata));
-    if (row) return { placementInvoiceId: row.id, stripeInvoiceId: row.inv, paymentIntentId: input.paymentIntentId ?? null };
+    if (row)
+      return {
+        placementInvoiceId: row.id,
+        stripeInvoiceId: row.inv,
+        paymentIntentId: input.paymentIntentId ?? null,
+      };
   }
   return null;
 }
 
 /** payment_intent.amount_capturable_updated: the client's card is authorised for the invoice. */
-export const billingAuthorised: HandlerOf<"payment_intent.amount_capturable_updated"> = async (tx, { event }) => {
+export const billingAuthorised: HandlerOf<"payment_intent.amount_capturable_updated"> = async (
+  tx,
+  { event },
+) => {
   const intent = event.data.object;
   if (intent.capture_method !== "manual") return ignored;
   const found = await invoiceOfPayment(tx, { paymentIntentId: intent.id, metadata: intent.metadata });
@@ -73,7 +90,11 @@ export const billingAuthorised: HandlerOf<"payment_intent.amount_capturable_upda
 export const billingCaptured: HandlerOf<"charge.captured"> = async (tx, { event, actor, gateway }) => {
   const charge = event.data.object;
   const paymentIntentId = expandableId(charge.payment_intent);
-  const found = await invoiceOfPayment(tx, { paymentIntentId, chargeId: charge.id, metadata: charge.metadata });
+  const found = await invoiceOfPayment(tx, {
+    paymentIntentId,
+    chargeId: charge.id,
+    metadata: charge.metadata,
+  });
   if (!found) return ignored;
   const withBalance = await gateway().retrieveChargeWithBalance(charge.id);
   const bt = withBalance.balance_transaction;
@@ -95,7 +116,12 @@ export const billingCaptured: HandlerOf<"charge.captured"> = async (tx, { event,
   return applied;
 };
 
-async function applyStripeRefund(tx: Db, refund: Stripe.Refund, found: Found, ctx: { eventId: string; actor: Parameters<typeof applyRefund>[1]["actor"] }) {
+async function applyStripeRefund(
+  tx: Db,
+  refund: Stripe.Refund,
+  found: Found,
+  ctx: { eventId: string; actor: Parameters<typeof applyRefund>[1]["actor"] },
+) {
   if (refund.status !== "succeeded" && refund.status !== "pending") return;
   await applyRefund(tx, {
     placementInvoiceId: found.placementInvoiceId,
@@ -114,7 +140,10 @@ async function applyStripeRefund(tx: Db, refund: Stripe.Refund, found: Found, ct
 }
 
 /** refund.created / refund.updated: a refund of an invoice's payment, in the refund's own numbers. */
-export const billingRefundChanged: HandlerOf<"refund.created" | "refund.updated"> = async (tx, { event, actor }) => {
+export const billingRefundChanged: HandlerOf<"refund.created" | "refund.updated"> = async (
+  tx,
+  { event, actor },
+) => {
   const refund = event.data.object;
   const found = await invoiceOfPayment(tx, {
     paymentIntentId: expandableId(refund.payment_intent),
@@ -129,7 +158,11 @@ export const billingRefundChanged: HandlerOf<"refund.created" | "refund.updated"
 /** charge.refunded: every refund of an invoice's charge (listed from Stripe: the event carries the charge). */
 export const billingChargeRefunded: HandlerOf<"charge.refunded"> = async (tx, { event, actor, gateway }) => {
   const charge = event.data.object;
-  const found = await invoiceOfPayment(tx, { paymentIntentId: expandableId(charge.payment_intent), chargeId: charge.id, metadata: charge.metadata });
+  const found = await invoiceOfPayment(tx, {
+    paymentIntentId: expandableId(charge.payment_intent),
+    chargeId: charge.id,
+    metadata: charge.metadata,
+  });
   if (!found) return ignored;
   for (let startingAfter: string | undefined; ; ) {
     const page = await gateway().listRefunds({ charge: charge.id, startingAfter });
@@ -141,10 +174,9 @@ export const billingChargeRefunded: HandlerOf<"charge.refunded"> = async (tx, { 
 };
 
 /** invoice.created / finalized / paid / voided: the invoice's own steps, at Stripe's status_transitions times. */
-export const billingInvoiceLifecycle: HandlerOf<"invoice.created" | "invoice.finalized" | "invoice.paid" | "invoice.voided"> = async (
-  tx,
-  { event },
-): Promise<HandlerOutcome> => {
+export const billingInvoiceLifecycle: HandlerOf<
+  "invoice.created" | "invoice.finalized" | "invoice.paid" | "invoice.voided"
+> = async (tx, { event }): Promise<HandlerOutcome> => {
   const invoice = event.data.object;
   const [row] = await tx
     .select({ id: placementInvoices.id })

@@ -374,7 +374,7 @@ export function creditInvoicePayments(state: SimulatorState, intent: StoredObjec
   for (const payment of state.collection(`invoice_payment:payment_intent:${intent.id}`).all()) {
     if (payment.status !== "open") continue;
     const invoice = state.lookup(String(payment.invoice))?.object;
-    if (!invoice || invoice.status !== "open") continue;
+    if (invoice?.status !== "open") continue;
     const received = Number(intent.amount_received);
     const applied = Math.min(received, Number(invoice.amount_remaining));
     const now = state.now();

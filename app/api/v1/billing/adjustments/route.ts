@@ -4,12 +4,20 @@
 import { json, parseJsonBody, parseWith } from "@/lib/api/respond";
 import { withUser } from "@/lib/api/with-user";
 import { createAdjustment, listAdjustments } from "@/lib/billing/adjustments";
-import { adjustmentResponse, createAdjustmentBody, idempotencyKeyHeader } from "@/lib/schemas/billing-invoices";
+import {
+  adjustmentResponse,
+  createAdjustmentBody,
+  idempotencyKeyHeader,
+} from "@/lib/schemas/billing-invoices";
 
 export const dynamic = "force-dynamic";
 
 export const POST = withUser({ roles: ["platform_admin"] }, async ({ db, req, rawBody, actor }) => {
-  const requestKey = parseWith(idempotencyKeyHeader, req.headers.get("idempotency-key") ?? undefined, "Idempotency-Key header");
+  const requestKey = parseWith(
+    idempotencyKeyHeader,
+    req.headers.get("idempotency-key") ?? undefined,
+    "Idempotency-Key header",
+  );
   const body = parseJsonBody(createAdjustmentBody, rawBody);
   const { adjustment, created } = await createAdjustment(db, {
     target: body.target,

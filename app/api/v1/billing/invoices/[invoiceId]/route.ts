@@ -7,7 +7,10 @@ import { invoiceParamsSchema, invoiceResponse } from "@/lib/schemas/billing-invo
 
 export const dynamic = "force-dynamic";
 
-export const GET = withUser<{ invoiceId: string }>({ roles: ["platform_admin", "finance"] }, async ({ db, params }) => {
-  const { invoiceId } = parseWith(invoiceParamsSchema, params, "path");
-  return json(invoiceResponse.parse(await getInvoiceView(db, invoiceId)));
-});
+export const GET = withUser<{ invoiceId: string }>(
+  { roles: ["platform_admin", "finance"] },
+  async ({ db, params }) => {
+    const { invoiceId } = parseWith(invoiceParamsSchema, params, "path");
+    return json(invoiceResponse.parse(await getInvoiceView(db, invoiceId)));
+  },
+);

@@ -9,8 +9,11 @@ import { getStripeGateway } from "@/lib/stripe/client";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withUser<{ invoiceId: string }>({ roles: ["platform_admin", "finance"] }, async ({ db, params }) => {
-  const { invoiceId } = parseWith(invoiceParamsSchema, params, "path");
-  const url = await invoicePdfUrl(db, getStripeGateway(), invoiceId);
-  return NextResponse.redirect(url, { status: 302, headers: { "cache-control": "no-store" } });
-});
+export const GET = withUser<{ invoiceId: string }>(
+  { roles: ["platform_admin", "finance"] },
+  async ({ db, params }) => {
+    const { invoiceId } = parseWith(invoiceParamsSchema, params, "path");
+    const url = await invoicePdfUrl(db, getStripeGateway(), invoiceId);
+    return NextResponse.redirect(url, { status: 302, headers: { "cache-control": "no-store" } });
+  },
+);
