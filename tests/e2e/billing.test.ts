@@ -22,11 +22,15 @@ describe("billing page", () => {
     await page.goto(`${base}/ops/billing`);
     await page.getByRole("heading", { name: "Billing", level: 1 }).waitFor();
     expect(await textOf(page.getByTestId("rollout-stage"))).toBe("pilot");
-    const row = page
+    const authorised = page
       .getByTestId("invoices-table")
       .getByRole("row")
       .filter({ hasText: "Card authorised" })
       .first();
+    const invoice = await authorised.getAttribute("data-invoice");
+    expect(invoice).toMatch(/^in_/);
+    // The same invoice's row after each reload.
+    const row = page.locator(`tr[data-invoice="${invoice}"]`);
     expect(await textOf(row)).toContain("$9,000.00");
 
     // A dismissed confirmation captures nothing.
@@ -41,11 +45,7 @@ describe("billing page", () => {
     });
     await row.getByRole("button", { name: "Capture" }).click();
     await page.getByText(/Captured 6000\.00 USD/).waitFor();
-    const captured = page
-      .getByTestId("invoices-table")
-      .getByRole("row")
-      .filter({ hasText: "Captured" })
-      .first();
+    const captured = row;
     expect(await textOf(captured.getByTestId("captured"))).toBe("$6,000.00");
 
     page.once("dialog", (d) => {
@@ -57,11 +57,7 @@ describe("billing page", () => {
     await captured.getByLabel("Note").fill("e2e: partial refund");
     await captured.getByRole("button", { name: "Refund" }).click();
     await page.getByText(/Refunded 1500\.00 USD in all/).waitFor();
-    const refunded = page
-      .getByTestId("invoices-table")
-      .getByRole("row")
-      .filter({ hasText: "Partly refunded" })
-      .first();
+    const refunded = row;
     expect(await textOf(refunded.getByTestId("refunded"))).toBe("$1,500.00");
     const timeline = await textOf(refunded);
     for (const step of [
