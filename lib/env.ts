@@ -107,6 +107,9 @@ export const envSchema = z.object({
   PAYOUT_TIMEZONE: timezone,
   PAYOUT_ROLLOUT: z.enum(["all", "beta"]).default("all"),
   PAYOUTS_PAUSED: bool,
+  // Invoice capture and refund (lib/billing): off (refused), pilot (invoices whose billing party is
+  // flagged billing_pilot only), general (every invoice). docs/BILLING.md "Rollout stages".
+  BILLING_ROLLOUT_STAGE: z.enum(["off", "pilot", "general"]).default("off"),
   // The maxDuration the run, its continuations and the sweeps plan their slices for (a third of it).
   // vercel.json sets the real one and is the default; this may only shorten it, for tests and drills.
   PAYOUT_FUNCTION_MAX_DURATION_SECONDS: z.coerce

@@ -9,6 +9,7 @@ const TABS = [
   { href: "/ops/events", label: "Webhook events" },
   { href: "/ops/holds", label: "Escrow holds" },
   { href: "/ops/reconciliation", label: "Reconciliation" },
+  { href: "/ops/billing", label: "Billing" },
   { href: "/ops/schedules", label: "Payout schedules" },
   { href: "/ops/billing/clients", label: "Clients & usage" },
   { href: "/ops/audit", label: "Audit log" },

@@ -6,3 +6,4 @@ export * from "./payouts";
 export * from "./placements";
 export * from "./scheduler";
 export * from "./reconciliation";
+export * from "./billing-invoices";

@@ -20,8 +20,10 @@ import { payees } from "./payees";
 export const payeeAccountKinds = ["pending", "available", "held", "in_transit", "paid"] as const;
 // fees: the platform's fee revenue; stripe_clearing: the counterpart of money entering or leaving
 // through Stripe (customers' payments, refunds to them); adjustments: manual corrections; losses:
-// refunds and disputes the platform bears; stripe_fees: what Stripe charges the platform.
-export const platformAccountKinds = ["fees", "stripe_clearing", "adjustments", "losses", "stripe_fees"] as const;
+// refunds and disputes the platform bears; stripe_fees: what Stripe charges the platform;
+// client_funds: what clients paid on invoices (captures less refunds, plus manual charges and credits
+// to clients), not yet applied to a placement share (lib/billing, docs/BILLING.md).
+export const platformAccountKinds = ["fees", "stripe_clearing", "adjustments", "losses", "stripe_fees", "client_funds"] as const;
 export type PayeeAccountKind = (typeof payeeAccountKinds)[number];
 export type PlatformAccountKind = (typeof platformAccountKinds)[number];
 export type LedgerAccountKind = PayeeAccountKind | PlatformAccountKind;
@@ -76,7 +78,7 @@ export const ledgerAccounts = pgTable(
           ('available','connected'), ('held','platform'), ('held','connected'), ('in_transit','platform'),
           ('in_transit','connected'), ('in_transit','bank'), ('paid','bank')))
         or (${t.ownerType} = 'platform' and ${t.location} = 'platform'
-            and ${t.kind} in ('fees','stripe_clearing','adjustments','losses','stripe_fees'))`,
+            and ${t.kind} in ('fees','stripe_clearing','adjustments','losses','stripe_fees','client_funds'))`,
     ),
     check("ledger_accounts_currency_format", sql`${t.currency} ~ '^[a-z]{3}$'`),
   ],

@@ -11,6 +11,7 @@ import type { Env } from "../env";
 import { percentOf } from "../money";
 import { cycleFor, latestCycle } from "../payouts/cycle";
 import { continuePayoutRun, triggerPayoutRun } from "../payouts/run";
+import { seedBillingDemo } from "./billing";
 import { createPlacement } from "../placements/crud";
 import { getStripeGateway } from "../stripe/client";
 import type { StripeGateway } from "../stripe/gateway";
@@ -162,6 +163,7 @@ export async function seedDemo(db: Db, env: Env, gateway: StripeGateway, simulat
     await chargeAll(gateway, env, accounts, "later");
     simulator.advanceClock(Math.max(0, Math.floor(now.getTime() / 1000) - 3600 - simulator.now()));
     await seedPlacements(db, env, gateway);
+    await seedBillingDemo(db, gateway, { payeeId: demoPayees[1]!.id, currency: env.PLATFORM_DEFAULT_CURRENCY, timeZone: env.PAYOUT_TIMEZONE });
     await applyStripeEvents(db, env, gateway, historyStart);
 
     const [{ n } = { n: 0 }] = (await db

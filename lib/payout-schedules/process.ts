@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
-import { type PayoutSchedule, payoutSchedules, placementInvoices, placements } from "../../db/schema";
+import { billingInvoices, type PayoutSchedule, payoutSchedules, placementInvoices, placements } from "../../db/schema";
 import type { Actor } from "../actor";
 import { recordAudit, recordAudits } from "../audit";
 import { fundWaitingPlacementHolds } from "../escrow/holds";
@@ -146,6 +146,13 @@ export async function processClaimedSchedule(db: Db, scheduleId: string, actor: 
         );
       }
       const margin = placement.feeCents - placement.payeeShareCents;
+      // An invoice whose payment was captured through billing (lib/billing) already has the client's
+      // money in client_funds, with its Stripe references on the charge: the share comes from there.
+      const [billing] = await tx
+        .select({ captured: billingInvoices.capturedCents })
+        .from(billingInvoices)
+        .where(eq(billingInvoices.placementInvoiceId, invoice.id));
+      const viaBilling = (billing?.captured ?? 0) > 0;
       const posted = await postLedgerTransaction(tx, {
         idempotencyKey: `payout_schedule:${schedule.id}`,
         kind: "placement_share",
@@ -163,12 +170,12 @@ export async function processClaimedSchedule(db: Db, scheduleId: string, actor: 
           stripe_invoice_id: invoice.stripeInvoiceId,
         },
         lines: [
-          { kind: "stripe_clearing", amount: -placement.feeCents },
+          { kind: viaBilling ? "client_funds" : "stripe_clearing", amount: -placement.feeCents },
           { payeeId: schedule.payeeId, kind: "available", location: "platform", amount: schedule.amountCents },
           ...(margin > 0 ? [{ kind: "fees" as const, amount: margin }] : []),
         ],
         // The client's payment of the invoice, on the platform's balance.
-        stripeRefs: invoice.stripeInvoiceId ? [{ account: "platform", object: invoice.stripeInvoiceId, amount: placement.feeCents }] : [],
+        stripeRefs: !viaBilling && invoice.stripeInvoiceId ? [{ account: "platform", object: invoice.stripeInvoiceId, amount: placement.feeCents }] : [],
       });
       await fundWaitingPlacementHolds(tx, placement.id, actor);
       const [after] = await tx

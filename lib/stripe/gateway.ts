@@ -104,6 +104,25 @@ export type CreateRefundInput = (
   idempotencyKey: string;
 };
 
+/** A card authorisation for an invoice: a PaymentIntent with capture_method=manual, confirmed at once. */
+export interface CreateAuthorisationInput {
+  amount: number;
+  currency: string;
+  customer: string;
+  /** A Stripe test payment method (the client's saved card); defaults to pm_card_visa. */
+  paymentMethod?: string;
+  description?: string;
+  metadata?: Metadata;
+  idempotencyKey: string;
+}
+
+export interface CapturePaymentIntentInput {
+  paymentIntent: string;
+  /** Omitted: the whole amount_capturable. */
+  amountToCapture?: number;
+  idempotencyKey: string;
+}
+
 export interface CreateCustomerInput {
   email: string;
   name: string;
@@ -388,6 +407,43 @@ export function createStripeGateway(stripe: Stripe, policy: CallPolicy = { maxRe
         ),
       ),
 
+    /** Authorise (hold) the client's card for an invoice: capture later with capturePaymentIntent. */
+    createAuthorisation: (input: CreateAuthorisationInput): Promise<Stripe.PaymentIntent> =>
+      callStripe("paymentIntents.create", () =>
+        stripe.paymentIntents.create(
+          compact({
+            amount: input.amount,
+            currency: input.currency,
+            customer: input.customer,
+            payment_method: input.paymentMethod ?? DEFAULT_TEST_PAYMENT_METHOD,
+            payment_method_types: ["card"],
+            capture_method: "manual" as const,
+            confirm: true,
+            off_session: true,
+            description: input.description,
+            metadata: input.metadata,
+          }),
+          requestOptions(input.idempotencyKey),
+        ),
+      ),
+
+    /**
+     * Capture an authorised PaymentIntent in full or in part; the rest of the authorisation is
+     * released. The answer has the charge and its balance transaction expanded (Stripe's amounts).
+     */
+    capturePaymentIntent: (input: CapturePaymentIntentInput): Promise<Stripe.PaymentIntent> =>
+      callStripe("paymentIntents.capture", () =>
+        stripe.paymentIntents.capture(
+          input.paymentIntent,
+          compact({ amount_to_capture: input.amountToCapture, expand: ["latest_charge.balance_transaction"] }),
+          requestOptions(input.idempotencyKey),
+        ),
+      ),
+
+    /** A charge with its balance transaction expanded: what Stripe booked for it, and when it settles. */
+    retrieveChargeWithBalance: (id: string): Promise<Stripe.Charge> =>
+      callStripe("charges.retrieve", () => stripe.charges.retrieve(id, { expand: ["balance_transaction"] })),
+
     retrievePaymentIntent: (id: string, expand: string[] = []): Promise<Stripe.PaymentIntent> =>
       callStripe("paymentIntents.retrieve", () =>
         stripe.paymentIntents.retrieve(id, expand.length ? { expand } : {}),
@@ -523,6 +579,15 @@ export function createStripeGateway(stripe: Stripe, policy: CallPolicy = { maxRe
       callStripe("invoices.markUncollectible", () =>
         stripe.invoices.markUncollectible(id, {}, requestOptions(idempotencyKey)),
       ),
+
+    /** Attach a PaymentIntent to an open invoice: what it receives is credited to the invoice. */
+    attachInvoicePayment: (invoiceId: string, paymentIntent: string, idempotencyKey: string): Promise<Stripe.Invoice> =>
+      callStripe("invoices.attachPayment", () =>
+        stripe.invoices.attachPayment(invoiceId, { payment_intent: paymentIntent }, requestOptions(idempotencyKey)),
+      ),
+
+    listInvoicePayments: (invoiceId: string): Promise<Stripe.ApiList<Stripe.InvoicePayment>> =>
+      callStripe("invoicePayments.list", () => stripe.invoicePayments.list({ invoice: invoiceId, limit: 100 })),
 
     retrieveInvoice: (id: string): Promise<Stripe.Invoice> =>
       callStripe("invoices.retrieve", () => stripe.invoices.retrieve(id)),

@@ -27,6 +27,7 @@ export type WebhookGateway = Pick<
   StripeGateway,
   | "setManualPayoutSchedule"
   | "retrieveCharge"
+  | "retrieveChargeWithBalance"
   | "listRefunds"
   | "retrieveRefund"
   | "listTransferReversals"

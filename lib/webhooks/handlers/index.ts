@@ -1,5 +1,12 @@
 import type Stripe from "stripe";
-import type { EventHandler, EventOf } from "../types";
+import {
+  billingAuthorised,
+  billingCaptured,
+  billingChargeRefunded,
+  billingInvoiceLifecycle,
+  billingRefundChanged,
+} from "./billing-invoices";
+import type { EventHandler, EventOf, HandlerOutcome } from "../types";
 import { handleAccountUpdated } from "./account-updated";
 import { handleChargeDisputeClosed } from "./charge-dispute-closed";
 import { handleChargeDisputeCreated } from "./charge-dispute-created";
@@ -18,14 +25,34 @@ import { handlePayoutFailed } from "./payout-failed";
 import { handlePayoutPaid } from "./payout-paid";
 import { handleTransferReversed } from "./transfer-reversed";
 
+/**
+ * Two handlers of one event type, in one transaction: pending if either is (the event is tried
+ * again, and both are idempotent), applied if either applied, else ignored.
+ */
+function alongside<A extends Stripe.Event, B extends Stripe.Event>(
+  first: EventHandler<A>,
+  second: EventHandler<B>,
+): EventHandler<Extract<A, B>> {
+  return async (tx, ctx) => {
+    const outcomes: HandlerOutcome[] = [await first(tx, ctx), await second(tx, ctx)];
+    return (
+      outcomes.find((o) => o.outcome === "pending") ??
+      outcomes.find((o) => o.outcome === "applied") ??
+      outcomes[0]!
+    );
+  };
+}
+
 // The allow-list: every type Payrun acts on, one handler file each, typed by its event. Anything
 // else is stored as ignored.
 const handlers = {
   "account.updated": handleAccountUpdated,
   "payment_intent.succeeded": handlePaymentIntentSucceeded,
-  "charge.refunded": handleChargeRefunded,
-  "refund.created": handleRefundChanged,
-  "refund.updated": handleRefundChanged,
+  "payment_intent.amount_capturable_updated": billingAuthorised,
+  "charge.captured": billingCaptured,
+  "charge.refunded": alongside(handleChargeRefunded, billingChargeRefunded),
+  "refund.created": alongside(handleRefundChanged, billingRefundChanged),
+  "refund.updated": alongside(handleRefundChanged, billingRefundChanged),
   "application_fee.refunded": handleApplicationFeeRefunded,
   "charge.dispute.funds_withdrawn": handleDisputeFunds,
   "charge.dispute.funds_reinstated": handleDisputeFunds,
@@ -35,10 +62,11 @@ const handlers = {
   "payout.failed": handlePayoutFailed,
   "payout.canceled": handlePayoutCanceled,
   "transfer.reversed": handleTransferReversed,
-  "invoice.finalized": handleInvoiceFinalized,
-  "invoice.paid": handleInvoicePaid,
+  "invoice.created": billingInvoiceLifecycle,
+  "invoice.finalized": alongside(handleInvoiceFinalized, billingInvoiceLifecycle),
+  "invoice.paid": alongside(handleInvoicePaid, billingInvoiceLifecycle),
   "invoice.payment_failed": handleInvoicePaymentFailed,
-  "invoice.voided": handleInvoiceVoided,
+  "invoice.voided": alongside(handleInvoiceVoided, billingInvoiceLifecycle),
   "customer.subscription.created": handleClientSubscription,
   "customer.subscription.updated": handleClientSubscription,
   "customer.subscription.deleted": handleClientSubscription,

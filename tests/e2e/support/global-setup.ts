@@ -114,6 +114,8 @@ export default async function setup(project: TestProject) {
       PAYOUT_TIMEZONE: "UTC",
       // A difference made on purpose is a break at once, not after five minutes (reconciliation.test.ts).
       RECON_GRACE_SECONDS: "0",
+      // Invoice capture and refund for pilot clients (the demo invoice's client is in the pilot).
+      BILLING_ROLLOUT_STAGE: "pilot",
     };
     log(`starting next start on ${baseUrl}`);
     const child = spawn(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(appPort), "-H", "127.0.0.1"], {

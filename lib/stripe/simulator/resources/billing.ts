@@ -301,25 +301,6 @@ function markPaid(state: SimulatorState, invoice: StoredObject, owner: string): 
   state.emit("invoice.payment_succeeded", invoice, owner);
 }
 
-/** GET /v1/invoice_payments: by invoice, or by the PaymentIntent that paid it (`payment[payment_intent]`). */
-function listInvoicePayments(ctx: RouteContext): Record<string, unknown> {
-  const invoice = optionalString(ctx.params, "invoice");
-  const payment = optionalObject(ctx.params, "payment");
-  const intent = payment && typeof payment.payment_intent === "string" ? payment.payment_intent : undefined;
-  const status = optionalString(ctx.params, "status");
-  const key = intent
-    ? `invoice_payment:payment_intent:${intent}`
-    : invoice
-      ? `invoice_payment:invoice:${invoice}`
-      : `invoice_payment:${ctx.account}`;
-  return listResponse(
-    ctx,
-    ctx.state.collection(key),
-    "/v1/invoice_payments",
-    (item) => (!invoice || item.invoice === invoice) && (!status || item.status === status),
-  );
-}
-
 function finalize(ctx: RouteContext): StoredObject {
   const { state } = ctx;
   const invoice = platformFind(ctx, "invoice", pathParam(ctx, "id"));
@@ -378,6 +359,95 @@ function transition(ctx: RouteContext, status: "void" | "uncollectible"): Stored
 
 /** Stripe enforces an identifier's uniqueness "within a rolling period of at least 24 hours". */
 export const METER_EVENT_IDENTIFIER_WINDOW_SECONDS = 24 * 3600;
+
+/**
+ * Stripe's invoice payments (API 2025-05-28 and later): a PaymentIntent attached to an open invoice
+ * (`POST /v1/invoices/:id/attach_payment`) is an `invoice_payment` of status `open`; when the
+ * PaymentIntent succeeds (an authorisation captured in full or in part) the amount received is
+ * credited to the invoice (amount_paid up, amount_remaining down), the invoice payment becomes `paid`
+ * (invoice_payment.paid) and, once nothing remains, the invoice is `paid` (invoice.paid). A partial
+ * capture leaves the invoice open for the rest. A cancelled PaymentIntent cancels its invoice payment.
+ */
+function attachPayment(ctx: RouteContext): StoredObject {
+  const { state } = ctx;
+  const invoice = platformFind(ctx, "invoice", pathParam(ctx, "id"));
+  const intentId = optionalString(ctx.params, "payment_intent");
+  if (!intentId) throw parameterMissing("payment_intent");
+  const intent = state.find("payment_intent", intentId, ctx.account, "payment_intent", "payment_intent");
+  requireStatus(invoice, ["open"], "attach a payment to");
+  if (String(intent.currency) !== String(invoice.currency))
+    throw invalidRequest("The PaymentIntent's currency must match the invoice's.", "invoice_payment_currency_mismatch", "payment_intent");
+  if (intent.customer && intent.customer !== invoice.customer)
+    throw invalidRequest("The PaymentIntent belongs to another customer.", "invoice_payment_customer_mismatch", "payment_intent");
+  const existing = state.collection(`invoice_payment:payment_intent:${intent.id}`).all();
+  if (existing.some((p) => p.invoice === invoice.id)) return invoice;
+  if (existing.some((p) => p.status !== "canceled"))
+    throw invalidRequest("This PaymentIntent is already attached to another invoice.", "invoice_payment_already_attached", "payment_intent");
+  if (intent.status === "canceled")
+    throw invalidRequest("You cannot attach a canceled PaymentIntent.", "payment_intent_unexpected_state", "payment_intent");
+  const payment = state.build("invoice_payment", "inpay");
+  Object.assign(payment, {
+    amount_paid: null,
+    amount_requested: Number(intent.amount),
+    currency: intent.currency,
+    invoice: invoice.id,
+    is_default: false,
+    payment: { type: "payment_intent", payment_intent: intent.id },
+    status: "open",
+    status_transitions: { canceled_at: null, paid_at: null },
+  });
+  state.store("invoice_payment", ctx.account, payment, [
+    `invoice_payment:invoice:${invoice.id}`,
+    `invoice_payment:payment_intent:${intent.id}`,
+  ]);
+  if (intent.status === "succeeded") creditInvoicePayments(state, intent, ctx.account);
+  return invoice;
+}
+
+/** The PaymentIntent succeeded: credit what it received to the invoice it is attached to. */
+export function creditInvoicePayments(state: SimulatorState, intent: StoredObject, owner: string): void {
+  for (const payment of state.collection(`invoice_payment:payment_intent:${intent.id}`).all()) {
+    if (payment.status !== "open") continue;
+    const invoice = state.lookup(String(payment.invoice))?.object;
+    if (invoice?.status !== "open") continue;
+    const received = Number(intent.amount_received);
+    const applied = Math.min(received, Number(invoice.amount_remaining));
+    const now = state.now();
+    Object.assign(payment, {
+      amount_paid: applied,
+      status: "paid",
+      status_transitions: { canceled_at: null, paid_at: now },
+    });
+    state.emit("invoice_payment.paid", payment, owner);
+    const previous = { amount_paid: invoice.amount_paid, amount_remaining: invoice.amount_remaining };
+    invoice.amount_paid = Number(invoice.amount_paid) + applied;
+    invoice.amount_remaining = Number(invoice.amount_due) - Number(invoice.amount_paid);
+    invoice.attempted = true;
+    invoice.attempt_count = Number(invoice.attempt_count) + 1;
+    if (Number(invoice.amount_remaining) <= 0) {
+      const transitions = isRecord(invoice.status_transitions) ? invoice.status_transitions : {};
+      Object.assign(invoice, {
+        status: "paid",
+        amount_remaining: 0,
+        status_transitions: { ...transitions, paid_at: now },
+        ending_balance: 0,
+      });
+      state.emit("invoice.paid", invoice, owner);
+      state.emit("invoice.payment_succeeded", invoice, owner);
+    } else {
+      state.emit("invoice.updated", invoice, owner, previous);
+    }
+  }
+}
+
+/** The PaymentIntent was cancelled (its authorisation released): its open invoice payments are cancelled. */
+export function cancelInvoicePayments(state: SimulatorState, intent: StoredObject): void {
+  for (const payment of state.collection(`invoice_payment:payment_intent:${intent.id}`).all()) {
+    if (payment.status !== "open") continue;
+    payment.status = "canceled";
+    payment.status_transitions = { canceled_at: state.now(), paid_at: null };
+  }
+}
 
 function createMeterEvent(ctx: RouteContext): StoredObject {
   const { params, state } = ctx;
@@ -535,16 +605,42 @@ export const billingRoutes: Route[] = [
     handle: (ctx) => transition(ctx, "uncollectible"),
   },
   {
+    method: "POST",
+    pattern: "/v1/invoices/:id/attach_payment",
+    allowedParams: ["payment_intent", "expand"],
+    handle: attachPayment,
+  },
+  {
     method: "GET",
     pattern: "/v1/invoice_payments",
-    allowedParams: [...LIST_PARAMS, "invoice", "payment", "status"],
-    handle: listInvoicePayments,
+    allowedParams: [...LIST_PARAMS, "invoice", "status", "payment", "created", "expand"],
+    handle: (ctx) => {
+      const invoice = optionalString(ctx.params, "invoice");
+      const status = optionalString(ctx.params, "status");
+      const payment = optionalObject(ctx.params, "payment");
+      const intent = typeof payment?.payment_intent === "string" ? payment.payment_intent : undefined;
+      const key = invoice
+        ? `invoice_payment:invoice:${invoice}`
+        : intent
+          ? `invoice_payment:payment_intent:${intent}`
+          : `invoice_payment:${ctx.account}`;
+      return listResponse(
+        ctx,
+        ctx.state.collection(key),
+        "/v1/invoice_payments",
+        status || (invoice && intent)
+          ? (p) =>
+              (!status || p.status === status) &&
+              (!intent || (isRecord(p.payment) && p.payment.payment_intent === intent))
+          : undefined,
+      );
+    },
   },
   {
     method: "GET",
     pattern: "/v1/invoice_payments/:id",
-    allowedParams: [],
-    handle: (ctx) => platformFind(ctx, "invoice_payment", pathParam(ctx, "id"), "invoice_payment"),
+    allowedParams: ["expand"],
+    handle: (ctx) => ctx.state.find("invoice_payment", pathParam(ctx, "id"), ctx.account, "invoice payment"),
   },
   {
     method: "POST",

@@ -14,6 +14,7 @@ import type { SimulatorState } from "../state";
 import type { FormObject, StoredObject } from "../types";
 import { isRecord } from "../types";
 import { collectApplicationFee } from "./application-fees";
+import { cancelInvoicePayments, creditInvoicePayments } from "./billing";
 import { assertTransferableDestination, createTransferObject } from "./transfers";
 
 const DAY = 86_400;
@@ -42,6 +43,8 @@ export interface DestinationChargeInput {
   description?: string | null;
   transferGroup?: string | null;
   confirm: boolean;
+  /** `manual`: confirming only authorises; `POST /v1/payment_intents/:id/capture` takes the money. */
+  captureMethod?: "automatic" | "manual";
 }
 
 /** Stripe's limits on the two destination-charge models, checked before anything is stored. */
@@ -66,6 +69,12 @@ function validateDestinationAmounts(input: DestinationChargeInput): void {
     );
   if (input.transferAmount !== undefined && !input.destination)
     throw parameterMissing("transfer_data[destination]");
+  if (input.captureMethod === "manual" && input.destination)
+    throw invalidRequest(
+      "The simulator supports capture_method=manual on charges without transfer_data only.",
+      "parameter_invalid",
+      "capture_method",
+    );
 }
 
 function buildPaymentIntent(state: SimulatorState, input: DestinationChargeInput): StoredObject {
@@ -79,7 +88,7 @@ function buildPaymentIntent(state: SimulatorState, input: DestinationChargeInput
     automatic_payment_methods: null,
     canceled_at: null,
     cancellation_reason: null,
-    capture_method: "automatic",
+    capture_method: input.captureMethod ?? "automatic",
     client_secret: `${intent.id}_secret_${Math.random().toString(36).slice(2, 20)}`,
     confirmation_method: "automatic",
     currency: input.currency,
@@ -160,6 +169,7 @@ export function confirmPaymentIntent(state: SimulatorState, intent: StoredObject
   const charge = state.build("charge", "ch");
   const declineCode = DECLINING_PAYMENT_METHODS[paymentMethod];
   if (declineCode) declineCharge(state, intent, charge, declineCode);
+  if (intent.capture_method === "manual") return authorizeOnly(state, intent, charge, paymentMethod);
   const now = state.now();
   const availableOn = paymentMethod === BYPASS_PENDING_PAYMENT_METHOD ? now : now + 2 * DAY;
   const transaction = state.recordBalanceTransaction({
@@ -266,6 +276,140 @@ export function confirmPaymentIntent(state: SimulatorState, intent: StoredObject
   });
   state.emit("charge.succeeded", charge, platform);
   state.emit("payment_intent.succeeded", intent, platform);
+  creditInvoicePayments(state, intent, platform);
+  return intent;
+}
+
+/**
+ * capture_method=manual: the card is authorised for the whole amount and nothing moves yet (no
+ * balance transaction). The charge is `succeeded` but not `captured`; the PaymentIntent waits in
+ * `requires_capture` with `amount_capturable` (payment_intent.amount_capturable_updated).
+ */
+function authorizeOnly(state: SimulatorState, intent: StoredObject, charge: StoredObject, paymentMethod: string): StoredObject {
+  const platform = state.platformAccountId;
+  const amount = Number(intent.amount);
+  Object.assign(charge, {
+    amount,
+    amount_captured: 0,
+    amount_refunded: 0,
+    application: null,
+    application_fee: null,
+    application_fee_amount: null,
+    balance_transaction: null,
+    captured: false,
+    currency: intent.currency,
+    customer: intent.customer ?? null,
+    description: intent.description ?? null,
+    disputed: false,
+    failure_balance_transaction: null,
+    failure_code: null,
+    failure_message: null,
+    paid: true,
+    payment_intent: intent.id,
+    payment_method: paymentMethod,
+    refunded: false,
+    refunds: { object: "list", data: [], has_more: false, total_count: 0, url: `/v1/charges/${charge.id}/refunds` },
+    status: "succeeded",
+    transfer: null,
+    transfer_data: null,
+    transfer_group: null,
+    source_transfer: null,
+    on_behalf_of: null,
+  });
+  applyMetadataObject(charge, intent.metadata);
+  state.store("charge", platform, charge);
+  Object.assign(intent, {
+    status: "requires_capture",
+    amount_capturable: amount,
+    latest_charge: charge.id,
+    last_payment_error: null,
+  });
+  state.emit("charge.succeeded", charge, platform);
+  state.emit("payment_intent.amount_capturable_updated", intent, platform);
+  return intent;
+}
+
+function applyMetadataObject(target: StoredObject, metadata: unknown): void {
+  if (isRecord(metadata)) target.metadata = { ...metadata };
+}
+
+/**
+ * Captures an authorised PaymentIntent, in full or in part (`amount_to_capture`, at most
+ * `amount_capturable`). The captured amount becomes a `charge` balance transaction on the platform
+ * (less Stripe's processing fee, as any charge); the rest of the authorisation is released and
+ * shows on the charge as refunded (`amount_refunded`), with no refund object and no balance
+ * transaction. Events: charge.captured, payment_intent.succeeded; an invoice the PaymentIntent is
+ * attached to is credited (billing.ts).
+ */
+function capturePaymentIntent(ctx: RouteContext): StoredObject {
+  const { state } = ctx;
+  const platform = state.platformAccountId;
+  const intent = state.find("payment_intent", pathParam(ctx, "id"), ctx.account);
+  if (intent.status !== "requires_capture")
+    throw invalidRequest(
+      `This PaymentIntent could not be captured because it has a status of ${String(intent.status)}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture.`,
+      "payment_intent_unexpected_state",
+    );
+  const capturable = Number(intent.amount_capturable);
+  const amount = optionalInteger(ctx.params, "amount_to_capture") ?? capturable;
+  if (amount <= 0 || amount > capturable)
+    throw invalidRequest(
+      `The amount to capture must be a positive integer no greater than the amount capturable (${capturable}).`,
+      "amount_too_large",
+      "amount_to_capture",
+    );
+  const charge = state.find("charge", String(intent.latest_charge), platform, "charge");
+  const currency = String(intent.currency);
+  const now = state.now();
+  const transaction = state.recordBalanceTransaction({
+    owner: platform,
+    amount,
+    currency,
+    type: "charge",
+    reportingCategory: "charge",
+    source: charge.id,
+    description: typeof intent.description === "string" ? intent.description : null,
+    feeDetails: stripeFeeDetails(processingFeeCents(amount, state.processingFee()), currency),
+    availableOn: intent.payment_method === BYPASS_PENDING_PAYMENT_METHOD ? now : now + 2 * DAY,
+  });
+  const previous = { captured: false, amount_captured: 0, balance_transaction: null };
+  Object.assign(charge, {
+    captured: true,
+    amount_captured: amount,
+    amount_refunded: Number(charge.amount) - amount,
+    balance_transaction: transaction.id,
+  });
+  Object.assign(intent, { status: "succeeded", amount_received: amount, amount_capturable: 0 });
+  applyMetadata(intent, ctx.params);
+  state.emit("charge.captured", charge, platform, previous);
+  state.emit("payment_intent.succeeded", intent, platform);
+  creditInvoicePayments(state, intent, platform);
+  return intent;
+}
+
+/** Cancels a PaymentIntent that has not succeeded: an authorisation is released in full. */
+function cancelPaymentIntent(ctx: RouteContext): StoredObject {
+  const { state } = ctx;
+  const platform = state.platformAccountId;
+  const intent = state.find("payment_intent", pathParam(ctx, "id"), ctx.account);
+  if (intent.status === "succeeded" || intent.status === "canceled")
+    throw invalidRequest(
+      `You cannot cancel this PaymentIntent because it has a status of ${String(intent.status)}.`,
+      "payment_intent_unexpected_state",
+    );
+  if (intent.status === "requires_capture" && typeof intent.latest_charge === "string") {
+    const charge = state.find("charge", intent.latest_charge, platform, "charge");
+    Object.assign(charge, { amount_refunded: Number(charge.amount), refunded: true });
+    state.emit("charge.refunded", charge, platform, { amount_refunded: 0, refunded: false });
+  }
+  Object.assign(intent, {
+    status: "canceled",
+    amount_capturable: 0,
+    canceled_at: state.now(),
+    cancellation_reason: optionalString(ctx.params, "cancellation_reason") ?? null,
+  });
+  cancelInvoicePayments(state, intent);
+  state.emit("payment_intent.canceled", intent, platform);
   return intent;
 }
 
@@ -307,12 +451,20 @@ function createPaymentIntent(ctx: RouteContext): StoredObject {
     description: optionalString(params, "description") ?? null,
     transferGroup: optionalString(params, "transfer_group") ?? null,
     confirm: optionalBoolean(params, "confirm") ?? false,
+    captureMethod: captureMethodParam(params),
   };
   validateDestinationAmounts(intentInput);
   // Metadata goes on before confirming so the events carry it.
   const intent = buildPaymentIntent(state, intentInput);
   applyMetadata(intent, params);
   return intentInput.confirm ? confirmPaymentIntent(state, intent) : intent;
+}
+
+function captureMethodParam(params: FormObject): "automatic" | "manual" {
+  const value = optionalString(params, "capture_method") ?? "automatic";
+  if (value === "automatic" || value === "automatic_async") return "automatic";
+  if (value === "manual") return "manual";
+  throw invalidRequest(`Invalid capture_method: must be one of automatic, automatic_async or manual`, "parameter_invalid", "capture_method");
 }
 
 /** Legacy test tokens map to the equivalent test payment methods. */
@@ -407,6 +559,18 @@ export const paymentRoutes: Route[] = [
       if (paymentMethod) intent.payment_method = paymentMethod;
       return confirmPaymentIntent(ctx.state, intent);
     },
+  },
+  {
+    method: "POST",
+    pattern: "/v1/payment_intents/:id/capture",
+    allowedParams: ["amount_to_capture", "metadata", "expand", "final_capture"],
+    handle: capturePaymentIntent,
+  },
+  {
+    method: "POST",
+    pattern: "/v1/payment_intents/:id/cancel",
+    allowedParams: ["cancellation_reason", "expand"],
+    handle: cancelPaymentIntent,
   },
   {
     method: "GET",
