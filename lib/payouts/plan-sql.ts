@@ -42,9 +42,12 @@ export function planRowsSql(p: PlanParams): SQL {
       from ledger_accounts a
       -- a payee account keeps its balance in one row (shard 0)
       left join ledger_balances k on k.account_id = a.id
-      -- entries effective after the cutoff (ledger_entries_effective_brin): a few days' worth
-      left join (select e.account_id, sum(e.amount) as later from ledger_entries e
-                 where e.effective_at > ${cutoff}::timestamptz group by e.account_id) l on l.account_id = a.id
+      -- entries effective after the cutoff, a few days' worth: found from their transactions
+      -- (ledger_transactions_effective_idx, a btree, whatever the physical order of the entries;
+      -- an entry is effective when its transaction is)
+      left join (select e.account_id, sum(e.amount) as later
+                 from ledger_transactions t join ledger_entries e on e.transaction_id = t.id
+                 where t.effective_at > ${cutoff}::timestamptz group by e.account_id) l on l.account_id = a.id
       where a.owner_type = 'payee' and a.kind = 'available' ${payeeFilter}
       group by a.payee_id, a.currency
     ),
