@@ -27,9 +27,8 @@ export const instantPayoutBody = z.strictObject({
 });
 export type InstantPayoutBody = z.infer<typeof instantPayoutBody>;
 
-/** The dashboard's confirmation form: the same fields, as form text. */
+/** The dashboard's confirmation form: the same fields, as form text (the payee is the signed-in one, never the form's). */
 export const instantPayoutForm = z.strictObject({
-  payeeId: z.uuid(),
   currency: currencyCode,
   amountCents: z.coerce.number().pipe(positiveCents),
   expectedFeeCents: z.coerce.number().pipe(wholeCents),

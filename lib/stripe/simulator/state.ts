@@ -91,6 +91,8 @@ export class SimulatorState {
     this.collections.clear();
     this.balances.clear();
     this.openPayouts.clear();
+    this.instantCaps.clear();
+    this.instantCardFailures.clear();
     this.paidOutBy.clear();
     this.awaitingPayout.clear();
     this.proportionalBases.clear();
