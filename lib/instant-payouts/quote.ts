@@ -111,17 +111,25 @@ export async function dailyUsage(db: Db, payeeId: string): Promise<{ count: numb
   return { count: Number(row?.n ?? 0), amountCents: toCents(row?.total ?? 0) };
 }
 
-/** The payee's available balance per location in one currency. */
+/**
+ * The payee's available balance in one currency: what can be paid (`total`, as the run counts it:
+ * every location together, so money a refund overdrew on one side is owed from the other) and where
+ * the positive parts are (`platform`, `connected`), which decide the transfer and the fee's debit.
+ */
 export async function availableByLocation(
   db: Db,
   payeeId: string,
   currency: string,
-): Promise<{ platform: number; connected: number }> {
+): Promise<{ platform: number; connected: number; total: number }> {
   const rows = await payeeBalancesByLocation(db, payeeId);
   const of = (location: string) =>
     rows.find((r) => r.currency === currency && r.kind === "available" && r.location === location)?.balance ??
     0;
-  return { platform: Math.max(0, of("platform")), connected: Math.max(0, of("connected")) };
+  return {
+    platform: Math.max(0, of("platform")),
+    connected: Math.max(0, of("connected")),
+    total: Math.max(0, of("platform") + of("connected")),
+  };
 }
 
 /** Why this payee cannot take an instant payout at all (account, settings, pause), or null. */
@@ -175,7 +183,7 @@ export async function quoteInstantPayout(
       : { card: null, instantAvailableCents: 0 };
   if (reason === null && !stripe.card)
     reason = "Add a debit card that accepts instant payouts to your payout account first.";
-  const availableCents = available.platform + available.connected;
+  const availableCents = available.total;
   // What the platform holds for the payee is transferred to the connected account first, so it is
   // instantly available there too; the fee comes out of the same money.
   const instantAvailableCents = stripe.instantAvailableCents + available.platform;

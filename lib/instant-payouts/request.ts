@@ -74,7 +74,7 @@ export async function claimInstantPayout(
       throw new DomainError("conflict", "The payout account changed; please look at the quote again.");
     const available = await availableByLocation(tx, input.payeeId, input.currency);
     const daily = await dailyUsage(tx, input.payeeId);
-    const total = available.platform + available.connected;
+    const total = available.total;
     const feeCents = instantFee(input.amountCents, env);
     if (feeCents !== input.expectedFeeCents)
       throw new DomainError(
