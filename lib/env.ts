@@ -122,6 +122,13 @@ export const envSchema = z.object({
     .default(SLICED_FUNCTION_MAX_DURATION_SECONDS),
   // How long a claimed payout stays with the slice that claimed it; default: one slice + 30 s.
   PAYOUT_LEASE_SECONDS: optionalString.pipe(z.coerce.number<string | undefined>().int().min(5).max(3600).optional()),
+  // Instant payouts on demand (lib/instant-payouts): the platform's fee, a percent of the amount
+  // taken with a minimum in cents, and per payee per UTC day at most this many instant payouts and
+  // this much money (gross, fee included).
+  INSTANT_PAYOUT_FEE_PERCENT: percent(1.5),
+  INSTANT_PAYOUT_FEE_MIN_CENTS: int(50),
+  INSTANT_PAYOUT_DAILY_COUNT: int(3, 0, 1000),
+  INSTANT_PAYOUT_DAILY_LIMIT_CENTS: int(500_000),
   // Hours after an invoice is paid before a placement share counts as collectible.
   PLACEMENT_CLEARING_DELAY_HOURS: int(24, 0, 24 * 90),
   // Where outbox events (placement.status_changed, ...) are published.

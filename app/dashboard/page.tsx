@@ -2,8 +2,12 @@ import type { Metadata } from "next";
 import { Flash } from "@/app/_components/states";
 import { getDb } from "@/db/client";
 import { requirePageUser } from "@/lib/auth/session";
-import { loadPayeeDashboard } from "@/lib/dashboard/payee";
-import { getEnv } from "@/lib/env";
+import { loadPayeeDashboard, type PayeeDashboard } from "@/lib/dashboard/payee";
+import { section } from "@/lib/dashboard/section";
+import { type Env, getEnv } from "@/lib/env";
+import { quoteInstantPayout } from "@/lib/instant-payouts";
+import { getStripeGateway } from "@/lib/stripe/client";
+import { InstantPayoutPanel } from "./instant";
 import { BalanceCards, NextPayoutPanel, OnboardingPanel } from "./sections";
 import { LedgerHistoryTable, PayoutHistoryTable } from "./tables";
 
@@ -28,10 +32,19 @@ export default async function PayeeDashboardPage({ searchParams }: { searchParam
     );
   }
   const env = getEnv();
-  const data = await loadPayeeDashboard(await getDb(), env, user.payeeId, {
+  const db = await getDb();
+  const data = await loadPayeeDashboard(db, env, user.payeeId, {
     historyCursor: params.h,
     payoutsCursor: params.p,
   });
+  // The instant payout quote reads Stripe: only when the payee asks for it.
+  const payeeId = user.payeeId;
+  const instantQuote =
+    params.instant === "quote"
+      ? await section("instant-quote", () =>
+          quoteInstantPayout(db, getStripeGateway(), env, { payeeId, currency: instantCurrency(data, env) }),
+        )
+      : null;
 
   return (
     <main id="main">
@@ -42,8 +55,16 @@ export default async function PayeeDashboardPage({ searchParams }: { searchParam
         <NextPayoutPanel data={data} />
         <OnboardingPanel data={data} />
       </div>
+      {data.onboarding === "complete" ? <InstantPayoutPanel quote={instantQuote} /> : null}
       <PayoutHistoryTable payouts={data.payouts} params={params} timeZone={data.timeZone} />
       <LedgerHistoryTable history={data.history} params={params} timeZone={data.timeZone} />
     </main>
   );
+}
+
+/** The currency an instant payout is quoted in: the one with the most available, else the platform's. */
+function instantCurrency(data: PayeeDashboard, env: Env): string {
+  if (!data.balances.ok) return env.PLATFORM_DEFAULT_CURRENCY;
+  const best = Object.entries(data.balances.data).sort((a, b) => b[1].available - a[1].available)[0];
+  return best && best[1].available > 0 ? best[0] : env.PLATFORM_DEFAULT_CURRENCY;
 }

@@ -2,7 +2,7 @@ import { ListResult } from "@/app/_components/list-result";
 import { Money } from "@/app/_components/money";
 import { StatusBadge } from "@/app/_components/status-badge";
 import { payoutFailureText, skipReasonText } from "@/lib/dashboard/failure-reasons";
-import { formatDate } from "@/lib/dashboard/format";
+import { formatCents, formatDate } from "@/lib/dashboard/format";
 import type { PayeeDashboard } from "@/lib/dashboard/payee";
 
 type Params = Record<string, string | undefined>;
@@ -41,7 +41,11 @@ export function PayoutHistoryTable({
           caption: "Your payouts, newest first",
           rowKey: (p) => String(p.payoutId),
           columns: [
-            { label: "Cycle", cell: (p) => (p.cycleDate ? formatDate(`${String(p.cycleDate)}T12:00:00Z`) : "Manual") },
+            {
+              label: "Cycle",
+              cell: (p) =>
+                p.cycleDate ? formatDate(`${String(p.cycleDate)}T12:00:00Z`) : p.method === "instant" ? "Instant" : "Manual",
+            },
             {
               label: "Status",
               cell: (p) => (
@@ -64,7 +68,9 @@ export function PayoutHistoryTable({
                   ? payoutFailureText(p.failureCode as string | null, p.failureMessage as string | null)
                   : p.status === "skipped"
                     ? skipReasonText(p.skipReason as string | null)
-                    : "",
+                    : p.feeCents > 0
+                      ? `Instant payout fee ${formatCents(p.feeCents, String(p.currency))}`
+                      : "",
             },
           ],
         }}

@@ -115,10 +115,23 @@ export const payouts = pgTable(
     // Manual / emergency payouts made outside a run say why here.
     note: text(),
     // run: planned by a payout run; out_of_band: paid by hand at Stripe while Payrun was down, and
-    // recorded afterwards (lib/reconciliation/out-of-band.ts).
-    origin: text({ enum: ["run", "out_of_band"] }).notNull().default("run"),
-    // An out-of-band payout's recording request key: the same request twice records one payout.
+    // recorded afterwards (lib/reconciliation/out-of-band.ts); instant: a payee's instant payout on
+    // demand (lib/instant-payouts), no run.
+    origin: text({ enum: ["run", "out_of_band", "instant"] }).notNull().default("run"),
+    // An out-of-band payout's recording request key, or an instant payout's request key (the payee's
+    // client sends one per confirmation): the same request twice records one payout.
     requestKey: text(),
+    // Stripe's payout method: standard (the run), or instant (to a debit card, within minutes).
+    method: text({ enum: ["standard", "instant"] }).notNull().default("standard"),
+    // The platform's fee on an instant payout (INSTANT_PAYOUT_FEE_*), taken from the payee's available
+    // balance on top of amount_cents (what reaches the bank); 0 for the run's payouts.
+    feeCents: bigint({ mode: "number" }).notNull().default(0),
+    // The part of the fee that sits on the connected account and is taken to the platform with an
+    // account debit (a transfer made on the connected account to the platform), its key stored before
+    // the call, and the debit's id once Stripe made it.
+    feeDebitCents: bigint({ mode: "number" }).notNull().default(0),
+    feeIdempotencyKey: text(),
+    stripeFeeTransferId: text(),
     arrivalDate: tstz(),
     paidAt: tstz(),
     failedAt: tstz(),
@@ -145,7 +158,15 @@ export const payouts = pgTable(
     uniqueIndex("payouts_request_key_key")
       .on(t.requestKey)
       .where(sql`${t.requestKey} is not null`),
+    // instant payouts of a payee per day (the daily limits) and the resume sweep's claim
+    index("payouts_instant_payee_created_idx")
+      .on(t.payeeId, t.createdAt)
+      .where(sql`${t.origin} = 'instant'`),
+    index("payouts_instant_status_idx")
+      .on(t.status, t.leaseExpiresAt)
+      .where(sql`${t.origin} = 'instant'`),
     check("payouts_amount_nonnegative", sql`${t.amountCents} >= 0`),
+    check("payouts_fee_debit_within_fee", sql`${t.feeDebitCents} >= 0 and ${t.feeDebitCents} <= ${t.feeCents}`),
     check(
       "payouts_transfer_within_amount",
       sql`${t.transferAmountCents} >= 0 and ${t.transferAmountCents} <= ${t.amountCents}`,

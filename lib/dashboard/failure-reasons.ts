@@ -17,6 +17,7 @@ const PAYOUT_FAILURES: Record<string, string> = {
   invalid_currency: "The bank account cannot receive this currency. Add an account in this currency.",
   no_account: "The bank could not find this account. Check the account and routing numbers.",
   unsupported_card: "The debit card can no longer receive payouts. Add a bank account or another card.",
+  instant_payouts_unsupported: "Your card or bank account does not accept instant payouts. Add a debit card that does, or wait for the next payout.",
   // Our own codes (the payout run) and Stripe API errors met before the payout existed.
   account_invalid: "Your Stripe account cannot receive money yet. Finish setting up payouts.",
   payouts_not_allowed: "Payouts are disabled on your Stripe account. Finish the requirements Stripe lists.",

@@ -31,6 +31,8 @@ const KIND_TEXT: Record<string, string> = {
   payout_paid: "Paid to your bank",
   payout_reversed: "Payout failed: the money is back in your balance",
   transfer_reversed: "Transfer reversed: the platform took it back from your Stripe account",
+  instant_fee_collected: "Instant payout fee",
+  instant_fee_returned: "Instant payout failed: the fee is back in your balance",
 };
 
 /**

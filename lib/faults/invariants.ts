@@ -49,7 +49,8 @@ function stripeMoney(facts: WorldFacts) {
   });
   const transfers = unique(created("POST /v1/transfers", "tr_")).map(({ id }) => {
     const o = facts.simulator.getObject(id) as unknown as Stripe.Transfer;
-    return { id, amount: o.amount, reversed: o.reversed, payoutId: o.metadata?.payout_id ?? o.transfer_group ?? undefined };
+    const destination = typeof o.destination === "string" ? o.destination : (o.destination?.id ?? null);
+    return { id, amount: o.amount, reversed: o.reversed, destination, payoutId: o.metadata?.payout_id ?? o.transfer_group ?? undefined };
   });
   return { log, payouts, transfers };
 }
@@ -173,6 +174,49 @@ export async function checkInvariants(db: Db, facts: WorldFacts): Promise<string
   for (const key of new Set([...sentByRunPayee.keys(), ...paidByRunPayee.keys()])) {
     if ((sentByRunPayee.get(key) ?? 0) !== (paidByRunPayee.get(key) ?? 0)) {
       violations.push(`run|account ${key}: Stripe paid ${paidByRunPayee.get(key) ?? 0}, the ledger says ${sentByRunPayee.get(key) ?? 0}`);
+    }
+  }
+
+  // Instant payouts (lib/instant-payouts): each made at Stripe once whatever the faults (its transfer,
+  // the account debit of its fee, its method=instant payout), and what the ledger stored is Stripe's.
+  const instantRows = await queryRows<{
+    id: string;
+    stripe_account_id: string;
+    amount_cents: string | number;
+    transfer_amount_cents: string | number;
+    fee_debit_cents: string | number;
+    status: string;
+    stripe_payout_id: string | null;
+  }>(
+    db,
+    sql`select id, stripe_account_id, amount_cents, transfer_amount_cents, fee_debit_cents, status, stripe_payout_id
+        from payouts where origin = 'instant' order by id`,
+  );
+  for (const row of instantRows) {
+    const name = `instant payout ${row.id} (${row.status})`;
+    const all = byPayout(stripePayouts, row.id);
+    if (all.length > 1) violations.push(`${name}: ${all.length} Stripe payouts: ${all.map((p) => p.id).join(", ")}`);
+    const mine = byPayout(transfers, row.id);
+    const toAccount = mine.filter((t) => t.destination === row.stripe_account_id);
+    const debits = mine.filter((t) => t.destination !== row.stripe_account_id);
+    if (toAccount.length > 1) violations.push(`${name}: ${toAccount.length} transfers to the account`);
+    if (debits.length > 1) violations.push(`${name}: ${debits.length} account debits of its fee`);
+    for (const t of toAccount) if (t.amount !== toCents(row.transfer_amount_cents)) violations.push(`${name}: transfer of ${t.amount} for ${row.transfer_amount_cents}`);
+    for (const d of debits) if (d.amount !== toCents(row.fee_debit_cents)) violations.push(`${name}: fee debit of ${d.amount} for ${row.fee_debit_cents}`);
+    const [po] = all;
+    if (row.status === "in_transit" || row.status === "paid") {
+      if (!po) violations.push(`${name}: the ledger says it was sent, but Stripe has no payout for it`);
+      else {
+        const method = (facts.simulator.getObject(po.id) as { method?: string } | undefined)?.method;
+        if (po.amount !== toCents(row.amount_cents)) violations.push(`${name}: Stripe paid ${po.amount}, the ledger ${row.amount_cents}`);
+        if (method !== "instant") violations.push(`${name}: Stripe's payout ${po.id} has method ${method}`);
+        if (row.stripe_payout_id !== po.id) violations.push(`${name}: stores ${row.stripe_payout_id}, Stripe's payout is ${po.id}`);
+        if ((po.status === "paid") !== (row.status === "paid")) violations.push(`${name}: Stripe says ${po.status} after every webhook was delivered`);
+      }
+    } else if (row.status === "failed") {
+      if (po && LIVE.has(po.status)) violations.push(`${name}: failed in the ledger, but Stripe payout ${po.id} (${po.status}) took the money`);
+    } else {
+      violations.push(`${name}: left ${row.status}`);
     }
   }
 

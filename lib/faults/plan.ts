@@ -4,7 +4,8 @@ import { Rng } from "./prng";
 // What one seed means: payees, money events and cycles to pay, and the faults to inject while doing
 // it. Pure data drawn from the seed, so `--seed S --print-plan` shows a failing schedule exactly.
 
-export type PayeePlan = { onboarded: boolean; minimumPayoutCents?: number };
+/** `debitCard`: an instant-eligible debit card on the connected account (instant payouts). */
+export type PayeePlan = { onboarded: boolean; minimumPayoutCents?: number; debitCard?: boolean };
 
 export type Activity =
   | { kind: "charge"; payee: number; grossCents: number }
@@ -20,7 +21,9 @@ export type Activity =
   /** Clients pay every open placement invoice at Stripe. */
   | { kind: "clients_pay" }
   | { kind: "sweep"; name: SweepRoute }
-  | { kind: "webhooks" };
+  | { kind: "webhooks" }
+  /** The payee takes its available balance now by instant payout (quote, then confirm). */
+  | { kind: "instant"; payee: number };
 
 export const SWEEPS = [
   "complete-expired-guarantees",
@@ -53,9 +56,11 @@ export type CyclePlan = {
   stripeFailures: number;
   /** Ops retry the failed payouts (POST /internal/payouts/:id/retry). */
   opsRetry: boolean;
+  /** A payee asks for an instant payout while the run is being triggered (the two race for one balance). */
+  instantDuringRun?: number;
 };
 
-export type InvocationKind = "run" | "continue" | "webhook" | "sweep" | "retry" | "watchdog";
+export type InvocationKind = "run" | "continue" | "webhook" | "sweep" | "retry" | "watchdog" | "instant";
 
 export type FaultPlan = {
   seed: number;
@@ -108,6 +113,9 @@ export function planSchedule(seed: number): FaultPlan {
     ...(shape.chance(0.15) ? { minimumPayoutCents: shape.pick([2_000, 5_000, 20_000]) } : {}),
   }));
 
+  const cards = rng.stream("instant-cards");
+  for (const payee of payees) if (cards.chance(0.6)) payee.debitCard = true;
+
   const cycleCount = big ? 1 : shape.pick([1, 2, 2, 3]);
   const cycles: CyclePlan[] = [];
   const money = rng.stream("money");
@@ -144,8 +152,15 @@ export function planSchedule(seed: number): FaultPlan {
       }
     }
     activity.push(...PLACEMENT_PIPELINE, { kind: "webhooks" }, { kind: "sweep", name: "escrow-releases" });
+    // Instant payouts come from streams of their own, so every other decision of a seed stays what it was.
+    const instant = rng.stream("instant", c);
+    const before = activity.length;
+    for (let i = instant.int(0, 3); i > 0; i--)
+      activity.splice(instant.int(0, before), 0, { kind: "instant", payee: instant.int(0, payeeCount - 1) });
+    const instantDuringRun = instant.chance(0.4) ? instant.int(0, payeeCount - 1) : undefined;
     cycles.push({
       cycleDate: CYCLE_DATES[c]!,
+      instantDuringRun,
       activity,
       concurrentTriggers: money.chance(0.4) ? money.int(2, 4) : 1,
       busyDuringRun: money.chance(0.6),
@@ -188,7 +203,7 @@ export function planSchedule(seed: number): FaultPlan {
     stripeFaults: calm ? {} : stripeFaults,
     abandonRate: calm ? 0 : faults.pick([0, 0.1, 0.2, 0.35, 0.5]),
     // Most of a slice's statements are its first claims and payouts: dying there leaves leases behind.
-    abandonWithin: { run: 60, continue: 40, webhook: 12, sweep: 20, retry: 8, watchdog: 20 },
+    abandonWithin: { run: 60, continue: 40, webhook: 12, sweep: 20, retry: 8, watchdog: 20, instant: 16 },
     webhooks: {
       duplicateRate: calm ? 0 : faults.pick([0, 0.1, 0.3]),
       reorder: !calm && faults.chance(0.6),

@@ -10,16 +10,20 @@ import { POST as createInvoicesRoute } from "../../app/internal/sweeps/create-pl
 import { POST as escrowReleasesRoute } from "../../app/internal/sweeps/escrow-releases/route";
 import { POST as finalizeInvoicesRoute } from "../../app/internal/sweeps/finalize-placement-invoices/route";
 import { POST as payoutSchedulesRoute } from "../../app/internal/sweeps/payout-schedules/route";
+import { POST as instantPayoutsRoute } from "../../app/internal/sweeps/instant-payouts/route";
 import { POST as webhookReplaysRoute } from "../../app/internal/sweeps/webhook-replays/route";
 import { POST as webhookRoute } from "../../app/webhooks/stripe/route";
 import { type Db, queryRows, useDbForApp } from "../../db/client";
 import { createConnectedAccountForPayee } from "../accounts/onboarding";
 import { systemActor } from "../actor";
-import { resetEnvCache } from "../env";
+import { getEnv, resetEnvCache } from "../env";
+import { DomainError } from "../errors";
+import { quoteInstantPayout, requestInstantPayout } from "../instant-payouts";
+import { errorText } from "../observability/log";
 import { createEscrowHold, endEscrowHold } from "../escrow/holds";
 import { createPayee, updatePayoutSettings } from "../payees/admin-crud";
 import { createPlacement } from "../placements/crud";
-import { createStripeClient, resetStripeClient } from "../stripe/client";
+import { createStripeClient, getStripeGateway, resetStripeClient } from "../stripe/client";
 import { createStripeGateway } from "../stripe/gateway";
 import { type StripeSimulator, startStripeSimulator } from "../stripe/simulator";
 import { type AbandonPlan, Invocation, runInvocation } from "./abandon";
@@ -219,6 +223,7 @@ export class ScheduleRun {
         });
       }
       if (plan.onboarded) this.simulator.onboardAccount(account.stripeAccountId);
+      if (plan.debitCard) this.simulator.addDebitCard(account.stripeAccountId);
       this.payees.push({ id: payee.id, accountId: account.stripeAccountId });
     }
     // account.updated says who finished onboarding; delivered like any other webhook.
@@ -330,6 +335,48 @@ export class ScheduleRun {
       case "webhooks":
         await this.deliverWebhooks();
         return;
+      case "instant":
+        await this.instantPayout(activity.payee);
+        return;
+    }
+  }
+
+  /**
+   * A payee takes its balance now: the quote, then the confirmation with the quoted amount and fee
+   * and a key of its own. A confirmation that got no answer (the invocation died, a 5xx) is sent
+   * again with the same key, as a client would; what the dead one left processing, the
+   * instant-payouts sweep finishes. Called through lib/instant-payouts as the route does: the suite
+   * has no signed-in user to make a bearer token for.
+   */
+  private async instantPayout(payeeIndex: number): Promise<void> {
+    const payee = this.payees[payeeIndex]!;
+    const requestKey = `faults-instant-${this.plan.seed}-${this.next("instant")}`;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const answer = await this.invoke("instant", async () => {
+        const env = getEnv();
+        try {
+          const quote = await quoteInstantPayout(this.db, getStripeGateway(), env, { payeeId: payee.id, currency: "usd" });
+          if (!quote.eligible) return Response.json({ notEligible: quote.reason });
+          const { payout } = await requestInstantPayout(this.db, getStripeGateway(), env, {
+            payeeId: payee.id,
+            currency: "usd",
+            amountCents: quote.amountCents,
+            expectedFeeCents: quote.feeCents,
+            requestKey,
+            actor: systemActor(`payee:${payeeIndex}`),
+          });
+          return Response.json({ id: payout.id, status: payout.status, amountCents: payout.amountCents, feeCents: payout.feeCents });
+        } catch (error) {
+          if (error instanceof DomainError) return Response.json({ refused: error.message }, { status: 409 });
+          return Response.json({ error: errorText(error) }, { status: 500 });
+        }
+      });
+      if (answer.abandoned) {
+        this.log(`instant payout for payee ${payeeIndex} abandoned ${answer.diedAt}`);
+        continue;
+      }
+      this.log(`instant payout for payee ${payeeIndex} answered ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
+      if (answer.status < 500) return;
     }
   }
 
@@ -346,7 +393,9 @@ export class ScheduleRun {
   private async payCycle(cycle: CyclePlan): Promise<void> {
     const triggers = Array.from({ length: cycle.concurrentTriggers }, () => this.trigger(cycle.cycleDate));
     const busy = cycle.busyDuringRun ? this.busyWork() : Promise.resolve();
-    await Promise.all([...triggers, busy]);
+    // A payee asking for an instant payout as the run plans: one of the two takes the balance.
+    const instant = cycle.instantDuringRun === undefined ? Promise.resolve() : this.instantPayout(cycle.instantDuringRun);
+    await Promise.all([...triggers, busy, instant]);
     await this.drive(cycle.busyDuringRun);
   }
 
@@ -518,10 +567,8 @@ export class ScheduleRun {
     throw new Error(`the fault suite has no route for ${message.path}`);
   }
 
-  private async sweep(name: SweepRoute): Promise<void> {
-    const answer = await this.invoke("sweep", () =>
-      sweepRoute(name)(this.request(`/internal/sweeps/${name}`, {}), ctx()),
-    );
+  private async sweep(name: SweepRoute | "instant-payouts"): Promise<void> {
+    const answer = await this.invoke("sweep", () => sweepRoute(name)(this.request(`/internal/sweeps/${name}`, {}), ctx()));
     if (answer.abandoned) this.log(`sweep ${name} abandoned ${answer.diedAt}`);
   }
 
@@ -594,6 +641,8 @@ export class ScheduleRun {
       await this.deliverWebhooks();
       await this.sweep("payout-schedules");
       await this.sweep("escrow-releases");
+      // Instant payouts an invocation left processing: their leases ran out above.
+      await this.sweep("instant-payouts");
       await this.drive(false);
       await this.deliverWebhooks();
       const waiting = await this.unappliedEvents();
@@ -768,8 +817,10 @@ export class ScheduleRun {
 
 const ctx = <P extends Record<string, string>>(params: P = {} as P) => ({ params: Promise.resolve(params) });
 
-function sweepRoute(name: SweepRoute) {
+function sweepRoute(name: SweepRoute | "instant-payouts") {
   switch (name) {
+    case "instant-payouts":
+      return instantPayoutsRoute;
     case "complete-expired-guarantees":
       return completeGuaranteesRoute;
     case "create-placement-invoices":

@@ -5,7 +5,17 @@ import { type SQL, sql } from "drizzle-orm";
  * (available -> in transit), transfer and payout (Stripe writes), sent (the Stripe payout took the
  * money to the bank), paid, reversed.
  */
-export type PayoutStep = "planned" | "transfer" | "payout" | "sent" | "paid" | "reversed" | "failed";
+export type PayoutStep =
+  | "planned"
+  | "transfer"
+  | "payout"
+  | "sent"
+  | "paid"
+  | "reversed"
+  | "failed"
+  // an instant payout's account debit of its fee (Stripe write) and the fee's return on failure
+  | "fee"
+  | "fee_returned";
 
 /**
  * The idempotency key of one step of a payout, for our ledger postings, Stripe writes and alerts.

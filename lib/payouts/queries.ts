@@ -89,7 +89,8 @@ export async function listPayeePayouts(db: Db, payeeId: string, input: { limit?:
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`select p.id, p.run_id, r.cycle_key, r.cycle_date::text as cycle_date, p.status, p.amount_cents, p.currency,
-               p.skip_reason, p.failure_code, p.failure_message, p.arrival_date, p.paid_at, p.created_at, p.created_at::text as cursor_at
+               p.skip_reason, p.failure_code, p.failure_message, p.arrival_date, p.paid_at, p.created_at, p.created_at::text as cursor_at,
+               p.method, p.fee_cents
         from payouts p left join payout_runs r on r.id = p.run_id
         where p.payee_id = ${payeeId}
           ${after ? sql`and ${after}` : sql``}
@@ -109,6 +110,9 @@ export async function listPayeePayouts(db: Db, payeeId: string, input: { limit?:
     arrivalDate: iso(r.arrival_date),
     paidAt: iso(r.paid_at),
     createdAt: iso(r.created_at),
+    // an instant payout (lib/instant-payouts): its fee, taken on top of the amount
+    method: String(r.method ?? "standard"),
+    feeCents: toCents(r.fee_cents),
   }));
   return { payouts: page, nextCursor: nextCursor(rows, limit, cursorKeyOf) };
 }

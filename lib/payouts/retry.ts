@@ -20,6 +20,11 @@ export async function retryFailedPayout(db: Db, payoutId: string, actor: Actor, 
     const [p] = await tx.select().from(payouts).where(eq(payouts.id, payoutId)).for("update");
     if (!p) throw new DomainError("not_found", "payout not found");
     if (p.status !== "failed") throw new DomainError("conflict", `payout is ${p.status}; only failed payouts can be retried`);
+    if (p.origin === "instant")
+      throw new DomainError(
+        "conflict",
+        "an instant payout is not retried: its money and fee are back in the payee's available balance; the payee may ask again or wait for the run",
+      );
     // The same rule the run page uses to offer the button: a later payout took the money back, or
     // the balance no longer covers it.
     const blocker = (await retryBlockers(tx, [payoutId])).get(payoutId);

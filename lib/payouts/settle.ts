@@ -6,6 +6,7 @@ import { recordAudit } from "../audit";
 import { enqueueOutbox } from "../outbox";
 import { isUuid } from "../schemas/common";
 import { payoutKey } from "./keys";
+import { postInstantFeeReturned } from "./instant-fee";
 import { postPayoutPaid, postPayoutReversed, postTransferReversal } from "./ledger";
 
 // What Stripe's payout and transfer events do to our payouts. The webhook handler calls these inside
@@ -107,6 +108,8 @@ export async function failPayout(
   const at = input.at ?? new Date();
   // planned/processing/in_transit/paid payouts hold their amount outside available; skipped ones never did.
   if (payout.status !== "skipped" && payout.amountCents > 0) await postPayoutReversed(tx, payout, input.code, at);
+  // An instant payout's fee goes back too (lib/payouts/instant-fee.ts).
+  if (payout.feeCents > 0) await postInstantFeeReturned(tx, payout, input.code, at);
   const [after] = await tx
     .update(payouts)
     .set({
@@ -137,7 +140,10 @@ export async function failPayout(
     aggregateId: payout.id,
     dedupeKey: payoutKey(payout, "failed"),
     payload: {
-      text: `Payout failed: ${payout.amountCents} ${payout.currency} to payee ${payout.payeeId} (${input.code}: ${input.message}). Funds are back in the payee's available balance; fix the cause and retry POST /internal/payouts/${payout.id}/retry.`,
+      text:
+        payout.origin === "instant"
+          ? `Instant payout failed: ${payout.amountCents} ${payout.currency} to payee ${payout.payeeId} (${input.code}: ${input.message}). Funds and fee are back in the payee's available balance; the payee may ask again or wait for the run (RUNBOOK: instant payouts failing).`
+          : `Payout failed: ${payout.amountCents} ${payout.currency} to payee ${payout.payeeId} (${input.code}: ${input.message}). Funds are back in the payee's available balance; fix the cause and retry POST /internal/payouts/${payout.id}/retry.`,
       payoutId: payout.id,
       runId: payout.runId,
       payeeId: payout.payeeId,

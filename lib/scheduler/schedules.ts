@@ -65,6 +65,17 @@ export function scheduleDefinitions(env: Pick<Env, "PAYOUT_TIMEZONE">): Schedule
     hourly("webhook-replays", 47, "Replay failed and pending Stripe events"),
     hourly("reconcile", 54, "Reconcile Stripe's balance transactions and balances with the ledger"),
     {
+      id: "instant-payouts",
+      path: "/internal/sweeps/instant-payouts",
+      cron: "* * * * *",
+      timeZone: "UTC",
+      body: {},
+      description:
+        "Finish instant payouts whose invocation died (lease ran out): look up at Stripe, then pay",
+      flowControlKey: "sweep-instant-payouts",
+      retries: 1,
+    },
+    {
       id: "outbox-relay",
       path: "/internal/outbox/relay",
       cron: "* * * * *",

@@ -37,6 +37,8 @@ export interface CreateTransferInput {
 }
 
 export interface ListTransfersInput {
+  /** Transfers made on a connected account (account debits) instead of the platform's. */
+  stripeAccount?: string;
   transferGroup?: string;
   destination?: string;
   limit?: number;
@@ -54,6 +56,24 @@ export interface CreatePayoutInput {
   stripeAccount: string;
   amount: number;
   currency: string;
+  metadata?: Metadata;
+  description?: string;
+  /** Stripe's payout method; unset is `standard`. `instant` goes to an eligible debit card (or bank). */
+  method?: "standard" | "instant";
+  idempotencyKey: string;
+}
+
+/**
+ * An account debit: a transfer made on the connected account (Stripe-Account header) to the
+ * platform's own account, taking money the platform is owed (an instant payout's fee).
+ */
+export interface CreateAccountDebitInput {
+  stripeAccount: string;
+  /** The platform's account id (acct_...), the transfer's destination. */
+  platformAccount: string;
+  amount: number;
+  currency: string;
+  transferGroup?: string;
   metadata?: Metadata;
   description?: string;
   idempotencyKey: string;
@@ -254,6 +274,16 @@ export function createStripeGateway(stripe: Stripe, policy: CallPolicy = { maxRe
     retrieveAccount: (id: string): Promise<Stripe.Account> =>
       callStripe("accounts.retrieve", () => stripe.accounts.retrieve(id)),
 
+    /** The platform's own account (its id is an account debit's destination). */
+    retrievePlatformAccount: (): Promise<Stripe.Account> =>
+      callStripe("accounts.retrieveCurrent", () => stripe.accounts.retrieveCurrent()),
+
+    /** A connected account's bank accounts and debit cards; `available_payout_methods` says which take instant payouts. */
+    listExternalAccounts: (stripeAccount: string): Promise<Stripe.ApiList<Stripe.BankAccount | Stripe.Card>> =>
+      callStripe("accounts.listExternalAccounts", () =>
+        stripe.accounts.listExternalAccounts(stripeAccount, { limit: 10 }),
+      ),
+
     createAccountLink: ({
       account,
       refreshUrl,
@@ -298,6 +328,22 @@ export function createStripeGateway(stripe: Stripe, policy: CallPolicy = { maxRe
             limit: input.limit,
             starting_after: input.startingAfter,
           }),
+          input.stripeAccount ? { stripeAccount: input.stripeAccount } : {},
+        ),
+      ),
+
+    createAccountDebit: (input: CreateAccountDebitInput): Promise<Stripe.Transfer> =>
+      callStripe("transfers.create", () =>
+        stripe.transfers.create(
+          compact({
+            amount: input.amount,
+            currency: input.currency,
+            destination: input.platformAccount,
+            transfer_group: input.transferGroup,
+            metadata: input.metadata,
+            description: input.description,
+          }),
+          requestOptions(input.idempotencyKey, input.stripeAccount),
         ),
       ),
 
@@ -325,6 +371,7 @@ export function createStripeGateway(stripe: Stripe, policy: CallPolicy = { maxRe
             currency: input.currency,
             metadata: input.metadata,
             description: input.description,
+            method: input.method,
           }),
           requestOptions(input.idempotencyKey, input.stripeAccount),
         ),

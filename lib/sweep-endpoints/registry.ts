@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import { escrowReleasesSweep } from "../escrow/release-sweep";
+import { instantPayoutsSweep } from "../instant-payouts/sweep";
 import { ledgerInvariantsSweep } from "../ledger/invariants";
 import { payoutSchedulesSweep } from "../payout-schedules/process";
 import { completeExpiredGuarantees } from "../placements/complete-guarantees";
@@ -34,5 +35,7 @@ export function sweepDefinition(
       return ledgerInvariantsSweep;
     case "reconcile":
       return reconcileSweep({ env: deps.env, gateway: deps.gateway, mayStartPass: !deps.continuation });
+    case "instant-payouts":
+      return instantPayoutsSweep(deps.gateway);
   }
 }

@@ -39,5 +39,6 @@ export const sweepNames = [
   "escrow-releases",
   "ledger-invariants",
   "reconcile",
+  "instant-payouts",
 ] as const;
 export type SweepName = (typeof sweepNames)[number];

@@ -82,6 +82,16 @@ export async function handleControlRequest(
       case "POST accounts/:id/onboard":
         result = simulator.onboardAccount(id);
         break;
+      case "POST accounts/:id/debit_card":
+        result = simulator.addDebitCard(id, { failureCode: stringField(body, "failure_code") });
+        break;
+      case "POST accounts/:id/instant": {
+        const cap = body.instant_available_cap === null ? null : integerField(body, "instant_available_cap");
+        if (cap === undefined)
+          throw new ControlError(400, "instant_available_cap is required (an integer, or null for no cap)");
+        result = simulator.setInstantCap(id, cap);
+        break;
+      }
       case "POST payouts/:id/settle": {
         const outcome = stringField(body, "outcome");
         if (!outcome || !OUTCOMES.has(outcome as PayoutOutcome))

@@ -23,6 +23,7 @@ import { subscriptionRoutes } from "./resources/subscriptions";
 import { createDispute, disputeRoutes, resolveDispute } from "./resources/disputes";
 import { BYPASS_PENDING_PAYMENT_METHOD, createDestinationCharge, paymentRoutes } from "./resources/payments";
 import { createPayoutObject, payoutRoutes, settlePayout, sweepPayouts } from "./resources/payouts";
+import { addDebitCard, externalAccountRoutes, setInstantCap } from "./resources/instant";
 import { refundRoutes } from "./resources/refunds";
 import { transferRoutes } from "./resources/transfers";
 import { Router } from "./router";
@@ -127,6 +128,13 @@ export interface StripeSimulator {
   startClockAt(unixSeconds: number): number;
   settlePayout(payoutId: string, outcome: PayoutOutcome, failureCode?: string): StoredObject;
   onboardAccount(accountId: string): StoredObject;
+  /** Adds an instant-eligible debit card; with `failureCode` every instant payout to it fails so. */
+  addDebitCard(accountId: string, options?: { failureCode?: string }): StoredObject;
+  /** Caps the account's instant_available below its available balance (null: no cap). */
+  setInstantCap(
+    accountId: string,
+    cap: number | null,
+  ): { account: string; instant_available_cap: number | null };
   createDestinationCharge(request: DestinationChargeRequest): StoredObject;
   createDispute(chargeId: string, input?: { amount?: number; reason?: string }): StoredObject;
   resolveDispute(disputeId: string, outcome: "won" | "lost"): StoredObject;
@@ -187,6 +195,7 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
     ...accountRoutes,
     ...transferRoutes,
     ...payoutRoutes,
+    ...externalAccountRoutes,
     ...balanceRoutes,
     ...paymentRoutes,
     ...refundRoutes,
@@ -299,6 +308,8 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
     },
     settlePayout: (id, outcome, failureCode) => changed(settlePayout(state, id, outcome, failureCode)),
     onboardAccount: (id) => changed(onboardAccount(state, id)),
+    addDebitCard: (id, cardOptions) => changed(addDebitCard(state, id, cardOptions)),
+    setInstantCap: (id, cap) => changed(setInstantCap(state, id, cap)),
     createDestinationCharge: (request) =>
       changed(
         createDestinationCharge(state, {

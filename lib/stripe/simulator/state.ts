@@ -63,6 +63,13 @@ export class SimulatorState {
   /** Payouts not yet final, so clock sweeps visit these and not every payout ever made. */
   readonly openPayouts = new Map<string, StoredObject>();
   /**
+   * Per connected account, what the control API set for Instant Payouts (resources/instant.ts): a cap
+   * on `instant_available` below the available balance. Not a Stripe field, so kept beside the objects.
+   */
+  readonly instantCaps = new Map<string, number>();
+  /** Debit cards whose instant payouts fail, with the failure_code they fail with. */
+  readonly instantCardFailures = new Map<string, string>();
+  /**
    * Which automatic payout paid out each balance transaction (`GET /v1/balance_transactions?payout=`).
    * Stripe's objects carry no such field, so it is kept beside them.
    */
@@ -84,6 +91,8 @@ export class SimulatorState {
     this.collections.clear();
     this.balances.clear();
     this.openPayouts.clear();
+    this.instantCaps.clear();
+    this.instantCardFailures.clear();
     this.paidOutBy.clear();
     this.awaitingPayout.clear();
     this.proportionalBases.clear();

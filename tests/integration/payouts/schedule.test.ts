@@ -33,13 +33,17 @@ describe("schedules as code", () => {
         "/internal/sweeps/create-placement-invoices",
         "/internal/sweeps/escrow-releases",
         "/internal/sweeps/finalize-placement-invoices",
+        "/internal/sweeps/instant-payouts",
         "/internal/sweeps/ledger-invariants",
         "/internal/sweeps/payout-schedules",
         "/internal/sweeps/reconcile",
         "/internal/sweeps/webhook-replays",
       ].sort(),
     );
-    expect(new Set(sweeps.map((d) => d.cron.split(" ")[0])).size).toBe(sweeps.length);
+    // the hourly ones at different minutes; the instant payouts' resume sweep every minute
+    const hourly = sweeps.filter((d) => d.path !== "/internal/sweeps/instant-payouts");
+    expect(new Set(hourly.map((d) => d.cron.split(" ")[0])).size).toBe(hourly.length);
+    expect(defs.find((d) => d.path === "/internal/sweeps/instant-payouts")?.cron).toBe("* * * * *");
     expect(defs.find((d) => d.path === "/internal/outbox/relay")?.cron).toBe("* * * * *");
   });
 
@@ -82,7 +86,8 @@ describe("schedules as code", () => {
     const paths = hits.map((h) => h.path);
     expect(paths.filter((p) => p === "/internal/payouts/run").length).toBe(1);
     expect(paths.filter((p) => p === "/internal/outbox/relay").length).toBe(1);
-    expect(paths.some((p) => p.startsWith("/internal/sweeps/"))).toBe(false);
+    // no hourly sweep at 06:00; the every-minute resume of instant payouts, once
+    expect(paths.filter((p) => p.startsWith("/internal/sweeps/"))).toEqual(["/internal/sweeps/instant-payouts"]);
     expect(hits.every((h) => h.secret === "local-secret-0123456789")).toBe(true);
   });
 });

@@ -84,6 +84,8 @@ function createAccount(ctx: RouteContext): StoredObject {
   const bankAccount = state.build("bank_account", "ba");
   Object.assign(bankAccount, {
     account: account.id,
+    // A test bank account takes standard payouts only; a debit card (resources/instant.ts) adds instant.
+    available_payout_methods: ["standard"],
     account_holder_name: null,
     bank_name: "STRIPE TEST BANK",
     country,

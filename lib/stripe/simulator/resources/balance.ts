@@ -2,6 +2,7 @@ import { invalidRequest } from "../errors";
 import { optionalString, optionalStringArray } from "../form";
 import { LIST_PARAMS, listResponse, pathParam, type Route, type RouteContext } from "../router";
 import type { StoredObject } from "../types";
+import { instantAvailable } from "./instant";
 import { isRecord } from "../types";
 
 function balanceFor(ctx: RouteContext): Record<string, unknown> {
@@ -22,6 +23,11 @@ function balanceFor(ctx: RouteContext): Record<string, unknown> {
     source_types: { card: f.pending },
   }));
   balance.connect_reserved = ctx.connected ? [] : funds.map((f) => ({ amount: 0, currency: f.currency }));
+  // What Instant Payouts can take now (resources/instant.ts): 0 without an eligible debit card.
+  balance.instant_available = funds.map((f) => {
+    const amount = instantAvailable(state, ctx.account, f.currency);
+    return { amount, currency: f.currency, source_types: { card: amount } };
+  });
   balance.livemode = false;
   return balance;
 }

@@ -5,6 +5,7 @@ import type { SimulatorState } from "../state";
 import type { PayoutOutcome, StoredObject } from "../types";
 import { isRecord } from "../types";
 import { payoutSchedule, type PayoutSchedule } from "./accounts";
+import { assertInstantAvailable, INSTANT_ARRIVAL_SECONDS, instantDestination } from "./instant";
 
 const DAY = 86_400;
 
@@ -18,6 +19,7 @@ export const PAYOUT_FAILURE_MESSAGES: Record<string, string> = {
   debit_not_authorized: "Debit transactions are not approved on the bank account.",
   declined: "The bank has declined this transfer.",
   insufficient_funds: "Your Stripe account has insufficient funds to cover the payout.",
+  unsupported_card: "The bank no longer supports payouts to this card.",
   invalid_account_number: "The routing number seems correct, but the account number is invalid.",
   invalid_currency: "The bank was unable to process this payout because of its currency.",
   no_account:
@@ -44,6 +46,9 @@ export function createPayoutObject(
     automatic: boolean;
     description?: string | null;
     statementDescriptor?: string | null;
+    /** `instant`: to an eligible debit card, limited by instant_available, within 30 minutes. */
+    method?: "standard" | "instant";
+    destination?: string | null;
   },
 ): StoredObject {
   const account = state.lookup(owner)?.object;
@@ -52,6 +57,9 @@ export function createPayoutObject(
       "Payouts are not enabled for this account. Complete onboarding first.",
       "payouts_not_allowed",
     );
+  const instant = input.method === "instant";
+  const card = instant ? instantDestination(state, owner, input.destination ?? undefined) : undefined;
+  if (instant) assertInstantAvailable(state, owner, input.amount, input.currency);
   const funds = state.balances.get(owner, input.currency);
   if (funds.available < input.amount)
     throw balanceInsufficient(
@@ -71,23 +79,23 @@ export function createPayoutObject(
     amount: input.amount,
     application_fee: null,
     application_fee_amount: null,
-    arrival_date: state.now() + DAY,
+    arrival_date: state.now() + (instant ? INSTANT_ARRIVAL_SECONDS : DAY),
     automatic: input.automatic,
     balance_transaction: transaction.id,
     currency: input.currency,
     description: input.description ?? (input.automatic ? "STRIPE PAYOUT" : null),
-    destination: bankAccountId(state, owner),
+    destination: card ? card.id : bankAccountId(state, owner),
     failure_balance_transaction: null,
     failure_code: null,
     failure_message: null,
-    method: "standard",
+    method: instant ? "instant" : "standard",
     original_payout: null,
     reconciliation_status: "not_applicable",
     reversed_by: null,
     source_type: "card",
     statement_descriptor: input.statementDescriptor ?? null,
     status: "pending",
-    type: "bank_account",
+    type: card?.object === "card" ? "card" : "bank_account",
     trace_id: { status: "pending", value: null },
     payout_method: null,
   });
@@ -188,7 +196,11 @@ export function sweepPayouts(state: SimulatorState, from: number, to: number): v
     const owner = state.ownerOf(payout.id);
     if (!owner) continue;
     moveToInTransit(state, payout, owner);
-    if (Number(payout.arrival_date) <= to) settlePayout(state, payout.id, "paid");
+    if (Number(payout.arrival_date) > to) continue;
+    // An instant payout to a card that refuses it fails when it would have arrived.
+    const cardFailure = state.instantCardFailures.get(String(payout.destination));
+    if (payout.method === "instant" && cardFailure) settlePayout(state, payout.id, "failed", cardFailure);
+    else settlePayout(state, payout.id, "paid");
   }
   for (const account of state.collection("account:connected").all()) {
     if (account.payouts_enabled !== true) continue;
@@ -204,7 +216,16 @@ export function sweepPayouts(state: SimulatorState, from: number, to: number): v
 
 function createPayout(ctx: RouteContext): StoredObject {
   const { params, state } = ctx;
+  const method = optionalString(params, "method") ?? "standard";
+  if (method !== "standard" && method !== "instant")
+    throw invalidRequest(
+      "Invalid method: must be one of standard or instant",
+      "parameter_invalid_string",
+      "method",
+    );
   const payout = createPayoutObject(state, ctx.account, {
+    method,
+    destination: optionalString(params, "destination") ?? null,
     amount: requirePositiveAmount(params),
     currency: requireString(params, "currency").toLowerCase(),
     automatic: false,

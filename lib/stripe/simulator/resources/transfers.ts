@@ -132,10 +132,106 @@ export function createTransferObject(state: SimulatorState, input: TransferInput
   return transfer;
 }
 
+/**
+ * An account debit (Stripe's "debit a connected account"): a transfer made on the connected account,
+ * Stripe-Account header set, to the platform's own account. The connected account's balance pays
+ * it (`transfer` balance transaction), the platform receives a `py_` payment whose source_transfer
+ * is the transfer (`payment` balance transaction).
+ */
+export function createAccountDebitObject(
+  state: SimulatorState,
+  from: string,
+  input: { amount: number; currency: string; description?: string | null },
+): StoredObject {
+  const platform = state.platformAccountId;
+  if (state.balances.get(from, input.currency).available < input.amount)
+    throw balanceInsufficient(
+      `You have insufficient funds in your Stripe account for this transfer. Your ${input.currency.toUpperCase()} balance is too low.`,
+    );
+  const transfer = state.build("transfer", "tr");
+  const paymentId = `py_${transfer.id.slice(3)}`;
+  const debitTransaction = state.recordBalanceTransaction({
+    owner: from,
+    amount: -input.amount,
+    currency: input.currency,
+    type: "transfer",
+    reportingCategory: "transfer",
+    source: transfer.id,
+  });
+  Object.assign(transfer, {
+    amount: input.amount,
+    amount_reversed: 0,
+    balance_transaction: debitTransaction.id,
+    currency: input.currency,
+    description: input.description ?? null,
+    destination: platform,
+    destination_payment: paymentId,
+    reversals: {
+      object: "list",
+      data: [],
+      has_more: false,
+      total_count: 0,
+      url: `/v1/transfers/${transfer.id}/reversals`,
+    },
+    reversed: false,
+    source_transaction: null,
+    source_type: "card",
+    transfer_group: null,
+  });
+  const payment = state.build("charge", "py");
+  payment.id = paymentId;
+  const paymentTransaction = state.recordBalanceTransaction({
+    owner: platform,
+    amount: input.amount,
+    currency: input.currency,
+    type: "payment",
+    reportingCategory: "charge",
+    source: paymentId,
+  });
+  Object.assign(payment, {
+    amount: input.amount,
+    amount_captured: input.amount,
+    amount_refunded: 0,
+    balance_transaction: paymentTransaction.id,
+    currency: input.currency,
+    source_transfer: transfer.id,
+    status: "succeeded",
+    paid: true,
+    captured: true,
+    refunded: false,
+    disputed: false,
+    payment_intent: null,
+    payment_method: null,
+    customer: null,
+    transfer_data: null,
+    application_fee: null,
+    application_fee_amount: null,
+    refunds: { object: "list", data: [], has_more: false, url: `/v1/charges/${paymentId}/refunds` },
+  });
+  state.store("charge", platform, payment);
+  state.store("transfer", from, transfer);
+  state.emit("transfer.created", transfer, from);
+  return transfer;
+}
+
 function createTransfer(ctx: RouteContext): StoredObject {
-  if (ctx.connected)
-    throw invalidRequest("Transfers are created by the platform, without a Stripe-Account header.");
   const { params, state } = ctx;
+  if (ctx.connected) {
+    // Only an account debit is made with a Stripe-Account header: to the platform's own account.
+    if (requireString(params, "destination") !== state.platformAccountId)
+      throw invalidRequest(
+        "A transfer made on a connected account (Stripe-Account header) can only go to the platform's account (an account debit).",
+        undefined,
+        "destination",
+      );
+    const debit = createAccountDebitObject(state, ctx.account, {
+      amount: requirePositiveAmount(params),
+      currency: requireString(params, "currency").toLowerCase(),
+      description: optionalString(params, "description") ?? null,
+    });
+    applyMetadata(debit, params);
+    return debit;
+  }
   const transferGroup = optionalString(params, "transfer_group");
   const transfer = createTransferObject(state, {
     amount: requirePositiveAmount(params),

@@ -1,0 +1,4 @@
+export * from "./execute";
+export * from "./quote";
+export * from "./request";
+export * from "./sweep";
