@@ -6,6 +6,7 @@ import { usePathname } from "next/navigation";
 const TABS = [
   { href: "/ops", label: "Overview" },
   { href: "/ops/runs", label: "Runs" },
+  { href: "/ops/approvals", label: "Approvals" },
   { href: "/ops/events", label: "Webhook events" },
   { href: "/ops/holds", label: "Escrow holds" },
   { href: "/ops/reconciliation", label: "Reconciliation" },

@@ -28,6 +28,7 @@ declare module "vitest" {
     baseUrl: string;
     simulatorUrl: string;
     databaseUrl: string | null;
+    cronSecret: string;
   }
 }
 
@@ -114,6 +115,8 @@ export default async function setup(project: TestProject) {
       PAYOUT_TIMEZONE: "UTC",
       // A difference made on purpose is a break at once, not after five minutes (reconciliation.test.ts).
       RECON_GRACE_SECONDS: "0",
+      // Four-eyes approval above $20,000: no demo payout reaches it; payout-approvals.test.ts makes its own.
+      PAYOUT_APPROVAL_THRESHOLD_CENTS: '{"usd":2000000}',
     };
     log(`starting next start on ${baseUrl}`);
     const child = spawn(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(appPort), "-H", "127.0.0.1"], {
@@ -136,5 +139,6 @@ export default async function setup(project: TestProject) {
   project.provide("baseUrl", baseUrl);
   project.provide("simulatorUrl", simulator.url);
   project.provide("databaseUrl", db.databaseUrl);
+  project.provide("cronSecret", CRON_SECRET);
   return teardown;
 }

@@ -40,7 +40,7 @@ describe("payout run watchdog", () => {
     await t.db.execute(sql`delete from local_dispatches`);
     const trig = await triggerPayoutRun(t.db, getEnv(), { cycleDate: "2027-07-01", trigger: "manual", actor });
     if (trig.kind !== "run" || !trig.chainId) throw new Error("no run");
-    expect(await resumeStalledRuns(t.db, getEnv(), actor)).toEqual({ paused: false, resumed: [] });
+    expect(await resumeStalledRuns(t.db, getEnv(), actor)).toEqual({ paused: false, expiredApprovals: 0, resumed: [] });
 
     // Its invocation died holding every payout: no heartbeat for 11 s, leases still running.
     await t.db.execute(sql`update payouts set status = 'processing', attempts = 1, first_attempt_at = now(), lease_owner = 'exec:dead',
@@ -83,7 +83,7 @@ describe("payout run watchdog", () => {
           returning id`,
     );
     await setPayoutsPaused(t.db, { paused: true, actor, reason: "drill" });
-    expect(await resumeStalledRuns(t.db, getEnv(), actor)).toEqual({ paused: true, resumed: [] });
+    expect(await resumeStalledRuns(t.db, getEnv(), actor)).toEqual({ paused: true, expiredApprovals: 0, resumed: [] });
     await setPayoutsPaused(t.db, { paused: false, actor });
     const result = await resumeStalledRuns(t.db, getEnv(), actor);
     expect(result.resumed).toEqual([{ runId: created!.id, cycleKey: "2027-08-01", was: "planning", silentSeconds: 60 }]);
