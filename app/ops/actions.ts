@@ -2,6 +2,7 @@
 
 import { z } from "zod";
 import { withAction } from "@/lib/api/with-action";
+import { decideBankAccountMatch } from "@/lib/accounts/bank-accounts";
 import { endEscrowHold } from "@/lib/escrow/holds";
 import { approvePayout, rejectPayout } from "@/lib/payouts/approval";
 import { cancelPayoutSchedule, triggerPayoutSchedule } from "@/lib/payout-schedules/admin";
@@ -172,5 +173,26 @@ export const decidePayoutAction = withAction(
     }
     await rejectPayout(db, { payoutId: input.payoutId, actor: user.actor, reason: input.reason });
     return { notice: "Payout rejected; the money stays in the payee's balance for the next cycle." };
+  },
+);
+
+export const bankMatchAction = withAction(
+  {
+    name: "bankMatch",
+    roles: ADMIN,
+    page: "/ops/bank-accounts",
+    form: z.object({ matchId: z.uuid(), decision: z.enum(["clear", "confirm"]), reason }),
+    invalid: "Malformed request; reload the page.",
+    failed: "Match not changed",
+  },
+  async ({ input, user, db }) => {
+    if (!input.reason) return { error: "Say why you clear or confirm this match (it goes to the audit log)." };
+    await decideBankAccountMatch(db, { matchId: input.matchId, decision: input.decision, actor: user.actor, reason: input.reason });
+    return {
+      notice:
+        input.decision === "clear"
+          ? "Match cleared: both payees are paid again from the next run."
+          : "Match confirmed: both payees' payouts stay held until it is cleared.",
+    };
   },
 );

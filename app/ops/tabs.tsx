@@ -9,6 +9,7 @@ const TABS = [
   { href: "/ops/approvals", label: "Approvals" },
   { href: "/ops/events", label: "Webhook events" },
   { href: "/ops/holds", label: "Escrow holds" },
+  { href: "/ops/bank-accounts", label: "Shared banks" },
   { href: "/ops/reconciliation", label: "Reconciliation" },
   { href: "/ops/schedules", label: "Payout schedules" },
   { href: "/ops/audit", label: "Audit log" },

@@ -5,3 +5,4 @@ export * from "./payouts";
 export * from "./placements";
 export * from "./scheduler";
 export * from "./reconciliation";
+export * from "./bank-accounts";

@@ -72,6 +72,9 @@ export function planRowsSql(p: PlanParams): SQL {
                then 'onboarding_incomplete'
              when coalesce(ps.payouts_enabled, true) = false then 'payouts_disabled'
              when ${beta} and coalesce(ps.beta_rollout, false) = false then 'not_in_beta'
+             -- the payee's bank account is also another payee's, and ops have not cleared it (lib/accounts/bank-accounts.ts)
+             when exists (select 1 from bank_account_matches m where m.status in ('open', 'confirmed')
+                          and (m.payee_a = c.payee_id or m.payee_b = c.payee_id)) then 'duplicate_bank_account'
              -- a payout of an earlier run still waits for approval: its money is still in available
              -- (one whose cycle closed by this cutoff is released first: expireUnapprovedPayouts)
              when exists (select 1 from payouts w where w.status = 'awaiting_approval'

@@ -6,6 +6,7 @@ import { handleChargeDisputeCreated } from "./charge-dispute-created";
 import { handleApplicationFeeRefunded } from "./application-fee-refunded";
 import { handleChargeRefunded } from "./charge-refunded";
 import { handleDisputeFunds } from "./dispute-funds";
+import { handleExternalAccountCreated, handleExternalAccountDeleted, handleExternalAccountUpdated } from "./external-account";
 import { handleRefundChanged } from "./refund-changed";
 import { handleInvoiceFinalized } from "./invoice-finalized";
 import { handleInvoicePaid } from "./invoice-paid";
@@ -21,6 +22,9 @@ import { handleTransferReversed } from "./transfer-reversed";
 // else is stored as ignored.
 const handlers = {
   "account.updated": handleAccountUpdated,
+  "account.external_account.created": handleExternalAccountCreated,
+  "account.external_account.updated": handleExternalAccountUpdated,
+  "account.external_account.deleted": handleExternalAccountDeleted,
   "payment_intent.succeeded": handlePaymentIntentSucceeded,
   "charge.refunded": handleChargeRefunded,
   "refund.created": handleRefundChanged,
