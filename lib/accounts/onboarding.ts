@@ -61,6 +61,7 @@ export async function ensureConnectedAccount(
           stripeAccountId: account.id,
           type: "express",
           country: account.country ?? payee.country,
+          businessType: account.business_type ?? null,
           payoutScheduleInterval: "manual",
         })
         .onConflictDoNothing()

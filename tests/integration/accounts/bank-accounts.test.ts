@@ -56,7 +56,10 @@ async function deliverAll(account: string, types?: string[]) {
 
 /** A payee whose Express account Payrun created (onboarding sync), onboarded with `fingerprint`, with $50 available. */
 async function payee(label: string, fingerprint?: string) {
-  const [row] = await t.db.insert(payees).values({ displayName: label, email: `${label}-${randomUUID()}@example.com` }).returning();
+  const [row] = await t.db
+    .insert(payees)
+    .values({ displayName: label, email: `${label}-${randomUUID()}@example.com` })
+    .returning();
   const { account } = await ensureConnectedAccount(t.db, ts.gateway, row!.id, actor);
   ts.simulator.onboardAccount(account.stripeAccountId, { bankFingerprint: fingerprint });
   await deliverAll(account.stripeAccountId);
@@ -74,7 +77,8 @@ async function payee(label: string, fingerprint?: string) {
   });
   return { payeeId: row!.id, account: account.stripeAccountId };
 }
-const reasonFor = async (payeeId: string) => (await previewPayeePayout(t.db, getEnv(), payeeId)).payouts[0]?.reason ?? null;
+const reasonFor = async (payeeId: string) =>
+  (await previewPayeePayout(t.db, getEnv(), payeeId)).payouts[0]?.reason ?? null;
 const matchesOf = (payeeId: string) =>
   queryRows<{ id: string; status: string; fingerprint: string }>(
     t.db,
@@ -89,18 +93,38 @@ const fp = () => `fp${randomUUID().replaceAll("-", "").slice(0, 14)}`;
 
 describe("the simulator's bank accounts", () => {
   it("carry Stripe's fields, a fingerprint unique per bank account, the account they belong to", async () => {
-    const a = await ts.gateway.createExpressAccount({ email: "x@example.com", country: "US", payeeId: "x", idempotencyKey: `x-${randomUUID()}` });
-    const b = await ts.gateway.createExpressAccount({ email: "y@example.com", country: "US", payeeId: "y", idempotencyKey: `y-${randomUUID()}` });
+    const a = await ts.gateway.createExpressAccount({
+      email: "x@example.com",
+      country: "US",
+      payeeId: "x",
+      idempotencyKey: `x-${randomUUID()}`,
+    });
+    const b = await ts.gateway.createExpressAccount({
+      email: "y@example.com",
+      country: "US",
+      payeeId: "y",
+      idempotencyKey: `y-${randomUUID()}`,
+    });
     const bankA = a.external_accounts!.data[0] as Stripe.BankAccount;
     const bankB = b.external_accounts!.data[0] as Stripe.BankAccount;
-    expect(bankA).toMatchObject({ object: "bank_account", account: a.id, last4: "6789", status: "new", country: "US" });
+    expect(bankA).toMatchObject({
+      object: "bank_account",
+      account: a.id,
+      last4: "6789",
+      status: "new",
+      country: "US",
+    });
     expect(bankA.fingerprint).toMatch(/^[0-9A-Za-z]{16}$/);
     expect(bankA.fingerprint).not.toBe(bankB.fingerprint);
     const replaced = ts.simulator.setBankAccount(a.id, { fingerprint: bankB.fingerprint! });
     const banks = (replaced.external_accounts as { data: Stripe.BankAccount[] }).data;
     expect(banks.map((x) => x.fingerprint)).toEqual([bankB.fingerprint]);
     const events = await newEvents(a.id);
-    expect(events.map((e) => e.type)).toEqual(["account.external_account.created", "account.external_account.deleted", "account.updated"]);
+    expect(events.map((e) => e.type)).toEqual([
+      "account.external_account.created",
+      "account.external_account.deleted",
+      "account.updated",
+    ]);
     expect((events[1]!.data.object as unknown as { deleted: boolean }).deleted).toBe(true);
   });
 });
@@ -177,36 +201,65 @@ describe("duplicate bank accounts", () => {
 
   it("a platform admin confirms (still held) or clears (paid again), with a reason, audited on both payees", async () => {
     const [match] = await matchesOf(a.payeeId);
-    const confirmed = await decideBankAccountMatch(t.db, { matchId: match!.id, decision: "confirm", actor: admin, reason: "same person, two accounts" });
+    const confirmed = await decideBankAccountMatch(t.db, {
+      matchId: match!.id,
+      decision: "confirm",
+      actor: admin,
+      reason: "same person, two accounts",
+    });
     expect(confirmed.status).toBe("confirmed");
     expect(await reasonFor(a.payeeId)).toBe("duplicate_bank_account");
-    await expect(decideBankAccountMatch(t.db, { matchId: match!.id, decision: "confirm", actor: admin, reason: "again" })).rejects.toMatchObject({
+    await expect(
+      decideBankAccountMatch(t.db, {
+        matchId: match!.id,
+        decision: "confirm",
+        actor: admin,
+        reason: "again",
+      }),
+    ).rejects.toMatchObject({
       code: "conflict",
     });
     // a confirmed match stays, whatever Stripe says later
     ts.simulator.setBankAccount(b.account, { fingerprint: fp() });
     await deliverAll(b.account);
     expect((await matchesOf(a.payeeId))[0]?.status).toBe("confirmed");
-    await decideBankAccountMatch(t.db, { matchId: match!.id, decision: "clear", actor: admin, reason: "spouses, checked by phone" });
+    await decideBankAccountMatch(t.db, {
+      matchId: match!.id,
+      decision: "clear",
+      actor: admin,
+      reason: "spouses, checked by phone",
+    });
     expect(await reasonFor(a.payeeId)).toBeNull();
     expect(await reasonFor(b.payeeId)).toBeNull();
     const audits = await queryRows<{ entity_type: string; entity_id: string; reason: string }>(
       t.db,
       sql`select entity_type, entity_id, reason from audit_log where action = 'bank_account_match.cleared' order by entity_type, entity_id`,
     );
-    expect(audits.map((x) => x.entity_type).sort()).toEqual(["bank_account_match", "payee_bank", "payee_bank"]);
+    expect(audits.map((x) => x.entity_type).sort()).toEqual([
+      "bank_account_match",
+      "payee_bank",
+      "payee_bank",
+    ]);
     expect(audits.every((x) => x.reason === "spouses, checked by phone")).toBe(true);
     // whoever decided on the payees' bank may not approve their large payouts (four-eyes)
     expect(await approvalRefusal(t.db, admin, { payeeId: a.payeeId, userId: null })).toMatch(/bank settings/);
   });
 
   it("an unknown account's bank event waits (pending) until the account is stored", async () => {
-    const created = await ts.gateway.createExpressAccount({ email: "z@example.com", country: "US", payeeId: "z", idempotencyKey: `z-${randomUUID()}` });
+    const created = await ts.gateway.createExpressAccount({
+      email: "z@example.com",
+      country: "US",
+      payeeId: "z",
+      idempotencyKey: `z-${randomUUID()}`,
+    });
     ts.simulator.setBankAccount(created.id, { fingerprint: fp() });
     const [event] = await newEvents(created.id, ["account.external_account.created"]);
     const result = await deliver(t.db, event!);
     expect(result.status).toBe("pending");
-    const [row] = await queryRows<{ status: string }>(t.db, sql`select status from processor_events where event_id = ${event!.id}`);
+    const [row] = await queryRows<{ status: string }>(
+      t.db,
+      sql`select status from processor_events where event_id = ${event!.id}`,
+    );
     expect(row!.status).toBe("pending");
   });
 });

@@ -33,7 +33,10 @@ afterAll(async () => {
 });
 
 async function payeeAccount(label: string) {
-  const [row] = await t.db.insert(payees).values({ displayName: label, email: `${label}-${randomUUID()}@example.com` }).returning();
+  const [row] = await t.db
+    .insert(payees)
+    .values({ displayName: label, email: `${label}-${randomUUID()}@example.com` })
+    .returning();
   const { account } = await ensureConnectedAccount(t.db, ts.gateway, row!.id, actor);
   await postLedgerTransaction(t.db, {
     idempotencyKey: `earning:${row!.id}`,
@@ -50,7 +53,10 @@ async function payeeAccount(label: string) {
   return { payeeId: row!.id, account: account.stripeAccountId };
 }
 async function onboardingEvent(account: string): Promise<Stripe.Event> {
-  const page = await ts.stripe.events.list({ limit: 10, type: "account.updated" }, { stripeAccount: account });
+  const page = await ts.stripe.events.list(
+    { limit: 10, type: "account.updated" },
+    { stripeAccount: account },
+  );
   return page.data[0]!;
 }
 
@@ -78,7 +84,9 @@ describe("two payees onboarding with the same bank at once, on real Postgres", (
     );
     expect(alerts).toHaveLength(1);
     for (const p of [a, b]) {
-      expect((await previewPayeePayout(t.db, getEnv(), p.payeeId)).payouts[0]?.reason).toBe("duplicate_bank_account");
+      expect((await previewPayeePayout(t.db, getEnv(), p.payeeId)).payouts[0]?.reason).toBe(
+        "duplicate_bank_account",
+      );
     }
   });
 });

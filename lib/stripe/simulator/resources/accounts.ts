@@ -196,6 +196,8 @@ export function onboardAccount(state: SimulatorState, id: string, options: { ban
     charges_enabled: "card_payments" in capabilities,
     payouts_enabled: true,
     details_submitted: true,
+    // Onboarding asks the payee what they are; an individual unless the account said otherwise.
+    business_type: account.business_type ?? "individual",
     requirements: {
       alternatives: [],
       current_deadline: null,

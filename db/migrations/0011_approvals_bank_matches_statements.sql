@@ -30,6 +30,7 @@ CREATE TABLE "external_bank_accounts" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+ALTER TABLE "connected_accounts" ADD COLUMN "business_type" text;--> statement-breakpoint
 ALTER TABLE "payouts" ADD COLUMN "approval_expires_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "payouts" ADD COLUMN "approval_decided_by" text;--> statement-breakpoint
 ALTER TABLE "payouts" ADD COLUMN "approval_decided_at" timestamp with time zone;--> statement-breakpoint
