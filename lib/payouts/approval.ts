@@ -124,6 +124,16 @@ export async function approvePayout(
     const p = await lockAwaiting(tx, input.payoutId);
     const refusal = await approvalRefusal(tx, input.actor, { payeeId: p.payee_id, userId: p.user_id });
     if (refusal) throw new DomainError("forbidden", refusal);
+    const [held] = await queryRows<{ id: string }>(
+      tx,
+      sql`select id from bank_account_matches where status in ('open', 'confirmed') and (payee_a = ${p.payee_id} or payee_b = ${p.payee_id}) limit 1`,
+    );
+    if (held) {
+      throw new DomainError(
+        "conflict",
+        "This payee's payouts are held: their bank account is also another payee's. Clear the match in Shared banks first, or reject this payout.",
+      );
+    }
     const amount = toCents(p.amount_cents);
     // Read where the money is now, with the balance rows locked until the posting commits.
     await lockPayeeBalances(tx, { kind: "available", payeeIds: [p.payee_id], currency: p.currency });

@@ -179,7 +179,7 @@ export async function previewPayeePayout(db: Db, env: Env, payeeId: string): Pro
     payeeId,
     cycleKey: cycle.cycleKey,
     payouts: rows.map((r) => {
-      const reason = paused ? "paused" : ((r.skip_reason as string | null) ?? null);
+      const reason = paused ? "paused" : ((r.skip_reason as string | null) ?? (r.needs_approval ? "awaiting_approval" : null));
       return {
         currency: String(r.currency),
         amountCents: toCents(r.amount_cents),

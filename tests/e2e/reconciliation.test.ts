@@ -63,6 +63,8 @@ describe("reconciliation page", () => {
       await row.getByRole("button", { name: "Resolve" }).click();
       await page.getByText("Break resolved").waitFor();
     }
+    // The notice of the first resolve is still on the page while the second one posts: wait for the list.
+    await page.getByTestId("no-breaks").waitFor();
     expect(await page.getByTestId("no-breaks").isVisible()).toBe(true);
     await page.goto(`${base}/ops/audit?action=reconciliation_break.resolved`);
     expect(await textOf(page.getByTestId("audit-table"))).toContain("e2e: adjustment made on purpose at Stripe");

@@ -9,7 +9,7 @@ import { decideBankAccountMatch, ensureConnectedAccount, listBankAccountMatches 
 import { skipReasonText } from "@/lib/dashboard/failure-reasons";
 import { getEnv } from "@/lib/env";
 import { postLedgerTransaction } from "@/lib/ledger";
-import { approvalRefusal } from "@/lib/payouts/approval";
+import { approvalRefusal, approvePayout } from "@/lib/payouts/approval";
 import { previewPayeePayout } from "@/lib/payouts/queries";
 import { createTestDb, type TestDb } from "../../support/db";
 import { startTestStripe, type TestStripe } from "../../support/stripe";
@@ -200,6 +200,7 @@ describe("duplicate bank accounts", () => {
   });
 
   it("a platform admin confirms (still held) or clears (paid again), with a reason, audited on both payees", async () => {
+    const gone2 = fp();
     const [match] = await matchesOf(a.payeeId);
     const confirmed = await decideBankAccountMatch(t.db, {
       matchId: match!.id,
@@ -241,6 +242,22 @@ describe("duplicate bank accounts", () => {
       "payee_bank",
     ]);
     expect(audits.every((x) => x.reason === "spouses, checked by phone")).toBe(true);
+    // a large payout of a held payee cannot be approved while the match holds it
+    const g = await payee("Hal Held", gone2);
+    const h = await payee("Ida Held", gone2);
+    const [runRow] = await queryRows<{ id: string }>(
+      t.db,
+      sql`insert into payout_runs (cycle_key, cycle_date, cutoff_at, status) values ('held-check', '2030-01-01', now(), 'completed') returning id`,
+    );
+    const [awaiting] = await queryRows<{ id: string }>(
+      t.db,
+      sql`insert into payouts (run_id, payee_id, amount_cents, currency, status, approval_expires_at)
+          values (${runRow!.id}, ${g.payeeId}, 5000, 'usd', 'awaiting_approval', now() + interval '1 day') returning id`,
+    );
+    await expect(
+      approvePayout(t.db, getEnv(), { payoutId: awaiting!.id, actor: { type: "user", id: randomUUID(), role: "finance" }, reason: "ok" }),
+    ).rejects.toMatchObject({ code: "conflict", message: expect.stringMatching(/also another payee's/) });
+    expect(h.payeeId).not.toBe(g.payeeId);
     // whoever decided on the payees' bank may not approve their large payouts (four-eyes)
     expect(await approvalRefusal(t.db, admin, { payeeId: a.payeeId, userId: null })).toMatch(/bank settings/);
   });
