@@ -21,6 +21,52 @@ const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(def);
 const percent = (def: number) => z.coerce.number().min(0).max(100).default(def);
 
+/**
+ * Per-currency amounts in cents: JSON (`{"usd":500000}`) or a list (`usd:500000,eur:400000`). Empty:
+ * none. Currency codes are lowercased; amounts are whole, non-negative cents.
+ */
+export function parseCentsByCurrency(text: string): Record<string, number> | string {
+  const trimmed = text.trim();
+  if (trimmed === "") return {};
+  let pairs: [string, unknown][];
+  if (trimmed.startsWith("{")) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+        return "must be a JSON object of currency to cents";
+      pairs = Object.entries(parsed);
+    } catch {
+      return "is not valid JSON";
+    }
+  } else {
+    pairs = trimmed.split(",").map((part) => {
+      const [currency = "", amount = ""] = part.split(":").map((x) => x.trim());
+      return [currency, amount === "" ? Number.NaN : Number(amount)];
+    });
+  }
+  const out: Record<string, number> = {};
+  for (const [currency, amount] of pairs) {
+    if (!/^[a-zA-Z]{3}$/.test(currency))
+      return `"${currency.slice(0, 10)}" is not a three-letter currency code`;
+    if (typeof amount !== "number" || !Number.isSafeInteger(amount) || amount < 0)
+      return `the amount for ${currency} must be whole, non-negative cents`;
+    out[currency.toLowerCase()] = amount;
+  }
+  return out;
+}
+
+const centsByCurrency = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    const parsed = parseCentsByCurrency(text ?? "");
+    if (typeof parsed === "string") {
+      ctx.addIssue({ code: "custom", message: `${parsed} (e.g. {"usd":500000} or usd:500000,eur:400000)` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
 const timezone = z
   .string()
   .default("UTC")
@@ -84,6 +130,9 @@ export const envSchema = z.object({
   QSTASH_NEXT_SIGNING_KEY: optionalString,
 
   PAYOUT_MIN_THRESHOLD_CENTS: int(1000),
+  // Four-eyes: a payout above this (per currency, cents) waits as awaiting_approval until a
+  // platform_admin or finance user approves it (lib/payouts/approval.ts). Unset currency: no approval.
+  PAYOUT_APPROVAL_THRESHOLD_CENTS: centsByCurrency,
   PAYOUT_RESERVE_PERCENT: percent(0),
   PAYOUT_RESERVE_DAYS: int(30, 0, 3650),
   // Money the platform had to give back without taking it from the payee at Stripe (a refund made

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { Flash } from "@/app/_components/states";
 import { getDb } from "@/db/client";
 import { requirePageUser } from "@/lib/auth/session";
@@ -58,6 +59,18 @@ export default async function PayeeDashboardPage({ searchParams }: { searchParam
       {data.onboarding === "complete" ? <InstantPayoutPanel quote={instantQuote} /> : null}
       <PayoutHistoryTable payouts={data.payouts} params={params} timeZone={data.timeZone} />
       <LedgerHistoryTable history={data.history} params={params} timeZone={data.timeZone} />
+      <p data-testid="statement-links">
+        Annual statements:{" "}
+        {[0, 1].map((back) => {
+          const year = new Date().getUTCFullYear() - back;
+          return (
+            <span key={year}>
+              {back > 0 ? " · " : null}
+              <Link href={`/dashboard/statements/${year}`}>{year}</Link>
+            </span>
+          );
+        })}
+      </p>
     </main>
   );
 }

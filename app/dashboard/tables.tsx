@@ -15,6 +15,9 @@ const STATUS_TEXT: Record<string, string> = {
   paid: "Paid",
   failed: "Failed",
   skipped: "Not paid",
+  awaiting_approval: "Waiting for approval",
+  rejected: "Not approved",
+  expired_unapproved: "Not approved in time",
 };
 
 export function PayoutHistoryTable({
@@ -66,10 +69,12 @@ export function PayoutHistoryTable({
               cell: (p) =>
                 p.status === "failed"
                   ? payoutFailureText(p.failureCode as string | null, p.failureMessage as string | null)
-                  : p.status === "skipped"
+                  : p.status === "skipped" || p.status === "rejected" || p.status === "expired_unapproved"
                     ? skipReasonText(p.skipReason as string | null)
                     : p.feeCents > 0
                       ? `Instant payout fee ${formatCents(p.feeCents, String(p.currency))}`
+                    : p.status === "awaiting_approval"
+                      ? skipReasonText("awaiting_approval")
                       : "",
             },
           ],

@@ -2,7 +2,9 @@
 
 import { z } from "zod";
 import { withAction } from "@/lib/api/with-action";
+import { decideBankAccountMatch } from "@/lib/accounts/bank-accounts";
 import { endEscrowHold } from "@/lib/escrow/holds";
+import { approvePayout, rejectPayout } from "@/lib/payouts/approval";
 import { cancelPayoutSchedule, triggerPayoutSchedule } from "@/lib/payout-schedules/admin";
 import { setPayoutsPaused } from "@/lib/payouts/pause";
 import { retryPayout } from "@/lib/payouts/retry";
@@ -147,6 +149,50 @@ export const scheduleAction = withAction(
           : result.outcome === "not_collectible"
             ? "Not collectible yet (invoice unpaid or still clearing); it stays pending."
             : `Processing failed: ${result.schedule.failureReason ?? "see the audit log"}.`,
+    };
+  },
+);
+
+// Four-eyes approval: finance may decide too (the one action open to finance). The domain refuses a
+// decision on one's own payout, or by someone who changed the payee's settings in the last 30 days.
+export const decidePayoutAction = withAction(
+  {
+    name: "decidePayout",
+    roles: ["platform_admin", "finance"],
+    page: "/ops/approvals",
+    form: z.object({ payoutId: z.uuid(), decision: z.enum(["approve", "reject"]), reason }),
+    invalid: "Malformed approval request; reload the page.",
+    failed: "Decision refused",
+  },
+  async ({ input, user, db, env }) => {
+    if (!input.reason)
+      return { error: "Say why you approve or reject this payout (it goes to the audit log)." };
+    if (input.decision === "approve") {
+      await approvePayout(db, env, { payoutId: input.payoutId, actor: user.actor, reason: input.reason });
+      return { notice: "Payout approved; the run is sending it." };
+    }
+    await rejectPayout(db, { payoutId: input.payoutId, actor: user.actor, reason: input.reason });
+    return { notice: "Payout rejected; the money stays in the payee's balance for the next cycle." };
+  },
+);
+
+export const bankMatchAction = withAction(
+  {
+    name: "bankMatch",
+    roles: ADMIN,
+    page: "/ops/bank-accounts",
+    form: z.object({ matchId: z.uuid(), decision: z.enum(["clear", "confirm"]), reason }),
+    invalid: "Malformed request; reload the page.",
+    failed: "Match not changed",
+  },
+  async ({ input, user, db }) => {
+    if (!input.reason) return { error: "Say why you clear or confirm this match (it goes to the audit log)." };
+    await decideBankAccountMatch(db, { matchId: input.matchId, decision: input.decision, actor: user.actor, reason: input.reason });
+    return {
+      notice:
+        input.decision === "clear"
+          ? "Match cleared: both payees are paid again from the next run."
+          : "Match confirmed: both payees' payouts stay held until it is cleared.",
     };
   },
 );

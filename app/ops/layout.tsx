@@ -12,7 +12,8 @@ export default async function OpsLayout({ children }: { children: ReactNode }) {
         <OpsTabs />
         {user.role === "finance" ? (
           <p className="muted small" data-testid="read-only-note">
-            Finance view: read-only. Actions (runs, retries, pause, replays, holds) need a platform admin.
+            Finance view: read-only, except approving large payouts. Actions (runs, retries, pause, replays,
+            holds) need a platform admin.
           </p>
         ) : null}
         {children}

@@ -6,8 +6,10 @@ import { usePathname } from "next/navigation";
 const TABS = [
   { href: "/ops", label: "Overview" },
   { href: "/ops/runs", label: "Runs" },
+  { href: "/ops/approvals", label: "Approvals" },
   { href: "/ops/events", label: "Webhook events" },
   { href: "/ops/holds", label: "Escrow holds" },
+  { href: "/ops/bank-accounts", label: "Shared banks" },
   { href: "/ops/reconciliation", label: "Reconciliation" },
   { href: "/ops/billing", label: "Billing" },
   { href: "/ops/schedules", label: "Payout schedules" },

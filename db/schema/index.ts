@@ -7,3 +7,4 @@ export * from "./placements";
 export * from "./scheduler";
 export * from "./reconciliation";
 export * from "./billing-invoices";
+export * from "./bank-accounts";

@@ -43,6 +43,9 @@ export const connectedAccounts = pgTable(
     detailsSubmitted: boolean().notNull().default(false),
     requirementsCurrentlyDue: jsonb().$type<string[]>().notNull().default([]),
     disabledReason: text(),
+    // Stripe's business_type (individual, company, non_profit, government_entity), with `country` the
+    // tax identity the annual statement shows; null until the payee says during onboarding.
+    businessType: text(),
     // Stripe's settings.payouts.schedule.interval; Payrun keeps it "manual" (the run issue).
     payoutScheduleInterval: text().notNull().default("manual"),
     // `created` of the newest account.updated applied, so an older event never overwrites newer state.

@@ -67,7 +67,20 @@ export const payoutRuns = pgTable(
 );
 export type PayoutRun = typeof payoutRuns.$inferSelect;
 
-export const payoutStatuses = ["planned", "processing", "in_transit", "paid", "failed", "skipped"] as const;
+// awaiting_approval: above PAYOUT_APPROVAL_THRESHOLD_CENTS, waits for a second person (its money
+// stays in available until approved); rejected / expired_unapproved: never approved, the money
+// stayed in available and goes with the payee's next cycle (lib/payouts/approval.ts).
+export const payoutStatuses = [
+  "planned",
+  "processing",
+  "in_transit",
+  "paid",
+  "failed",
+  "skipped",
+  "awaiting_approval",
+  "rejected",
+  "expired_unapproved",
+] as const;
 export type PayoutStatus = (typeof payoutStatuses)[number];
 
 export const payouts = pgTable(
@@ -132,6 +145,12 @@ export const payouts = pgTable(
     feeDebitCents: bigint({ mode: "number" }).notNull().default(0),
     feeIdempotencyKey: text(),
     stripeFeeTransferId: text(),
+    // Four-eyes approval of a large payout: the cycle's close (the next cycle's cutoff), after which
+    // an unapproved payout is released to the next cycle; who decided, when, and why.
+    approvalExpiresAt: tstz(),
+    approvalDecidedBy: text(),
+    approvalDecidedAt: tstz(),
+    approvalReason: text(),
     arrivalDate: tstz(),
     paidAt: tstz(),
     failedAt: tstz(),
@@ -154,6 +173,11 @@ export const payouts = pgTable(
     index("payouts_payee_created_idx").on(t.payeeId, t.createdAt),
     // health: failures in the last 7 days
     index("payouts_status_updated_idx").on(t.status, t.updatedAt),
+    // planning's approval_pending check per payee, the approvals queue and the cycle-close expiry:
+    // the few payouts awaiting approval
+    index("payouts_awaiting_approval_idx")
+      .on(t.payeeId, t.currency)
+      .where(sql`${t.status} = 'awaiting_approval'`),
     // an out-of-band payout recorded once per request
     uniqueIndex("payouts_request_key_key")
       .on(t.requestKey)

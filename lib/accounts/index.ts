@@ -1,2 +1,3 @@
 export * from "./onboarding";
 export * from "./state";
+export * from "./bank-accounts";

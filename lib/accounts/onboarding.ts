@@ -6,6 +6,7 @@ import { type Actor, systemActor } from "../actor";
 import { DomainError, notFound } from "../errors";
 import { recordAudit } from "../audit";
 import type { StripeGateway } from "../stripe/gateway";
+import { applyBankAccounts, bankAccountsOfAccount } from "./bank-accounts";
 
 /** The gateway calls onboarding makes. */
 export type OnboardingGateway = Pick<StripeGateway, "createExpressAccount" | "createAccountLink" | "createLoginLink">;
@@ -60,6 +61,7 @@ export async function ensureConnectedAccount(
           stripeAccountId: account.id,
           type: "express",
           country: account.country ?? payee.country,
+          businessType: account.business_type ?? null,
           payoutScheduleInterval: "manual",
         })
         .onConflictDoNothing()
@@ -73,6 +75,12 @@ export async function ensureConnectedAccount(
           after: row,
           reason: "Express account created for payee onboarding",
         });
+        // Its bank accounts as Stripe returned them: a fingerprint another payee has holds both.
+        const banks = bankAccountsOfAccount(account);
+        if (banks) {
+          const stateAt = new Date((account.created ?? Math.floor(Date.now() / 1000)) * 1000);
+          await applyBankAccounts(tx, { stripeAccountId: account.id, ...banks, stateAt, actor });
+        }
       }
       return row;
     }),

@@ -15,6 +15,8 @@ export type ConnectedAccountState = {
   requirementsCurrentlyDue: string[];
   disabledReason: string | null;
   payoutScheduleInterval: string;
+  /** Stripe's business_type (a tax identity field of the annual statement); null until onboarding sets it. */
+  businessType: string | null;
   /** Stripe's event.created: state older than what is stored is dropped. */
   stateAt: Date;
 };
@@ -37,6 +39,7 @@ export function accountStateFromStripe(account: Stripe.Account, stateAt: Date): 
     disabledReason: account.requirements?.disabled_reason ?? null,
     // Absent from the payload: assume it is still what we set (manual) rather than fight a ghost.
     payoutScheduleInterval: account.settings?.payouts?.schedule?.interval ?? "manual",
+    businessType: account.business_type ?? null,
     stateAt,
   };
 }
@@ -87,6 +90,7 @@ export async function applyConnectedAccountState(
     requirements_currently_due: state.requirementsCurrentlyDue,
     disabled_reason: state.disabledReason,
     payout_schedule_interval: "manual",
+    business_type: state.businessType,
     stripe_state_at: state.stateAt.toISOString(),
   };
   const payeeId = String(before.payee_id);
@@ -141,7 +145,7 @@ type StoredAccountState = Record<string, unknown> & {
 };
 
 const storedStateColumns = sql.raw(
-  "charges_enabled, payouts_enabled, details_submitted, requirements_currently_due, disabled_reason, payout_schedule_interval, stripe_state_at",
+  "charges_enabled, payouts_enabled, details_submitted, requirements_currently_due, disabled_reason, payout_schedule_interval, business_type, stripe_state_at",
 );
 
 /** Payrun keeps the schedule manual: a non-manual one is reset at Stripe before this is written. */
@@ -153,6 +157,7 @@ function stateAssignments(state: ConnectedAccountState) {
     requirements_currently_due = ${JSON.stringify(state.requirementsCurrentlyDue)}::jsonb,
     disabled_reason = ${state.disabledReason},
     payout_schedule_interval = 'manual',
+    business_type = ${state.businessType},
     stripe_state_at = ${state.stateAt.toISOString()}::timestamptz,
     updated_at = now()`;
 }

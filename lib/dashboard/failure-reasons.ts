@@ -36,6 +36,17 @@ const SKIP_REASONS: Record<string, string> = {
   not_eligible: "Your account is not eligible for a payout yet.",
   no_balance: "There is nothing available to pay out yet.",
   no_account: "Payouts are not set up yet: finish Stripe onboarding to get paid.",
+  // Four-eyes approval of large payouts (lib/payouts/approval.ts).
+  awaiting_approval:
+    "This payout is above the amount a second person at the platform must approve. It is sent as soon as it is approved; your balance is safe meanwhile.",
+  approval_pending:
+    "An earlier payout of yours is still waiting for approval; this balance goes with it or with your next payout.",
+  approval_expired:
+    "This payout needed a second approval and was not approved before the payout cycle closed. The money never left your available balance and goes out with your next payout.",
+  approval_rejected:
+    "The platform did not approve this payout. The money stays in your available balance; contact support if you have questions.",
+  duplicate_bank_account:
+    "Your bank account is also registered to another payee. Payouts are on hold until the platform has checked it; contact support.",
 };
 
 export function payoutFailureText(code: string | null | undefined, message?: string | null): string {

@@ -35,3 +35,14 @@ export function latestCycle(now: Date, timeZone: string): Cycle {
   }
   throw new Error("unreachable: a cycle exists within two months");
 }
+
+/**
+ * The cycle after `cycleDate`: the next 1st or 15th. Its cutoff is when `cycleDate`'s cycle closes
+ * (a payout of it still awaiting approval then is released to the next cycle).
+ */
+export function nextCycle(cycleDate: string, timeZone: string): Cycle {
+  const [y, m, d] = cycleDate.split("-").map(Number) as [number, number, number];
+  const day = CYCLE_DAYS.find((c) => c > d);
+  const [ny, nm, nd] = day ? [y, m, day] : m === 12 ? [y + 1, 1, CYCLE_DAYS[0]] : [y, m + 1, CYCLE_DAYS[0]];
+  return cycleFor(`${ny}-${pad(nm)}-${pad(nd)}`, timeZone);
+}

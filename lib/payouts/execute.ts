@@ -214,7 +214,10 @@ export async function executePayoutRun(db: Db, env: Env, gateway: PayoutGateway,
   const left = await remainingWork(db, options.runId);
   if (left.planned === 0 && left.processing === 0) {
     const runStatus = await finalizeRunIfDone(db, env, options.runId, actor);
-    return { runId: options.runId, state: "done", retryAfterSeconds: 0, outcomes, ...stats, runStatus };
+    // Still executing: work arrived after the count above (a payout approved meanwhile), so the
+    // chain goes on rather than leave it to the watchdog.
+    const state = runStatus === "executing" ? "more" : "done";
+    return { runId: options.runId, state, retryAfterSeconds: 0, outcomes, ...stats, runStatus };
   }
   // Planned or reclaimable work goes on at once; work waiting on leases (ours after a retryable
   // error, or another slice's) goes on when the first lease runs out.

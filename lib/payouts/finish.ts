@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
+import { payoutStatuses } from "../../db/schema";
 import type { Actor } from "../actor";
 import { recordAudit } from "../audit";
 import type { Env } from "../env";
@@ -28,7 +29,7 @@ export async function runTotals(db: Db, runId: string): Promise<RunTotals> {
         from payouts where run_id = ${runId} group by status, currency, coalesce(failure_code, skip_reason)`,
   );
   const totals: RunTotals = { counts: {}, amountsByCurrency: {}, failuresByCode: {}, skippedByReason: {} };
-  for (const s of ["planned", "processing", "in_transit", "paid", "failed", "skipped"]) totals.counts[s] = 0;
+  for (const s of payoutStatuses) totals.counts[s] = 0;
   for (const r of rows) {
     const n = Number(r.n);
     totals.counts[r.status] = (totals.counts[r.status] ?? 0) + n;

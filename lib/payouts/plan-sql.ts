@@ -12,8 +12,13 @@ export type PlanParams = {
   runId: string | null;
   cutoffAt: Date;
   payeeIds?: string[] | null;
-  env: Pick<Env, "PAYOUT_MIN_THRESHOLD_CENTS" | "PAYOUT_ROLLOUT">;
+  env: PlanEnv;
 };
+
+export type PlanEnv = Pick<
+  Env,
+  "PAYOUT_MIN_THRESHOLD_CENTS" | "PAYOUT_ROLLOUT" | "PAYOUT_APPROVAL_THRESHOLD_CENTS"
+>;
 
 export type PlanRow = {
   payee_id: string;
@@ -23,6 +28,8 @@ export type PlanRow = {
   connected_account_id: string | null;
   stripe_account_id: string | null;
   skip_reason: string | null;
+  /** Paid only once a second person approves it (above PAYOUT_APPROVAL_THRESHOLD_CENTS). */
+  needs_approval: boolean;
 };
 
 export function planRowsSql(p: PlanParams): SQL {
@@ -32,6 +39,7 @@ export function planRowsSql(p: PlanParams): SQL {
     ? sql`and a.payee_id in (select (jsonb_array_elements_text(${filter}::jsonb))::uuid)`
     : sql``;
   const beta = p.env.PAYOUT_ROLLOUT === "beta";
+  const approvalThresholds = JSON.stringify(p.env.PAYOUT_APPROVAL_THRESHOLD_CENTS ?? {});
   // Balances are the ledger's kept ones (one row per account), so this costs the same whatever
   // the history: at the cutoff is now less what became effective after it (a few days of entries).
   return sql`
@@ -57,6 +65,7 @@ export function planRowsSql(p: PlanParams): SQL {
       where least(b.at_cutoff, b.now_balance) > 0
         ${p.runId ? sql`and not exists (select 1 from payouts x where x.run_id = ${p.runId}::uuid and x.payee_id = b.payee_id and x.currency = b.currency)` : sql``}
     )
+    , decided as (
     select c.payee_id, c.currency, c.amount as amount_cents,
            -- what is on the connected account already is paid from there; the rest needs a transfer first
            c.amount - greatest(0, least(c.amount, c.on_connected)) as transfer_amount_cents,
@@ -66,6 +75,14 @@ export function planRowsSql(p: PlanParams): SQL {
                then 'onboarding_incomplete'
              when coalesce(ps.payouts_enabled, true) = false then 'payouts_disabled'
              when ${beta} and coalesce(ps.beta_rollout, false) = false then 'not_in_beta'
+             -- the payee's bank account is also another payee's, and ops have not cleared it (lib/accounts/bank-accounts.ts)
+             when exists (select 1 from bank_account_matches m where m.status in ('open', 'confirmed')
+                          and (m.payee_a = c.payee_id or m.payee_b = c.payee_id)) then 'duplicate_bank_account'
+             -- a payout of an earlier run still waits for approval: its money is still in available
+             -- (one whose cycle closed by this cutoff is released first: expireUnapprovedPayouts)
+             when exists (select 1 from payouts w where w.status = 'awaiting_approval'
+                          and w.payee_id = c.payee_id and w.currency = c.currency
+                          and w.approval_expires_at > ${cutoff}::timestamptz) then 'approval_pending'
              when c.amount < greatest(${p.env.PAYOUT_MIN_THRESHOLD_CENTS}::bigint, coalesce(ps.minimum_payout_cents, 0))
                and not (ca.country <> 'US' and exists (
                  select 1 from ledger_entries e2
@@ -80,5 +97,10 @@ export function planRowsSql(p: PlanParams): SQL {
            end as skip_reason
     from cand c
     left join connected_accounts ca on ca.payee_id = c.payee_id
-    left join payout_settings ps on ps.payee_id = c.payee_id`;
+    left join payout_settings ps on ps.payee_id = c.payee_id
+    )
+    select d.*,
+           d.skip_reason is null and coalesce(d.amount_cents > (${approvalThresholds}::jsonb ->> d.currency)::bigint, false)
+             as needs_approval
+    from decided d`;
 }

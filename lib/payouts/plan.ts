@@ -5,10 +5,13 @@ import { recordAudit } from "../audit";
 import type { Env } from "../env";
 import { toCents } from "../money";
 import { freezeBalances, postLedgerSet } from "../ledger";
+import { enqueueOutbox } from "../outbox";
+import { expireUnapprovedPayouts } from "./expire-approvals";
+import { nextCycle } from "./cycle";
 import { payoutKeySql } from "./keys";
-import { planRowsSql } from "./plan-sql";
+import { type PlanEnv, planRowsSql } from "./plan-sql";
 
-export type PlanOutcome = { planned: number; skipped: number; alreadyPlanned: boolean };
+export type PlanOutcome = { planned: number; skipped: number; awaitingApproval: number; alreadyPlanned: boolean };
 
 /**
  * Plan a run in one transaction: payout rows for every payee with money (planned or skipped with a
@@ -18,16 +21,28 @@ export type PlanOutcome = { planned: number; skipped: number; alreadyPlanned: bo
  */
 export async function planRun(
   db: Db,
-  env: Pick<Env, "PAYOUT_MIN_THRESHOLD_CENTS" | "PAYOUT_ROLLOUT">,
+  env: PlanEnv & Pick<Env, "PAYOUT_TIMEZONE">,
   runId: string,
   actor: Actor,
 ): Promise<PlanOutcome> {
   return db.transaction(async (tx) => {
-    const [run] = await queryRows<{ id: string; status: string; cutoff_at: string | Date; payee_filter: string[] | null }>(
+    const [run] = await queryRows<{
+      id: string;
+      status: string;
+      cycle_key: string;
+      cycle_date: string;
+      cutoff_at: string | Date;
+      payee_filter: string[] | null;
+    }>(
       tx,
-      sql`select id, status, cutoff_at, payee_filter from payout_runs where id = ${runId} for update`,
+      sql`select id, status, cycle_key, cycle_date, cutoff_at, payee_filter from payout_runs where id = ${runId} for update`,
     );
-    if (run?.status !== "planning") return { planned: 0, skipped: 0, alreadyPlanned: true };
+    if (run?.status !== "planning") return { planned: 0, skipped: 0, awaitingApproval: 0, alreadyPlanned: true };
+    // Payouts of an earlier cycle still awaiting approval are released first: their cycle closed,
+    // their money (never moved) is in this plan's balance.
+    await expireUnapprovedPayouts(tx, { closedBy: new Date(run.cutoff_at), actor });
+    // A payout planned here that needs approval may be approved until the cycle closes.
+    const approvalExpiresAt = nextCycle(run.cycle_date, env.PAYOUT_TIMEZONE).cutoffAt.toISOString();
     // Each statement below handles every payee at once, so Postgres rates it costly enough to JIT-
     // compile, which takes longer than running it (0.5 s of 0.8 s measured): plain execution here.
     await tx.execute(sql`set local jit = off`);
@@ -44,7 +59,7 @@ export async function planRun(
     await tx.execute(sql`
       create temp table payout_plan_tmp on commit drop as
       select r.*, gen_random_uuid() as payout_id,
-             case when r.skip_reason is null then gen_random_uuid() end as tx_id, now() as at
+             case when r.skip_reason is null and not r.needs_approval then gen_random_uuid() end as tx_id, now() as at
       from (${planRowsSql({ runId, cutoffAt: new Date(run.cutoff_at), payeeIds, env })}) r`);
     await tx.execute(sql`analyze payout_plan_tmp`);
     const plannedKey = payoutKeySql({ id: sql`p.payout_id`, retries: sql`0` }, "planned");
@@ -68,9 +83,11 @@ export async function planRun(
     });
     await tx.execute(sql`
       insert into payouts (id, run_id, payee_id, connected_account_id, stripe_account_id, amount_cents, currency,
-                           transfer_amount_cents, status, skip_reason, ledger_transaction_id)
+                           transfer_amount_cents, status, skip_reason, ledger_transaction_id, approval_expires_at)
       select payout_id, ${runId}::uuid, payee_id, connected_account_id, stripe_account_id, amount_cents, currency,
-             transfer_amount_cents, case when skip_reason is null then 'planned' else 'skipped' end, skip_reason, tx_id
+             transfer_amount_cents,
+             case when skip_reason is not null then 'skipped' when needs_approval then 'awaiting_approval' else 'planned' end,
+             skip_reason, tx_id, case when needs_approval then ${approvalExpiresAt}::timestamptz end
       from payout_plan_tmp`);
     // One audit entry for the plan as a whole: who planned it and what came out, by outcome, skip
     // reason and currency. Each payout row is itself the record of what was planned for whom and why
@@ -78,20 +95,23 @@ export async function planRun(
     const [summary] = await queryRows<{
       planned: string;
       skipped: string;
+      awaiting_approval: string;
       skipped_by_reason: Record<string, number> | null;
       amounts: Record<string, number> | null;
     }>(
       tx,
-      sql`select count(*) filter (where skip_reason is null) as planned,
+      sql`select count(*) filter (where skip_reason is null and not needs_approval) as planned,
                  count(*) filter (where skip_reason is not null) as skipped,
+                 count(*) filter (where needs_approval) as awaiting_approval,
                  (select jsonb_object_agg(skip_reason, n) from (select skip_reason, count(*) as n from payout_plan_tmp
                    where skip_reason is not null group by skip_reason) r) as skipped_by_reason,
                  (select jsonb_object_agg(currency, total) from (select currency, sum(amount_cents) as total from payout_plan_tmp
-                   where skip_reason is null group by currency) c) as amounts
+                   where skip_reason is null and not needs_approval group by currency) c) as amounts
           from payout_plan_tmp`,
     );
     const planned = Number(summary?.planned ?? 0);
     const skipped = Number(summary?.skipped ?? 0);
+    const awaitingApproval = Number(summary?.awaiting_approval ?? 0);
     await tx.execute(sql`
       update payout_runs set status = 'executing', planned_at = now(), heartbeat_at = now(), updated_at = now()
       where id = ${runId}`);
@@ -105,18 +125,33 @@ export async function planRun(
         status: "executing",
         planned,
         skipped,
+        awaitingApproval,
         skippedByReason: summary?.skipped_by_reason ?? {},
         amountsByCurrency: summary?.amounts ?? {},
       },
     });
-    return { planned, skipped, alreadyPlanned: false };
+    if (awaitingApproval > 0) {
+      await enqueueOutbox(tx, {
+        type: "alert.payouts_awaiting_approval",
+        destination: "slack",
+        aggregateType: "payout_run",
+        aggregateId: runId,
+        dedupeKey: `payouts_awaiting_approval:${runId}`,
+        payload: {
+          text: `Payout run ${run.cycle_key}: ${awaitingApproval} payout(s) above the approval threshold wait for a platform admin or finance to approve them in /ops/approvals before the cycle closes.`,
+          runId,
+          count: awaitingApproval,
+        },
+      });
+    }
+    return { planned, skipped, awaitingApproval, alreadyPlanned: false };
   });
 }
 
 /** What planning would do now, without writing: the dry run's report. */
 export async function previewPlan(
   db: Db,
-  env: Pick<Env, "PAYOUT_MIN_THRESHOLD_CENTS" | "PAYOUT_ROLLOUT">,
+  env: PlanEnv,
   input: { cutoffAt: Date; payeeIds?: string[] | null },
 ) {
   const rows = await queryRows<{
@@ -125,12 +160,15 @@ export async function previewPlan(
     amount_cents: string | number;
     transfer_amount_cents: string | number;
     skip_reason: string | null;
+    needs_approval: boolean;
   }>(db, planRowsSql({ runId: null, cutoffAt: input.cutoffAt, payeeIds: input.payeeIds, env }));
   const amounts: Record<string, number> = {};
   const skippedByReason: Record<string, number> = {};
   let planned = 0;
+  let awaitingApproval = 0;
   for (const r of rows) {
     if (r.skip_reason) skippedByReason[r.skip_reason] = (skippedByReason[r.skip_reason] ?? 0) + 1;
+    else if (r.needs_approval) awaitingApproval++;
     else {
       planned++;
       amounts[r.currency] = (amounts[r.currency] ?? 0) + toCents(r.amount_cents);
@@ -138,7 +176,8 @@ export async function previewPlan(
   }
   return {
     planned,
-    skipped: rows.length - planned,
+    skipped: rows.length - planned - awaitingApproval,
+    awaitingApproval,
     skippedByReason,
     amountsByCurrency: amounts,
     payouts: rows.slice(0, 500).map((r) => ({
@@ -147,6 +186,7 @@ export async function previewPlan(
       amountCents: toCents(r.amount_cents),
       transferAmountCents: toCents(r.transfer_amount_cents),
       skipReason: r.skip_reason,
+      needsApproval: r.needs_approval,
     })),
   };
 }

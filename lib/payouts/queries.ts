@@ -27,7 +27,7 @@ export async function getRunStatus(db: Db, runId: string) {
     db,
     sql`select p.id, p.payee_id, y.display_name, p.status, p.amount_cents, p.currency, p.failure_code, p.failure_message, p.skip_reason
         from payouts p join payees y on y.id = p.payee_id
-        where p.run_id = ${runId} and p.status in ('failed', 'skipped')
+        where p.run_id = ${runId} and p.status in ('failed', 'skipped', 'rejected', 'expired_unapproved')
         order by p.status, p.id limit 1000`,
   );
   const describe = (r: Record<string, unknown>) => ({
@@ -54,7 +54,8 @@ export async function getRunStatus(db: Db, runId: string) {
     finishedAt: iso(run.finished_at),
     report: run.dry_run ? run.totals : undefined,
     failed: problems.filter((r) => r.status === "failed").map(describe),
-    skipped: problems.filter((r) => r.status === "skipped").map(describe),
+    // not paid in this run: skipped, and the large payouts rejected or not approved before the cycle closed
+    skipped: problems.filter((r) => r.status !== "failed").map(describe),
   };
 }
 
@@ -182,7 +183,7 @@ export async function previewPayeePayout(db: Db, env: Env, payeeId: string): Pro
     payeeId,
     cycleKey: cycle.cycleKey,
     payouts: rows.map((r) => {
-      const reason = paused ? "paused" : ((r.skip_reason as string | null) ?? null);
+      const reason = paused ? "paused" : ((r.skip_reason as string | null) ?? (r.needs_approval ? "awaiting_approval" : null));
       return {
         currency: String(r.currency),
         amountCents: toCents(r.amount_cents),

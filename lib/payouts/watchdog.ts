@@ -3,11 +3,14 @@ import { type Db, queryRows } from "../../db/client";
 import type { Actor } from "../actor";
 import type { Env } from "../env";
 import { runStaleAfterSeconds } from "../time";
+import { expireUnapprovedPayouts } from "./expire-approvals";
 import { isPayoutsPaused } from "./pause";
 import { planOrReport, takeOverRun, workRunInBackground } from "./run";
 
 export type WatchdogResult = {
   paused: boolean;
+  /** Payouts whose cycle closed while they awaited approval, released to the next cycle. */
+  expiredApprovals: number;
   /** Runs nobody was working on, now continued by a new chain. */
   resumed: { runId: string; cycleKey: string; was: "planning" | "executing"; silentSeconds: number }[];
 };
@@ -20,7 +23,9 @@ export type WatchdogResult = {
  * watchdog's period. Paused: nothing is resumed.
  */
 export async function resumeStalledRuns(db: Db, env: Env, actor: Actor): Promise<WatchdogResult> {
-  if (await isPayoutsPaused(db, env)) return { paused: true, resumed: [] };
+  // Nothing moves: an unapproved payout's money never left available. So also while paused.
+  const expiredApprovals = (await expireUnapprovedPayouts(db, { closedBy: new Date(), actor })).length;
+  if (await isPayoutsPaused(db, env)) return { paused: true, expiredApprovals, resumed: [] };
   const stalled = await queryRows<{ id: string; cycle_key: string; status: "planning" | "executing"; silent_seconds: number }>(
     db,
     sql`select id, cycle_key, status, extract(epoch from now() - coalesce(heartbeat_at, started_at))::int as silent_seconds
@@ -41,5 +46,5 @@ export async function resumeStalledRuns(db: Db, env: Env, actor: Actor): Promise
     await workRunInBackground(db, env, run.id, { chainId, reason: "watchdog" });
     resumed.push({ runId: run.id, cycleKey: run.cycle_key, was: run.status, silentSeconds: run.silent_seconds });
   }
-  return { paused: false, resumed };
+  return { paused: false, expiredApprovals, resumed };
 }

@@ -15,3 +15,13 @@ export type ContinueRunBody = z.infer<typeof continueRunBody>;
 
 /** Body of POST /internal/payouts/watchdog: nothing (the schedule sends `{}`). */
 export const watchdogBody = z.object({}).strict();
+
+/** Body of POST /api/v1/payouts/:id/approve and /reject: why (it goes to the audit log). */
+export const approvalDecisionBody = z.strictObject({ reason: z.string().trim().min(1, "say why").max(500) });
+
+export const approvalDecisionResponse = z.object({
+  payoutId: z.string(),
+  runId: z.string().nullable(),
+  status: z.enum(["planned", "rejected"]),
+  reopenedRun: z.boolean(),
+});

@@ -80,7 +80,13 @@ export async function handleControlRequest(
     }
     switch (route) {
       case "POST accounts/:id/onboard":
-        result = simulator.onboardAccount(id);
+        result = simulator.onboardAccount(id, { bankFingerprint: stringField(body, "bank_fingerprint") });
+        break;
+      case "POST accounts/:id/bank_account":
+        result = simulator.setBankAccount(id, {
+          fingerprint: body.remove === true ? null : stringField(body, "fingerprint"),
+          last4: stringField(body, "last4"),
+        });
         break;
       case "POST accounts/:id/debit_card":
         result = simulator.addDebitCard(id, { failureCode: stringField(body, "failure_code") });

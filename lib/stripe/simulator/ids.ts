@@ -22,3 +22,12 @@ export function newId(prefix: string): string {
   counter += 1;
   return `${prefix}_1Sim${base62(counter)}${randomChars(14)}`;
 }
+
+/**
+ * A bank account's fingerprint: Stripe derives it from the account number, so one bank account
+ * entered on two connected accounts has one fingerprint. Random here; tests that need two payees on
+ * one bank pass the same fingerprint (setBankAccount).
+ */
+export function newFingerprint(): string {
+  return randomChars(16);
+}

@@ -14,7 +14,7 @@ import { invalidRequest, resourceMissing } from "./errors";
 import { StatePersistence } from "./persistence";
 import { RequestLog, type RequestLogEntry } from "./request-log";
 import { NO_PROCESSING_FEE, type ProcessingFee } from "./money";
-import { accountRoutes, onboardAccount } from "./resources/accounts";
+import { accountRoutes, onboardAccount, setBankAccount } from "./resources/accounts";
 import { applicationFeeRoutes } from "./resources/application-fees";
 import { balanceRoutes } from "./resources/balance";
 import { billingRoutes } from "./resources/billing";
@@ -127,7 +127,10 @@ export interface StripeSimulator {
   /** Demo seeding only: start a fresh simulator's clock in the past (see SimulatedClock.startAt). */
   startClockAt(unixSeconds: number): number;
   settlePayout(payoutId: string, outcome: PayoutOutcome, failureCode?: string): StoredObject;
-  onboardAccount(accountId: string): StoredObject;
+  /** Onboarding finished; `bankFingerprint`: the bank account entered has this fingerprint. */
+  onboardAccount(accountId: string, options?: { bankFingerprint?: string }): StoredObject;
+  /** The payee replaced their bank account (new fingerprint, random if absent), or removed it (`fingerprint: null`). */
+  setBankAccount(accountId: string, input: { fingerprint?: string | null; last4?: string }): StoredObject;
   /** Adds an instant-eligible debit card; with `failureCode` every instant payout to it fails so. */
   addDebitCard(accountId: string, options?: { failureCode?: string }): StoredObject;
   /** Caps the account's instant_available below its available balance (null: no cap). */
@@ -307,7 +310,8 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
       return changed(state.now());
     },
     settlePayout: (id, outcome, failureCode) => changed(settlePayout(state, id, outcome, failureCode)),
-    onboardAccount: (id) => changed(onboardAccount(state, id)),
+    onboardAccount: (id, options) => changed(onboardAccount(state, id, options)),
+    setBankAccount: (id, input) => changed(setBankAccount(state, id, input)),
     addDebitCard: (id, cardOptions) => changed(addDebitCard(state, id, cardOptions)),
     setInstantCap: (id, cap) => changed(setInstantCap(state, id, cap)),
     createDestinationCharge: (request) =>

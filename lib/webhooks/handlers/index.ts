@@ -14,6 +14,7 @@ import { handleApplicationFeeRefunded } from "./application-fee-refunded";
 import { handleChargeRefunded } from "./charge-refunded";
 import { handleClientPaymentFailed, handleClientSubscription } from "./client-billing";
 import { handleDisputeFunds } from "./dispute-funds";
+import { handleExternalAccountCreated, handleExternalAccountDeleted, handleExternalAccountUpdated } from "./external-account";
 import { handleRefundChanged } from "./refund-changed";
 import { handleInvoiceFinalized } from "./invoice-finalized";
 import { handleInvoicePaid } from "./invoice-paid";
@@ -47,6 +48,9 @@ function alongside<A extends Stripe.Event, B extends Stripe.Event>(
 // else is stored as ignored.
 const handlers = {
   "account.updated": handleAccountUpdated,
+  "account.external_account.created": handleExternalAccountCreated,
+  "account.external_account.updated": handleExternalAccountUpdated,
+  "account.external_account.deleted": handleExternalAccountDeleted,
   "payment_intent.succeeded": handlePaymentIntentSucceeded,
   "payment_intent.amount_capturable_updated": billingAuthorised,
   "charge.captured": billingCaptured,

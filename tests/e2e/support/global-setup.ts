@@ -28,6 +28,7 @@ declare module "vitest" {
     baseUrl: string;
     simulatorUrl: string;
     databaseUrl: string | null;
+    cronSecret: string;
   }
 }
 
@@ -116,6 +117,8 @@ export default async function setup(project: TestProject) {
       RECON_GRACE_SECONDS: "0",
       // Invoice capture and refund for pilot clients (the demo invoice's client is in the pilot).
       BILLING_ROLLOUT_STAGE: "pilot",
+      // Four-eyes approval above $20,000: no demo payout reaches it; payout-approvals.test.ts makes its own.
+      PAYOUT_APPROVAL_THRESHOLD_CENTS: '{"usd":2000000}',
     };
     log(`starting next start on ${baseUrl}`);
     const child = spawn(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(appPort), "-H", "127.0.0.1"], {
@@ -138,5 +141,6 @@ export default async function setup(project: TestProject) {
   project.provide("baseUrl", baseUrl);
   project.provide("simulatorUrl", simulator.url);
   project.provide("databaseUrl", db.databaseUrl);
+  project.provide("cronSecret", CRON_SECRET);
   return teardown;
 }

@@ -153,8 +153,10 @@ describe("every route under app/ authenticates before it acts", () => {
       for (const method of ["POST", "PATCH", "DELETE"] as const) {
         const handler = mod[method] as ((req: NextRequest, ctx: unknown) => Promise<Response>) | undefined;
         if (!handler) continue;
-        // finance never writes; a payee writes only its own instant payout (another payee's id: 403)
-        for (const token of [finance, payee]) {
+        // finance writes only where the route names it (a four-eyes approval); a payee writes only
+        // its own instant payout (another payee's id: 403)
+        const roles = new RegExp(`export const ${method} = withUser(?:<[^>]*>)?\\(\\s*\\{\\s*roles: \\[([^\\]]*)\\]`).exec(text)?.[1] ?? "";
+        for (const token of roles.includes('"finance"') ? [payee] : [finance, payee]) {
           const req = new NextRequest(`http://127.0.0.1:9${url}`, {
             method,
             headers: { "content-type": "application/json", authorization: `Bearer ${token}` },

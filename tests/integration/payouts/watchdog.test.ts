@@ -44,7 +44,7 @@ describe("payout run watchdog", () => {
       actor,
     });
     if (trig.kind !== "run" || !trig.chainId) throw new Error("no run");
-    expect(await resumeStalledRuns(t.db, getEnv(), actor)).toEqual({ paused: false, resumed: [] });
+    expect(await resumeStalledRuns(t.db, getEnv(), actor)).toEqual({ paused: false, expiredApprovals: 0, resumed: [] });
 
     // Its invocation died holding every payout: no heartbeat for 11 s, leases still running.
     await t.db.execute(sql`update payouts set status = 'processing', attempts = 1, first_attempt_at = now(), lease_owner = 'exec:dead',
@@ -112,7 +112,7 @@ describe("payout run watchdog", () => {
           returning id`,
     );
     await setPayoutsPaused(t.db, { paused: true, actor, reason: "drill" });
-    expect(await resumeStalledRuns(t.db, getEnv(), actor)).toEqual({ paused: true, resumed: [] });
+    expect(await resumeStalledRuns(t.db, getEnv(), actor)).toEqual({ paused: true, expiredApprovals: 0, resumed: [] });
     await setPayoutsPaused(t.db, { paused: false, actor });
     const result = await resumeStalledRuns(t.db, getEnv(), actor);
     expect(result.resumed).toEqual([

@@ -17,7 +17,17 @@ import { ProblemsTable } from "./problems";
 export const metadata: Metadata = { title: "Payout run" };
 export const dynamic = "force-dynamic";
 
-const STATUS_ORDER = ["planned", "processing", "in_transit", "paid", "failed", "skipped"];
+const STATUS_ORDER = [
+  "planned",
+  "processing",
+  "in_transit",
+  "paid",
+  "failed",
+  "skipped",
+  "awaiting_approval",
+  "rejected",
+  "expired_unapproved",
+];
 
 export default async function RunPage({
   params,
@@ -130,6 +140,12 @@ export default async function RunPage({
         empty="No payout failed in this run."
       />
       <ProblemsTable title="Skipped payees" rows={run.skipped} runId={id} canRetry={false} empty="Nobody was skipped." />
+      {(run.counts.awaiting_approval ?? 0) > 0 ? (
+        <p data-testid="awaiting-approval-note">
+          {run.counts.awaiting_approval} payout(s) of this run await approval:{" "}
+          <Link href="/ops/approvals">decide in Approvals</Link>.
+        </p>
+      ) : null}
     </>
   );
 }

@@ -1,6 +1,7 @@
 import { invalidRequest, parameterMissing } from "../errors";
 import { applyMetadata, optionalObject, optionalString, requireString } from "../form";
 import { LIST_PARAMS, listResponse, pathParam, type Route, type RouteContext } from "../router";
+import { newFingerprint } from "../ids";
 import type { SimulatorState } from "../state";
 import type { FormObject, StoredObject, StripeObject } from "../types";
 import { isRecord } from "../types";
@@ -81,20 +82,7 @@ function createAccount(ctx: RouteContext): StoredObject {
   if (!type && !optionalObject(params, "controller")) throw parameterMissing("type");
   const account = state.build("account", "acct");
   const country = optionalString(params, "country") ?? "US";
-  const bankAccount = state.build("bank_account", "ba");
-  Object.assign(bankAccount, {
-    account: account.id,
-    // A test bank account takes standard payouts only; a debit card (resources/instant.ts) adds instant.
-    available_payout_methods: ["standard"],
-    account_holder_name: null,
-    bank_name: "STRIPE TEST BANK",
-    country,
-    currency: state.config.currency,
-    last4: "6789",
-    routing_number: "110000000",
-    status: "new",
-    customer: null,
-  });
+  const bankAccount = buildBankAccount(state, account.id, country);
   Object.assign(account, {
     type: type ?? "express",
     country,
@@ -127,14 +115,76 @@ function createAccount(ctx: RouteContext): StoredObject {
   return account;
 }
 
+/**
+ * A bank account on a connected account, as Stripe shows it (`account`, `fingerprint`, `last4`, ...;
+ * no full number). The fingerprint is random unless given: the same bank account entered on two
+ * accounts has the same fingerprint at Stripe.
+ */
+function buildBankAccount(state: SimulatorState, accountId: string, country: string, input: { fingerprint?: string; last4?: string } = {}): StoredObject {
+  const bankAccount = state.build("bank_account", "ba");
+  Object.assign(bankAccount, {
+    account: accountId,
+    // A test bank account takes standard payouts only; a debit card (resources/instant.ts) adds instant.
+    available_payout_methods: ["standard"],
+    account_holder_name: null,
+    account_holder_type: null,
+    bank_name: "STRIPE TEST BANK",
+    country,
+    currency: state.config.currency,
+    default_for_currency: true,
+    fingerprint: input.fingerprint ?? newFingerprint(),
+    last4: input.last4 ?? "6789",
+    routing_number: "110000000",
+    status: "new",
+    customer: null,
+  });
+  return bankAccount;
+}
+
+function externalAccountList(account: StripeObject): StripeObject[] {
+  const list = isRecord(account.external_accounts) ? account.external_accounts : null;
+  return list && Array.isArray(list.data) ? (list.data as StripeObject[]) : [];
+}
+
+/**
+ * The payee changed their bank account in the Express dashboard: a new bank account (with
+ * `fingerprint`, random if absent) replaces the old ones, or, with `fingerprint: null`, every bank
+ * account is removed. Emits what Stripe emits: account.external_account.created for the new one,
+ * account.external_account.deleted for each removed one, then account.updated.
+ */
+export function setBankAccount(
+  state: SimulatorState,
+  id: string,
+  input: { fingerprint?: string | null; last4?: string },
+): StoredObject {
+  const account = findConnectedAccount(state, id);
+  const previous = externalAccountList(account);
+  const added =
+    input.fingerprint === null
+      ? []
+      : [buildBankAccount(state, account.id, String(account.country ?? "US"), { fingerprint: input.fingerprint, last4: input.last4 })];
+  account.external_accounts = {
+    object: "list",
+    data: added,
+    has_more: false,
+    url: `/v1/accounts/${account.id}/external_accounts`,
+  };
+  for (const bank of added) state.emit("account.external_account.created", bank, account.id);
+  for (const bank of previous) state.emit("account.external_account.deleted", { ...bank, deleted: true }, account.id);
+  state.emit("account.updated", account, account.id, { external_accounts: { object: "list", data: previous } });
+  return account;
+}
+
 /** An account by id: accounts are their own owners, so this works with or without Stripe-Account. */
 export function findConnectedAccount(state: SimulatorState, id: string, param = "id"): StoredObject {
   return state.find("account", id, id, "account", param);
 }
 
 /** Stripe-hosted onboarding finished: details submitted, capabilities active, requirements met. */
-export function onboardAccount(state: SimulatorState, id: string): StoredObject {
+export function onboardAccount(state: SimulatorState, id: string, options: { bankFingerprint?: string } = {}): StoredObject {
   const account = findConnectedAccount(state, id);
+  // The bank account the payee entered while onboarding: its fingerprint, when the test gives one.
+  if (options.bankFingerprint) for (const bank of externalAccountList(account)) bank.fingerprint = options.bankFingerprint;
   const previous = {
     charges_enabled: account.charges_enabled,
     payouts_enabled: account.payouts_enabled,
@@ -148,6 +198,8 @@ export function onboardAccount(state: SimulatorState, id: string): StoredObject 
     charges_enabled: "card_payments" in capabilities,
     payouts_enabled: true,
     details_submitted: true,
+    // Onboarding asks the payee what they are; an individual unless the account said otherwise.
+    business_type: account.business_type ?? "individual",
     requirements: {
       alternatives: [],
       current_deadline: null,
