@@ -62,8 +62,8 @@ export const MUTANTS: Mutant[] = [
   {
     id: "gateway-key-per-request",
     file: "lib/stripe/gateway.ts",
-    find: "requestOptions(input.idempotencyKey, input.stripeAccount),",
-    replace: "requestOptions(`${input.idempotencyKey}:${crypto.randomUUID()}`, input.stripeAccount),",
+    find: "method: input.method,\n          }),\n          requestOptions(input.idempotencyKey, input.stripeAccount),",
+    replace: "method: input.method,\n          }),\n          requestOptions(`${input.idempotencyKey}:${crypto.randomUUID()}`, input.stripeAccount),",
     why: "the call path's retry of a payout sends a new key: a lost response makes a second payout",
     tests: [pglite(KEYS)],
   },
