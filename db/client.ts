@@ -315,7 +315,7 @@ export function getDb(): Promise<Db> {
  * Serve `db` as the app's database in this process (what getDb returns from now on): for tests
  * and the fault harness, which call route handlers in-process against their own database.
  */
-export function useDbForApp(db: Db): void {
+export function setAppDb(db: Db): void {
   // Its owner closes it, not closeAppDb.
   globalForDb.__payrunDb = { handle: { close: async () => {} }, ready: Promise.resolve(db) };
 }

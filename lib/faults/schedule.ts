@@ -13,7 +13,7 @@ import { POST as payoutSchedulesRoute } from "../../app/internal/sweeps/payout-s
 import { POST as instantPayoutsRoute } from "../../app/internal/sweeps/instant-payouts/route";
 import { POST as webhookReplaysRoute } from "../../app/internal/sweeps/webhook-replays/route";
 import { POST as webhookRoute } from "../../app/webhooks/stripe/route";
-import { type Db, queryRows, useDbForApp } from "../../db/client";
+import { type Db, queryRows, setAppDb } from "../../db/client";
 import { createConnectedAccountForPayee } from "../accounts/onboarding";
 import { systemActor } from "../actor";
 import { getEnv, resetEnvCache } from "../env";
@@ -165,7 +165,7 @@ export class ScheduleRun {
       delete process.env[name];
     resetEnvCache();
     resetStripeClient();
-    useDbForApp(this.db);
+    setAppDb(this.db);
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,4 @@
-import { type Db, useDbForApp } from "@/db/client";
+import { type Db, setAppDb } from "@/db/client";
 import { resetEnvCache } from "@/lib/env";
 import { resetStripeClient } from "@/lib/stripe/client";
 
@@ -10,7 +10,7 @@ const HOSTED_AUTH = ["SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_JWT_SECRET",
  * on top of the process's (undefined unsets). Route handlers called in-process then use them. Local
  * tokens (tokenFor) work because Supabase is unset.
  */
-export function useApp(db: Db, env: Record<string, string | undefined> = {}): void {
+export function configureApp(db: Db, env: Record<string, string | undefined> = {}): void {
   for (const key of HOSTED_AUTH) delete process.env[key];
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) delete process.env[key];
@@ -18,5 +18,5 @@ export function useApp(db: Db, env: Record<string, string | undefined> = {}): vo
   }
   resetEnvCache();
   resetStripeClient();
-  useDbForApp(db);
+  setAppDb(db);
 }

@@ -4,7 +4,7 @@ import { payeeBalancesByLocation } from "@/lib/ledger";
 import { apiRequest, routeParams, tokenFor } from "../../support/auth";
 import { createTestDb, type TestDb } from "../../support/db";
 import { countRows, createPayeeWithAccount } from "../webhooks/helpers";
-import { useApp } from "../../support/app";
+import { configureApp } from "../../support/app";
 
 // POST /api/v1/payouts/out-of-band: ops record a payout made by hand at Stripe (the runbook's
 // emergency). Admin only; the Idempotency-Key makes a retry return the same payout; bad input is a
@@ -27,7 +27,7 @@ const post = (body: unknown, options: { token?: string; key?: string | null } = 
 
 beforeAll(async () => {
   t = await createTestDb();
-  useApp(t.db);
+  configureApp(t.db);
   adminToken = await tokenFor("platform_admin");
   ({ payeeId } = await createPayeeWithAccount(t.db, "acct_oob_api_1"));
 });

@@ -14,7 +14,7 @@ import * as triggerRoute from "@/app/api/v1/payout-schedules/[id]/trigger/route"
 import { issueLocalToken } from "@/lib/auth/user";
 import { apiRequest, routeParams, tokenFor } from "../../support/auth";
 import { createTestDb, type TestDb } from "../../support/db";
-import { useApp } from "../../support/app";
+import { configureApp } from "../../support/app";
 
 let t: TestDb;
 let adminToken: string;
@@ -28,7 +28,7 @@ const count = async (table: string) =>
 
 beforeAll(async () => {
   t = await createTestDb();
-  useApp(t.db);
+  configureApp(t.db);
   adminToken = await tokenFor("platform_admin");
   financeToken = await tokenFor("finance");
   for (const name of ["Own Olivia", "Other Oscar"]) {

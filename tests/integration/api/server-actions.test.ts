@@ -6,7 +6,7 @@ import type { SessionUser } from "@/lib/auth/session";
 import type { UserRole } from "@/lib/auth/user";
 import { DomainError } from "@/lib/errors";
 import { createTestDb, type TestDb } from "../../support/db";
-import { useApp } from "../../support/app";
+import { configureApp } from "../../support/app";
 
 // The server-action wrapper (lib/api/with-action.ts), short of Next's redirect: where each case ends.
 // Refusals used to be plain Errors thrown from requireActionUser: a 500 page, a stack in the log and
@@ -15,7 +15,7 @@ import { useApp } from "../../support/app";
 let t: TestDb;
 beforeAll(async () => {
   t = await createTestDb();
-  useApp(t.db);
+  configureApp(t.db);
 });
 afterAll(() => t.close());
 

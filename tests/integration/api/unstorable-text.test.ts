@@ -14,7 +14,7 @@ import { createTestDb, type TestDb } from "../../support/db";
 import { buildEvent, signedDelivery, testWebhookSecrets } from "../../support/stripe-events";
 import { CRON_SECRET, internalRequest } from "../payouts/helpers";
 import { deliver, eventRow, handlerEnv, noStripe } from "../webhooks/helpers";
-import { useApp } from "../../support/app";
+import { configureApp } from "../../support/app";
 
 // Text Postgres cannot store (a NUL, a lone surrogate) and dates it cannot hold used to pass
 // validation and fail at the insert: a 500. Every edge now answers 400 naming the field, before any
@@ -34,7 +34,7 @@ const auditRows = async () =>
 beforeAll(async () => {
   t = await createTestDb();
   process.env.CRON_SECRET_KEY = CRON_SECRET;
-  useApp(t.db);
+  configureApp(t.db);
   admin = await tokenFor("platform_admin");
   const payee = await payeesRoute.POST(
     apiRequest("POST", "/api/v1/payees", {

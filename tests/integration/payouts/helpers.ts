@@ -5,14 +5,14 @@ import { connectedAccounts, payees, payoutSettings } from "@/db/schema";
 import { postLedgerTransaction } from "@/lib/ledger";
 import { payoutKey } from "@/lib/payouts/keys";
 import { expect } from "vitest";
-import { useApp } from "../../support/app";
+import { configureApp } from "../../support/app";
 import type { TestStripe } from "../../support/stripe";
 
 export const CRON_SECRET = "test-cron-secret-0123456789";
 
 /** Point the app (getDb, getEnv, getStripe) at this suite's database and simulator. */
 export function useAppEnv(db: Db, stripeUrl: string, extra: Record<string, string> = {}) {
-  useApp(db, {
+  configureApp(db, {
     CRON_SECRET_KEY: CRON_SECRET,
     STRIPE_API_BASE_URL: stripeUrl,
     STRIPE_SECRET_KEY: "sk_test_simulator",

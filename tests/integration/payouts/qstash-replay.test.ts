@@ -8,7 +8,7 @@ import { resetEnvCache } from "@/lib/env";
 import { createTestDb, type TestDb } from "../../support/db";
 import { signQStash } from "../../support/qstash";
 import { CRON_SECRET, internalRequest, routeCtx } from "./helpers";
-import { useApp } from "../../support/app";
+import { configureApp } from "../../support/app";
 
 // Issue 11, item 8: a QStash-signed request replayed within its validity window was applied twice.
 // A delivery that succeeded is remembered (its signature's jti and its Upstash-Message-Id); a later
@@ -29,7 +29,7 @@ beforeAll(async () => {
     QSTASH_CURRENT_SIGNING_KEY: CURRENT,
     QSTASH_NEXT_SIGNING_KEY: NEXT,
   });
-  useApp(t.db);
+  configureApp(t.db);
 });
 afterAll(async () => {
   process.env = saved;

@@ -6,13 +6,13 @@ import { invokeSweep } from "@/lib/sweep-endpoints/invoke";
 import { createTestDb, type TestDb } from "../../support/db";
 import { CRON_SECRET, internalRequest } from "../payouts/helpers";
 import { makeExpiredPlacement, makePayee } from "./helpers";
-import { useApp } from "../../support/app";
+import { configureApp } from "../../support/app";
 
 let t: TestDb;
 beforeAll(async () => {
   t = await createTestDb();
   process.env.CRON_SECRET_KEY = CRON_SECRET;
-  useApp(t.db);
+  configureApp(t.db);
 });
 afterAll(() => t.close());
 
