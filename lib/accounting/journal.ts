@@ -226,8 +226,9 @@ class JournalFormatter {
     const progress = this.progress;
     for (const r of rows) {
       if (r[ENTRY] === null) continue; // a transaction without entries in the currency asked for
-      const transaction = r[TX] as string;
-      const first = transaction !== this.lastTransaction;
+      // From the cursor, a transaction's own cells are on its first row only (null on the others).
+      const transaction = r[TX] as string | null;
+      const first = transaction !== null && transaction !== this.lastTransaction;
       if (first) {
         this.lastTransaction = transaction;
         progress.transactions++;
@@ -336,11 +337,14 @@ function journalQuery(p: {
   // references (an index lookup) and its dates formatted once (the subquery is kept whole by
   // `offset 0`, or they would be formatted per entry); then per transaction its entries (an index
   // lookup) with their accounts and payees (a few thousand rows, remembered by the plan: Memoize).
-  // Rows flow from the first one, without a sort of the period.
+  // Rows flow from the first one, without a sort of the period. A transaction's own cells come on
+  // its first row only (null on the others): a third of the bytes to send and to parse.
+  const once = (cell: SQL) => sql`case when row_number() over w = 1 then ${cell} end`;
   return sql`
-    select t.id, t.date, t.at, e.id::text, t.kind, e.account_id::text, ${accountKey}, a.payee_id::text,
-           py.display_name, e.amount::text, e.currency, t.source_type, t.source_id, t.objects, t.accounts,
-           t.description
+    select ${once(sql`t.id`)}, ${once(sql`t.date`)}, ${once(sql`t.at`)}, e.id::text, ${once(sql`t.kind`)},
+           e.account_id::text, ${accountKey}, a.payee_id::text, py.display_name, e.amount::text, e.currency,
+           ${once(sql`t.source_type`)}, ${once(sql`t.source_id`)}, ${once(sql`t.objects`)},
+           ${once(sql`t.accounts`)}, ${once(sql`t.description`)}
     from (
       select t.effective_at, t.id as uuid, t.id::text as id,
              to_char(t.effective_at at time zone ${p.timeZone}, 'YYYY-MM-DD') as date,
@@ -359,6 +363,7 @@ function journalQuery(p: {
     join ledger_entries e on e.transaction_id = t.uuid ${currency}
     join ledger_accounts a on a.id = e.account_id
     left join payees py on py.id = a.payee_id
+    window w as (partition by t.effective_at, t.uuid order by e.id)
     order by t.effective_at, t.uuid, e.id`;
 }
 
