@@ -131,7 +131,7 @@ type Reader = {
 
 /**
  * The journal as CSV text, a batch of rows per chunk (the first with the header), for a stream or a
- * file. `onProgress` sees the running totals after each chunk; `progress` has them at the end.
+ * file. `progress` has the running totals after each chunk, and the whole file's at the end.
  * Refuses a period whose end is before its start.
  */
 export async function* journalCsv(
@@ -159,7 +159,7 @@ export async function* journalCsv(
         },
       );
   const formatter = new JournalFormatter(input.chart, progress);
-  let header = `${stringify([], { header: true, columns: [...JOURNAL_COLUMNS], record_delimiter: "windows" })}`;
+  let header = stringify([], { header: true, columns: [...JOURNAL_COLUMNS], record_delimiter: "windows" });
   try {
     let batch = await reader.next();
     while (batch !== null) {
