@@ -36,8 +36,23 @@ export function connectPostgres(
 ): DbHandle {
   // prepare: false so Supabase's transaction pooler (pgbouncer) works.
   const client = postgres(url, { prepare: false, max: options.max ?? 10, onnotice: () => {} });
-  const db = drizzlePostgres(options.wrapClient?.(client) ?? client, drizzleOptions) as unknown as Db;
+  const wrapped = options.wrapClient?.(client) ?? client;
+  const db = drizzlePostgres(wrapped, drizzleOptions) as unknown as Db;
+  serverClients.set(db, wrapped);
   return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
+}
+
+/** The postgres.js pool behind each database handle connectPostgres made (not its transactions). */
+const serverClients = new WeakMap<Db, postgres.Sql>();
+
+/**
+ * The postgres.js pool of a handle on a Postgres server, for what Drizzle cannot do: a reserved
+ * connection streaming a server-side cursor (the accounting journal). Null for a transaction, for
+ * PGlite in this process, and for the embedded database over its socket: that one has a single
+ * backend session, which a connection holding a transaction open would keep from every other.
+ */
+export function serverClientOf(db: Db): postgres.Sql | null {
+  return serverClients.get(db) ?? null;
 }
 
 /**

@@ -129,7 +129,11 @@ export function glAccountOf(
   kind: string,
   location: string,
 ): GlAccount {
-  const key = ledgerAccountKey(ownerType, kind, location);
+  return glAccountOfKey(chart, ledgerAccountKey(ownerType, kind, location));
+}
+
+/** The same, by the ledger account's key (`payee.available.connected`, `platform.fees`). */
+export function glAccountOfKey(chart: ChartOfAccounts, key: string): GlAccount {
   const gl = chart.accounts.get(key);
   if (!gl) throw new Error(`ledger account ${key} has no GL account in ${chart.source}`);
   return gl;
