@@ -65,7 +65,7 @@ export type DisputeCloseResult =
 export async function settleDispute(
   db: Db,
   dispute: { disputeId: string; status: string; chargeId: string | null; effectiveAt: Date },
-  options: { actor: Actor; gateway: () => Pick<StripeGateway, "retrieveCharge" | "createTransferReversal">; env: Pick<Env, "PAYEE_RECOVERY_POLICY"> },
+  options: { actor: Actor; gateway: () => Pick<StripeGateway, "retrieveCharge" | "createTransferReversal" | "listTransferReversals">; env: Pick<Env, "PAYEE_RECOVERY_POLICY"> },
 ): Promise<DisputeCloseResult> {
   const hold = await findSystemHold(db, "dispute", dispute.disputeId, { forUpdate: true });
   if (!hold) return { outcome: "unknown_dispute" };

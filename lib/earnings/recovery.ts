@@ -4,7 +4,7 @@ import { postLedgerTransaction } from "../ledger";
 import type { StripeGateway } from "../stripe/gateway";
 import type { EarningRef } from "./lookup";
 
-export type RecoveryGateway = Pick<StripeGateway, "createTransferReversal">;
+export type RecoveryGateway = Pick<StripeGateway, "createTransferReversal" | "listTransferReversals">;
 
 /** The key of the posting of one reversal of a destination charge's transfer. */
 export const chargeReversalKey = (reversalId: string) => `transfer_reversal:${reversalId}`;
@@ -61,12 +61,37 @@ export async function recoverFromPayee(
   },
 ): Promise<{ recovered: number }> {
   if (!input.charge.transfer || input.charge.amount <= 0) return { recovered: 0 };
-  const share = Math.round((input.amount * input.charge.transferAmount) / input.charge.amount);
+  // What the transfer still carries: refunds with reverse_transfer and earlier recoveries took some
+  // back, and Stripe refuses a reversal beyond it. A reversal this cause already made (its answer
+  // lost) is posted, not made again.
+  let reversedSoFar = 0;
+  const mine: Stripe.TransferReversal[] = [];
+  for (let after: string | undefined; ; ) {
+    const page = await gateway.listTransferReversals(input.charge.transfer, after);
+    for (const r of page.data) {
+      reversedSoFar += r.amount;
+      if (r.metadata?.recovery_key === input.idempotencyKey) mine.push(r);
+    }
+    if (!page.has_more || page.data.length === 0) break;
+    after = page.data.at(-1)!.id;
+  }
+  if (mine.length > 0) {
+    for (const reversal of mine)
+      await postChargeReversal(db, { earning: input.earning, reversal, effectiveAt: input.effectiveAt, reason: input.reason });
+    return { recovered: mine.reduce((sum, r) => sum + r.amount, 0) };
+  }
+  const remaining = Math.max(0, input.charge.transferAmount - reversedSoFar);
+  // What the platform cannot take back stays its loss (posted by the caller); the payee owes nothing more at Stripe.
+  const share = Math.min(remaining, Math.round((input.amount * input.charge.transferAmount) / input.charge.amount));
   if (share <= 0) return { recovered: 0 };
   const reversal = await gateway.createTransferReversal({
     transferId: input.charge.transfer,
     amount: share,
-    metadata: { reason: input.reason.slice(0, 450), payment_intent: input.earning.paymentIntentId },
+    metadata: {
+      reason: input.reason.slice(0, 450),
+      payment_intent: input.earning.paymentIntentId,
+      recovery_key: input.idempotencyKey,
+    },
     idempotencyKey: input.idempotencyKey,
   });
   await postChargeReversal(db, { earning: input.earning, reversal, effectiveAt: input.effectiveAt, reason: input.reason });

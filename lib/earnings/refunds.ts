@@ -9,7 +9,7 @@ import type { StripeGateway } from "../stripe/gateway";
 import { findEarning, lockStripeObject } from "./lookup";
 import { recoverFromPayee } from "./recovery";
 
-export type RefundGateway = Pick<StripeGateway, "createTransferReversal">;
+export type RefundGateway = Pick<StripeGateway, "createTransferReversal" | "listTransferReversals">;
 
 /** What a refund's posting needs of its charge (from a charge.refunded payload, or retrieved). */
 export type RefundedCharge = {

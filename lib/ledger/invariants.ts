@@ -1,6 +1,5 @@
-import * as Sentry from "@sentry/nextjs";
 import type { Db } from "../../db/client";
-import { log } from "../observability/log";
+import { log, reportMessage } from "../observability/log";
 import { enqueueOutbox } from "../outbox";
 import type { SweepDefinition } from "../sweeps/types";
 import { type BalanceDrift, balanceDrifts } from "./balances";
@@ -18,7 +17,7 @@ export async function checkKeptBalances(db: Db, options: { sample?: number } = {
   if (result.drifts.length > 0) {
     const message = `ledger balance drift: ${result.drifts.length} of ${result.checked} kept balances differ from their entries`;
     log.error(message, { drifts: result.drifts.slice(0, 20) });
-    Sentry.captureMessage(message, { level: "error", extra: { drifts: result.drifts.slice(0, 20) } });
+    reportMessage(message, { level: "error", extra: { drifts: result.drifts.slice(0, 20) } });
     await enqueueOutbox(db, {
       type: "alert.ledger_balance_drift",
       destination: "slack",

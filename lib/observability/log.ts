@@ -68,11 +68,37 @@ function reportable(error: unknown): { error: unknown; fields: Fields } {
   return { error: safe, fields: { ...failure, stack: safe.stack } };
 }
 
+/**
+ * The SDK's functions, wherever this module system put them: under tsx outside Next (the CLIs, the
+ * fault suite) `import * as` of the SDK's CommonJS build can miss its re-exports and find them on
+ * `default` only.
+ */
+const sentry = (name: "captureException" | "captureMessage") =>
+  (Sentry[name] ?? (Sentry as unknown as { default?: typeof Sentry }).default?.[name]) as
+    | ((...args: unknown[]) => unknown)
+    | undefined;
+
 /** Unexpected errors (5xx) go to Sentry and the log; expected ones (4xx) only to the log. */
 export function reportError(error: unknown, context: Fields = {}): void {
   const { error: safe, fields } = reportable(error);
   log.error(errorText(error), { ...context, ...fields });
-  Sentry.captureException(safe, { extra: context });
+  try {
+    sentry("captureException")?.(safe, { extra: context });
+  } catch {
+    // Monitoring never fails the work it watches.
+  }
+}
+
+/** A message to Sentry (a metric over its threshold, a drift found): never throws. */
+export function reportMessage(
+  message: string,
+  context: { level: "info" | "warning" | "error"; tags?: Record<string, string>; extra?: Record<string, unknown> },
+): void {
+  try {
+    sentry("captureMessage")?.(message, context);
+  } catch {
+    // Monitoring never fails the work it watches.
+  }
 }
 
 type SentryEvent = { exception?: { values?: { type?: string; value?: string }[] } };

@@ -1,9 +1,8 @@
-import * as Sentry from "@sentry/nextjs";
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import type { Env } from "../env";
 import { formatMoney } from "../money";
-import { log } from "../observability/log";
+import { log, reportMessage } from "../observability/log";
 import { enqueueOutbox } from "../outbox";
 import { payoutsMissingTransfers } from "./payouts";
 
@@ -34,7 +33,7 @@ export async function reportReconciliationMetrics(
   const missing = await payoutsMissingTransfers(db);
   log.info("metric", { metric: PAYOUT_MISSING_TRANSFERS_METRIC, value: missing.last24h, window: "24h" });
   if (missing.last24h > env.RECON_PAYOUT_MISSING_TRANSFERS_THRESHOLD) {
-    Sentry.captureMessage(`${PAYOUT_MISSING_TRANSFERS_METRIC} = ${missing.last24h} in the last 24 h`, {
+    reportMessage(`${PAYOUT_MISSING_TRANSFERS_METRIC} = ${missing.last24h} in the last 24 h`, {
       level: "warning",
       tags: { metric: PAYOUT_MISSING_TRANSFERS_METRIC },
       extra: { payouts: missing.payouts.slice(0, 20) },
@@ -60,7 +59,7 @@ export async function reportReconciliationMetrics(
   for (const f of failures) {
     log.info("metric", { metric: "sweep_failures", sweep: f.sweep, value: f.failed, window: "24h" });
     if (f.failed <= env.SWEEP_FAILURE_ALERT_THRESHOLD) continue;
-    Sentry.captureMessage(`sweep ${f.sweep} failed ${f.failed} item(s) in 24 h`, { level: "warning", tags: { metric: "sweep_failures", sweep: f.sweep } });
+    reportMessage(`sweep ${f.sweep} failed ${f.failed} item(s) in 24 h`, { level: "warning", tags: { metric: "sweep_failures", sweep: f.sweep } });
     await enqueueOutbox(db, {
       type: "alert.sweep_failures",
       destination: "slack",
