@@ -183,6 +183,25 @@ describe("disputes of a destination charge", () => {
   });
 });
 
+describe("a lost dispute after a refund that reversed part of the transfer", () => {
+  it("the recovery takes back only what the transfer still carries; the rest stays the platform's loss", async () => {
+    const c = await chargedPayee("dp-after-refund", { applicationFeeAmount: 500 });
+    await refund(flow, c.pi, 3_000, { reverseTransfer: true }, "dp-after-refund-r1");
+    const charge = (await ts.gateway.retrievePaymentIntent(c.pi)).latest_charge as string;
+    const dispute = ts.simulator.createDispute(charge, { amount: 5_000 });
+    await flow.deliverNew();
+    ts.simulator.resolveDispute(dispute.id as string, "lost");
+    const outcomes = [...(await flow.deliverNew()), ...(await flow.deliverNew())];
+    expect(outcomes.filter((o) => o.endsWith(":failed"))).toEqual([]);
+    // $30.00 went back with the refund, the recovery took the $20.00 left on the transfer: no more
+    const transfer = (await ts.stripe.charges.retrieve(charge)).transfer as string;
+    const reversals = await ts.stripe.transfers.listReversals(transfer);
+    expect(reversals.data.map((r) => r.amount).sort((a, b) => a - b)).toEqual([2_000, 3_000]);
+    expect((await flow.ledgerOnConnected(c.payeeId)) - c.start.onConnected).toBe(-5_000);
+    await expectAgreement(flow, c.payeeId, c.account);
+  });
+});
+
 describe("order", () => {
   it("a refund whose earning has not arrived yet waits, then posts once the earning is in", async () => {
     const { payeeId, account } = await flow.payee("early-refund");
