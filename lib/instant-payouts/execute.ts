@@ -6,7 +6,8 @@ import type { Actor } from "../actor";
 import { recordAudit } from "../audit";
 import { errorText } from "../observability/log";
 import { postInstantFeeCollected } from "../payouts/instant-fee";
-import { postPayoutSent, postPayoutTransferred } from "../payouts/ledger";
+import { postPayoutTransferred } from "../payouts/ledger";
+import { savePayoutInTransit } from "../payouts/process-payout";
 import { IDEMPOTENCY_WINDOW_MS } from "../payouts/process-payout";
 import { failPayout } from "../payouts/settle";
 import { classifyStripeError } from "../stripe/errors";
@@ -134,13 +135,13 @@ export async function executeInstantPayout(ctx: InstantContext, payoutId: string
         idempotencyKey: p.payoutIdempotencyKey!,
       });
     }
-    const moved = await markInTransit(
-      ctx,
-      p,
+    const moved = await savePayoutInTransit(ctx.db, p, {
       transferId,
-      stripePayout?.id ?? p.stripePayoutId!,
+      stripePayoutId: stripePayout?.id ?? p.stripePayoutId!,
       stripePayout,
-    );
+      actor: ctx.actor,
+      audit: { method: "instant" },
+    });
     return moved ? "in_transit" : "lost_lease";
   } catch (error) {
     const c = classifyStripeError(error);
@@ -203,40 +204,6 @@ async function saveFeeDebit(ctx: InstantContext, p: Payout, feeTransferId: strin
   p.stripeFeeTransferId = feeTransferId;
 }
 
-async function markInTransit(
-  ctx: InstantContext,
-  p: Payout,
-  transferId: string | null,
-  stripePayoutId: string,
-  po: Stripe.Payout | undefined,
-) {
-  return ctx.db.transaction(async (tx) => {
-    // Only from processing: payout.paid or payout.failed may have beaten us here.
-    const rows = await tx
-      .update(payouts)
-      .set({
-        status: "in_transit",
-        stripePayoutId,
-        arrivalDate: po?.arrival_date ? new Date(po.arrival_date * 1000) : null,
-        leaseOwner: null,
-        leaseExpiresAt: null,
-        updatedAt: sql`now()`,
-      })
-      .where(and(eq(payouts.id, p.id), eq(payouts.status, "processing")))
-      .returning({ id: payouts.id });
-    if (rows.length === 0) return false;
-    await postPayoutSent(tx, { ...p, stripeTransferId: transferId }, stripePayoutId);
-    await recordAudit(tx, {
-      actor: ctx.actor,
-      action: "payout.in_transit",
-      entityType: "payout",
-      entityId: p.id,
-      before: { status: "processing" },
-      after: { status: "in_transit", stripePayoutId, method: "instant" },
-    });
-    return true;
-  });
-}
 
 async function failInstant(
   ctx: InstantContext,

@@ -73,17 +73,16 @@ function reportable(error: unknown): { error: unknown; fields: Fields } {
  * fault suite) `import * as` of the SDK's CommonJS build can miss its re-exports and find them on
  * `default` only.
  */
-const sentry = (name: "captureException" | "captureMessage") =>
-  (Sentry[name] ?? (Sentry as unknown as { default?: typeof Sentry }).default?.[name]) as
-    | ((...args: unknown[]) => unknown)
-    | undefined;
+const sdkDefault = (Sentry as unknown as { default?: typeof Sentry }).default;
+const captureException = Sentry.captureException ?? sdkDefault?.captureException;
+const captureMessage = Sentry.captureMessage ?? sdkDefault?.captureMessage;
 
 /** Unexpected errors (5xx) go to Sentry and the log; expected ones (4xx) only to the log. */
 export function reportError(error: unknown, context: Fields = {}): void {
   const { error: safe, fields } = reportable(error);
   log.error(errorText(error), { ...context, ...fields });
   try {
-    sentry("captureException")?.(safe, { extra: context });
+    captureException?.(safe, { extra: context });
   } catch {
     // Monitoring never fails the work it watches.
   }
@@ -95,7 +94,7 @@ export function reportMessage(
   context: { level: "info" | "warning" | "error"; tags?: Record<string, string>; extra?: Record<string, unknown> },
 ): void {
   try {
-    sentry("captureMessage")?.(message, context);
+    captureMessage?.(message, context);
   } catch {
     // Monitoring never fails the work it watches.
   }

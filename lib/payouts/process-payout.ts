@@ -130,7 +130,13 @@ export async function processPayout(ctx: PayoutContext, p: ClaimedPayout): Promi
       payoutSent = true;
       await hooks?.fault?.("afterPayoutCall", p.id);
     }
-    const updated = await markInTransit(db, p, transferId, stripePayout?.id ?? p.stripePayoutId!, stripePayout, ctx);
+    const updated = await savePayoutInTransit(db, p, {
+      transferId,
+      stripePayoutId: stripePayout?.id ?? p.stripePayoutId!,
+      stripePayout,
+      actor: ctx.actor,
+      audit: { stripeTransferId: p.stripeTransferId },
+    });
     await hooks?.fault?.("afterUpdate", p.id);
     return updated ? "in_transit" : "lost_lease";
   } catch (error) {
@@ -167,22 +173,24 @@ async function saveTransfer(db: Db, p: ClaimedPayout, transferId: string, ctx: P
   });
 }
 
-async function markInTransit(
+/**
+ * The payout is at Stripe: processing → in transit, its ledger posting and audit row in one
+ * transaction, only from processing (a payout.paid or payout.failed webhook may have beaten us here,
+ * and a settled payout stays settled). False when it did not move. The run's executor and instant
+ * payouts both save through it.
+ */
+export async function savePayoutInTransit(
   db: Db,
-  p: ClaimedPayout,
-  transferId: string | null,
-  stripePayoutId: string,
-  po: Stripe.Payout | undefined,
-  ctx: PayoutContext,
+  p: Parameters<typeof postPayoutSent>[1],
+  input: { transferId: string | null; stripePayoutId: string; stripePayout: Stripe.Payout | undefined; actor: Actor; audit: Record<string, unknown> },
 ) {
   return db.transaction(async (tx) => {
-    // Only from processing: a payout.paid webhook may have beaten us here, and paid must stay paid.
     const rows = await tx
       .update(payouts)
       .set({
         status: "in_transit",
-        stripePayoutId,
-        arrivalDate: po?.arrival_date ? new Date(po.arrival_date * 1000) : null,
+        stripePayoutId: input.stripePayoutId,
+        arrivalDate: input.stripePayout?.arrival_date ? new Date(input.stripePayout.arrival_date * 1000) : null,
         leaseOwner: null,
         leaseExpiresAt: null,
         updatedAt: sql`now()`,
@@ -190,14 +198,14 @@ async function markInTransit(
       .where(and(eq(payouts.id, p.id), eq(payouts.status, "processing")))
       .returning({ id: payouts.id });
     if (rows.length === 0) return false;
-    await postPayoutSent(tx, { ...p, stripeTransferId: transferId }, stripePayoutId);
+    await postPayoutSent(tx, { ...p, stripeTransferId: input.transferId }, input.stripePayoutId);
     await recordAudit(tx, {
-      actor: ctx.actor,
+      actor: input.actor,
       action: "payout.in_transit",
       entityType: "payout",
       entityId: p.id,
       before: { status: "processing" },
-      after: { status: "in_transit", stripePayoutId, stripeTransferId: p.stripeTransferId },
+      after: { status: "in_transit", stripePayoutId: input.stripePayoutId, ...input.audit },
     });
     return true;
   });
