@@ -99,30 +99,11 @@ export function createTransferObject(state: SimulatorState, input: TransferInput
     availableOn: input.availableOn,
     feeDetails: input.paymentFeeDetails,
   });
-  Object.assign(payment, {
+  describePaymentOfTransfer(payment, {
     amount: input.amount,
-    amount_captured: input.amount,
-    amount_refunded: 0,
-    balance_transaction: paymentTransaction.id,
     currency: input.currency,
-    source_transfer: transfer.id,
-    status: "succeeded",
-    paid: true,
-    captured: true,
-    refunded: false,
-    disputed: false,
-    payment_intent: null,
-    payment_method: null,
-    customer: null,
-    transfer_data: null,
-    application_fee: null,
-    application_fee_amount: null,
-    refunds: {
-      object: "list",
-      data: [],
-      has_more: false,
-      url: `/v1/charges/${destinationPaymentId}/refunds`,
-    },
+    transferId: transfer.id,
+    balanceTransactionId: paymentTransaction.id,
   });
   state.store("charge", destination.id, payment);
   const extra = [`transfer:destination:${destination.id}`];
@@ -188,25 +169,11 @@ export function createAccountDebitObject(
     reportingCategory: "charge",
     source: paymentId,
   });
-  Object.assign(payment, {
+  describePaymentOfTransfer(payment, {
     amount: input.amount,
-    amount_captured: input.amount,
-    amount_refunded: 0,
-    balance_transaction: paymentTransaction.id,
     currency: input.currency,
-    source_transfer: transfer.id,
-    status: "succeeded",
-    paid: true,
-    captured: true,
-    refunded: false,
-    disputed: false,
-    payment_intent: null,
-    payment_method: null,
-    customer: null,
-    transfer_data: null,
-    application_fee: null,
-    application_fee_amount: null,
-    refunds: { object: "list", data: [], has_more: false, url: `/v1/charges/${paymentId}/refunds` },
+    transferId: transfer.id,
+    balanceTransactionId: paymentTransaction.id,
   });
   state.store("charge", platform, payment);
   state.store("transfer", from, transfer);
@@ -435,3 +402,30 @@ export const transferRoutes: Route[] = [
     },
   },
 ];
+
+/** The `py_` payment a transfer makes on the account it lands on: a charge-shaped object, as Stripe shows it. */
+function describePaymentOfTransfer(
+  payment: StoredObject,
+  input: { amount: number; currency: string; transferId: string; balanceTransactionId: string },
+): void {
+  Object.assign(payment, {
+    amount: input.amount,
+    amount_captured: input.amount,
+    amount_refunded: 0,
+    balance_transaction: input.balanceTransactionId,
+    currency: input.currency,
+    source_transfer: input.transferId,
+    status: "succeeded",
+    paid: true,
+    captured: true,
+    refunded: false,
+    disputed: false,
+    payment_intent: null,
+    payment_method: null,
+    customer: null,
+    transfer_data: null,
+    application_fee: null,
+    application_fee_amount: null,
+    refunds: { object: "list", data: [], has_more: false, url: `/v1/charges/${payment.id}/refunds` },
+  });
+}
