@@ -216,3 +216,20 @@ export function planSchedule(seed: number): FaultPlan {
     },
   };
 }
+
+/**
+ * The least time a schedule's planned outages take to get through: every request of an outage
+ * ("the next N requests fail") takes a limiter slot, so N requests at the endpoint's paced rate
+ * (95% of its limit) cannot pass faster, whatever Payrun does. Payouts are paced by the payout
+ * limit, other writes by the per-endpoint one. The runner adds this to its liveness budget, so a
+ * schedule that is slow because its plan makes it slow is not mistaken for a hang.
+ */
+export function outageFloorMs(plan: FaultPlan): number {
+  let floor = 0;
+  for (const [endpoint, faults] of Object.entries(plan.stripeFaults.endpoints ?? {})) {
+    if (!faults.errorCount) continue;
+    const rate = endpoint === "POST /v1/payouts" ? Math.min(plan.env.payoutRateLimit, plan.env.perEndpointRateLimit) : plan.env.perEndpointRateLimit;
+    floor += (faults.errorCount / (rate * 0.95)) * 1000;
+  }
+  return Math.round(floor);
+}

@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { connectPostgres, migrateDb } from "../../db/client";
+import { outageFloorMs, planSchedule } from "./plan";
 import type { ScheduleStats } from "./schedule";
 
 // The fault suite's driver: schedules run in child processes (worker.ts), a few at a time, each under
@@ -81,7 +82,9 @@ export async function runFaultSuite(options: SuiteOptions): Promise<ScheduleOutc
       const seed = queue.shift()!;
       child ??= await startWorker();
       const request: WorkRequest = { seed, db: options.db, serverUrl: options.serverUrl, template, tag, logDir: options.logDir };
-      const outcome = await runOnWorker(child, request, options.timeoutMs);
+      // The base budget, plus twice what the schedule's own outages take at its rate limits (each
+      // slice also pays a lookup per payout tried before, and each cycle of the schedule meets them).
+      const outcome = await runOnWorker(child, request, options.timeoutMs + 2 * outageFloorMs(planSchedule(seed)));
       if (outcome.timedOut || !child.connected) {
         child.kill("SIGKILL");
         child = undefined;

@@ -62,7 +62,9 @@ export async function claimPayouts(
       where run_id = ${input.runId}
         and (status = 'planned'
              or (status = 'processing' and lease_expires_at < now() and lease_owner is distinct from ${input.owner}))
-      order by id
+      -- Fewest attempts first: payouts never tried (no lookup needed) go before ones Stripe keeps
+      -- refusing, and an outage's errors spread over the run instead of using up one payout's attempts.
+      order by attempts, id
       limit ${input.limit}
       for update skip locked
     ),

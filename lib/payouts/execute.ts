@@ -7,7 +7,7 @@ import { log } from "../observability/log";
 import { payoutLeaseSeconds, runStaleAfterSeconds } from "../time";
 import { type ClaimedPayout, claimPayouts, releasePayout, releaseUnstarted, remainingWork } from "./claim";
 import { finalizeRunIfDone } from "./finish";
-import { limitsFromEnv, processLimiter, type StripeRateLimiter } from "../stripe/limiter";
+import { limitsFromEnv, PAYOUT_CREATION, processLimiter, type StripeRateLimiter } from "../stripe/limiter";
 import { type ExecutorHooks, failClaimed, type PayoutGateway, type PayoutOutcome, processPayout } from "./process-payout";
 
 /** A payout whose real Stripe attempts keep meeting retryable errors is failed after this many. */
@@ -123,8 +123,9 @@ export async function executePayoutRun(db: Db, env: Env, gateway: PayoutGateway,
   const unstarted: string[] = [];
   // The slice's own policy on the one call path: the process's limiter, the slice's deadline (no
   // request starts after it), its retry count, and a tally of retries for the answer.
+  const limiter = options.limiter ?? processLimiter(limitsFromEnv(env));
   const sliceGateway = gateway.withPolicy({
-    limiter: options.limiter ?? processLimiter(limitsFromEnv(env)),
+    limiter,
     deadline,
     maxRetries: options.maxRetries ?? 5,
     onRetry: (failure) => {
@@ -153,9 +154,25 @@ export async function executePayoutRun(db: Db, env: Env, gateway: PayoutGateway,
     }
   };
 
+  // Payouts this slice claimed, and those it is done with (whatever the outcome).
+  let held = 0;
+  // The limiter had no payout slot before the deadline at the first claim (its pacing is held back
+  // past it, e.g. after 429s): the continuation waits for the slot rather than start at once.
+  let noSlotBeforeDeadline = false;
+  let finished = 0;
   const queue = new ClaimQueue(async () => {
     if (stop || Date.now() >= deadline) return null;
-    const claimed = await claimPayouts(db, { runId: options.runId, owner, limit: batchSize, actor, leaseSeconds });
+    // Every payout needs a payout call: claim no more than the limiter can still start before the
+    // deadline, less what this slice holds and has not finished (counted as needing one each). A
+    // surplus would wait, go back unstarted, and cost the next slice a lookup at Stripe per payout,
+    // which at a low payout rate filled whole slices with lookups and left a payout call or two.
+    const limit = Math.min(batchSize, limiter.slotsBefore(PAYOUT_CREATION, deadline) - (held - finished));
+    if (limit <= 0) {
+      if (held === 0) noSlotBeforeDeadline = true;
+      return null;
+    }
+    const claimed = await claimPayouts(db, { runId: options.runId, owner, limit, actor, leaseSeconds });
+    held += claimed.length;
     for (const p of claimed) await options.hooks?.fault?.("afterClaim", p.id);
     return claimed;
   }, concurrency);
@@ -173,11 +190,14 @@ export async function executePayoutRun(db: Db, env: Env, gateway: PayoutGateway,
       if (!next) return;
       if (stop || Date.now() >= deadline) {
         // Out of time: this one goes back untouched for the continuation, with the rest of the queue.
+        finished++;
         unstarted.push(next.id);
         queue.close();
         return;
       }
-      let outcome = await processPayout(ctx, next);
+      let outcome = await processPayout(ctx, next).finally(() => {
+        finished++;
+      });
       if (outcome === "not_started" || outcome === "interrupted") {
         // No Stripe slot before the deadline. Being out of time is not an attempt: an untouched
         // payout goes back as planned; one whose call may have reached Stripe is left for the next
@@ -221,8 +241,9 @@ export async function executePayoutRun(db: Db, env: Env, gateway: PayoutGateway,
   }
   // Planned or reclaimable work goes on at once; work waiting on leases (ours after a retryable
   // error, or another slice's) goes on when the first lease runs out.
-  const wait =
-    left.planned > 0 || left.reclaimable > 0 || !left.nextLeaseExpiry
+  const wait = noSlotBeforeDeadline
+    ? Math.max(1, Math.ceil((limiter.nextSlotAt(PAYOUT_CREATION) - Date.now()) / 1000))
+    : left.planned > 0 || left.reclaimable > 0 || !left.nextLeaseExpiry
       ? 0
       : Math.max(1, Math.ceil((left.nextLeaseExpiry.getTime() - Date.now()) / 1000));
   // Never so long that the chain's heartbeat goes stale between slices and the watchdog steps in.

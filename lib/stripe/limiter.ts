@@ -14,7 +14,7 @@ const SAFETY = 0.95;
 
 class Pacer {
   private next = 0;
-  constructor(private readonly intervalMs: number) {}
+  constructor(readonly intervalMs: number) {}
   /** The earliest time this pacer allows, reserving the slot after it. */
   earliest(now: number): number {
     return Math.max(now, this.next);
@@ -28,7 +28,7 @@ class Pacer {
 }
 
 /** Stripe's separate, lower limit on creating payouts applies to this operation. */
-const PAYOUT_CREATION = "payouts.create";
+export const PAYOUT_CREATION = "payouts.create";
 /** Stripe limits meter events on their own (apart from the global limit): this operation. */
 export const METER_EVENT_CREATION = "billing.meterEvents.create";
 /** Stripe's live-mode limit on meter events. */
@@ -72,6 +72,28 @@ export class StripeRateLimiter {
     const wait = at - now;
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     return true;
+  }
+
+  /** The earliest instant a call to `operation` could start. */
+  nextSlotAt(operation: string): number {
+    const pacers = operation === METER_EVENT_CREATION ? this.pacersOf(operation) : [this.overall, ...this.pacersOf(operation)];
+    const now = Date.now();
+    return Math.max(...pacers.map((p) => p.earliest(now)));
+  }
+
+  /**
+   * How many calls to `operation` could still start by `notAfter`, counting the slots already
+   * taken: a slice claims no more work than it can send before its deadline.
+   */
+  slotsBefore(operation: string, notAfter: number): number {
+    const pacers = operation === METER_EVENT_CREATION ? this.pacersOf(operation) : [this.overall, ...this.pacersOf(operation)];
+    const now = Date.now();
+    let slots = Number.POSITIVE_INFINITY;
+    for (const p of pacers) {
+      const first = p.earliest(now);
+      slots = Math.min(slots, first > notAfter ? 0 : Math.floor((notAfter - first) / p.intervalMs) + 1);
+    }
+    return slots;
   }
 
   /** After a 429: push every pacer of the operation back, so the burst does not repeat. */

@@ -131,4 +131,30 @@ describe("payout attempts", () => {
     );
     expect(new Set(created.flatMap((r) => r.createdIds)).size).toBe(4);
   });
+
+  it("a slice claims no more payouts than the limiter can start before its deadline, fewest attempts first", async () => {
+    ts.simulator.reset();
+    const runId = await plannedRun("2027-03-15", 6);
+    // One payout was tried (and released) three times already: the untried ones go first.
+    const [tried] = await payoutRows(t.db, runId);
+    await t.db.execute(sql`update payouts set attempts = 3, first_attempt_at = now() where id = ${tried!.id}`);
+    // One payout call a second and 2.5 s left: three slots (now, ~1.05 s, ~2.1 s), so three claims.
+    // Claiming all six made the other three wait, go back unstarted, and cost the next slice one
+    // lookup at Stripe each (seeds 2049 and 2051 of the fault suite crawled at a payout per slice).
+    const limiter = new StripeRateLimiter({ overall: 100, perEndpoint: 25, payouts: 1 });
+    const result = await executePayoutRun(t.db, getEnv(), ts.gateway, {
+      runId,
+      deadline: Date.now() + 2_500,
+      concurrency: 8,
+      limiter,
+    });
+    expect(result.state).toBe("more");
+    expect(result.outcomes).toMatchObject({ in_transit: 3, not_started: 0, interrupted: 0 });
+    const claimed = await claimsPerPayout(runId);
+    expect(claimed).toHaveLength(3);
+    expect(claimed.map((c) => c.entity_id)).not.toContain(tried!.id);
+    const rows = await payoutRows(t.db, runId);
+    expect(rows.filter((r) => r.status === "planned")).toHaveLength(3);
+    expect(stripeWrites(ts)).toMatchObject({ payoutsCreated: 3, payoutRequests: 3 });
+  });
 });
