@@ -29,14 +29,71 @@ export const MIGRATIONS_FOLDER = path.join(process.cwd(), "db", "migrations");
 /** Both drivers, one setting: camelCase in TypeScript, snake_case in Postgres. */
 const drizzleOptions = { schema, casing: "snake_case" as const };
 
-/** `wrapClient`: the fault suite's hook to see every statement (lib/faults/abandon.ts); nothing else sets it. */
+/**
+ * Whether statements may be prepared on a connection to `url`: not through a transaction pooler
+ * (PgBouncer, or Supavisor in transaction mode: Supabase's port 6543, or `pgbouncer=true` on the
+ * URL as Prisma spells it), where the next statement of a session may reach another server
+ * connection that never saw the prepared one. `setting` (DATABASE_PREPARED_STATEMENTS) overrides.
+ */
+export function preparedStatementsAllowed(url: string, setting?: string): boolean {
+  if (setting === "true" || setting === "false") return setting === "true";
+  const parsed = new URL(url);
+  return parsed.port !== "6543" && parsed.searchParams.get("pgbouncer") !== "true";
+}
+
+/** `pgbouncer=true` is ours to read: postgres.js would send it to the server as a setting, which refuses it. */
+function withoutPoolerFlag(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has("pgbouncer")) return url;
+  parsed.searchParams.delete("pgbouncer");
+  return parsed.toString();
+}
+
+/**
+ * Drizzle asks postgres.js for an unnamed statement unless a query is given a name, and postgres.js
+ * then sends every statement with parameters in two round trips: Parse and Describe, wait for the
+ * parameter types, then Bind and Execute (a prepared one goes in one, and skips parsing and
+ * planning the next time). Where the connection allows it (preparedStatementsAllowed), this lets
+ * postgres.js prepare every statement, in transactions and savepoints too: half the round trips.
+ */
+function preparingClient<S extends postgres.Sql | postgres.TransactionSql>(client: S): S {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === "unsafe") {
+        return (query: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) =>
+          (target as postgres.Sql).unsafe(query, params as never, { ...options, prepare: true });
+      }
+      if (property === "begin") {
+        return (...args: unknown[]) => {
+          const body = args.pop() as (tx: postgres.TransactionSql) => unknown;
+          return (target as postgres.Sql).begin(...(args as [string]), (tx) => body(preparingClient(tx)));
+        };
+      }
+      if (property === "savepoint") {
+        return (...args: unknown[]) => {
+          const body = args.pop() as (tx: postgres.TransactionSql) => unknown;
+          return (target as postgres.TransactionSql).savepoint(...(args as [string]), (tx) =>
+            body(preparingClient(tx)),
+          );
+        };
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
+}
+
+/**
+ * `wrapClient`: the fault suite's hook to see every statement (lib/faults/abandon.ts); nothing else
+ * sets it. `prepare`: see preparedStatementsAllowed (its default).
+ */
 export function connectPostgres(
   url: string,
-  options: { max?: number; wrapClient?: (client: postgres.Sql) => postgres.Sql } = {},
+  options: { max?: number; prepare?: boolean; wrapClient?: (client: postgres.Sql) => postgres.Sql } = {},
 ): DbHandle {
-  // prepare: false so Supabase's transaction pooler (pgbouncer) works.
-  const client = postgres(url, { prepare: false, max: options.max ?? 10, onnotice: () => {} });
-  const wrapped = options.wrapClient?.(client) ?? client;
+  const prepare = options.prepare ?? preparedStatementsAllowed(url, process.env.DATABASE_PREPARED_STATEMENTS);
+  const client = postgres(withoutPoolerFlag(url), { prepare, max: options.max ?? 10, onnotice: () => {} });
+  const base = prepare ? preparingClient(client) : client;
+  const wrapped = options.wrapClient?.(base) ?? base;
   const db = drizzlePostgres(wrapped, drizzleOptions) as unknown as Db;
   serverClients.set(db, wrapped);
   return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };

@@ -1,7 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, isTransaction, queryRows } from "../../db/client";
-import { type FundsLocation, payeeAccountKinds, payeeAccountSlots, platformAccountKinds } from "../../db/schema";
+import {
+  type FundsLocation,
+  payeeAccountKinds,
+  payeeAccountSlots,
+  platformAccountKinds,
+} from "../../db/schema";
 import { currencySchema } from "../money";
 import { LedgerError } from "./errors";
 import type { PostingInput, PostingResult, StripeRef } from "./types";
@@ -38,7 +43,10 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
   for (const input of inputs) {
     validatePosting(input);
     if (seenKeys.has(input.idempotencyKey)) {
-      throw new LedgerError("invalid_posting", `idempotency key ${input.idempotencyKey} appears twice in one batch`);
+      throw new LedgerError(
+        "invalid_posting",
+        `idempotency key ${input.idempotencyKey} appears twice in one batch`,
+      );
     }
     seenKeys.add(input.idempotencyKey);
     const currency = currencySchema.parse(input.currency);
@@ -58,7 +66,13 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
       allow_overdraft: input.allowNegative ?? false,
     });
     for (const ref of input.stripeRefs ?? []) {
-      refRows.push({ transaction_id: id, account: ref.account, object: ref.object, amount: ref.amount, currency });
+      refRows.push({
+        transaction_id: id,
+        account: ref.account,
+        object: ref.object,
+        amount: ref.amount,
+        currency,
+      });
     }
     for (const line of input.lines) {
       lineRows.push({
@@ -150,8 +164,11 @@ async function inTransaction<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T
 async function postSource(tx: Db, source: LedgerSource): Promise<{ k: string; id: string }[]> {
   const lines = sql`(${source.lines}) l`;
   // Only owners that have no accounts yet in the currency (all nine of a payee's are opened at once,
-  // so one of them stands for all).
-  await tx.execute(sql`
+  // so one of them stands for all). Sent now, and the posting right behind it without waiting for
+  // its answer: the driver pipelines them (one round trip instead of two), and the server runs them
+  // in order in this transaction, so the posting's statement sees the accounts just opened.
+  const opening = tx
+    .execute(sql`
     insert into ledger_accounts (owner_type, payee_id, kind, location, currency)
     select 'payee', o.payee_id, s.kind, s.location, o.currency
     from (select distinct l.payee_id, l.currency from ${lines} where l.payee_id is not null) o
@@ -162,14 +179,15 @@ async function postSource(tx: Db, source: LedgerSource): Promise<{ k: string; id
     select distinct 'platform', null::uuid, l.kind, 'platform', l.currency from ${lines}
     where l.payee_id is null
       and not exists (select 1 from ledger_accounts a where a.payee_id is null and a.kind = l.kind and a.currency = l.currency)
-    on conflict do nothing`);
+    on conflict do nothing`)
+    // .then sends it at once (Drizzle's query is lazy), so it leaves before the posting.
+    .then(() => undefined);
 
   // Keys already posted (now or by a concurrent caller, who then wins) write nothing. Each line's
   // account: payee and platform accounts are matched separately so each side uses its own index.
-  try {
-    return await queryRows<{ k: string; id: string }>(
-      tx,
-      sql`
+  const posting = queryRows<{ k: string; id: string }>(
+    tx,
+    sql`
       with created as (
         insert into ledger_transactions (id, idempotency_key, kind, description, payee_id, source_type, source_id, metadata,
                                          effective_at, allow_overdraft)
@@ -204,7 +222,10 @@ async function postSource(tx: Db, source: LedgerSource): Promise<{ k: string; id
           : sql``
       }
       select k, id from created`,
-    );
+  );
+  try {
+    const [, created] = await Promise.all([opening, posting]);
+    return created;
   } catch (error) {
     throw overdraftRefusal(error) ?? error;
   }
@@ -212,9 +233,20 @@ async function postSource(tx: Db, source: LedgerSource): Promise<{ k: string; id
 
 /** The database's overdraft refusal (payrun_ledger_keep_balances) as a LedgerError, or null. */
 function overdraftRefusal(error: unknown): LedgerError | null {
-  for (let e = error as { message?: string; detail?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+  for (
+    let e = error as { message?: string; detail?: string; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
     if (typeof e.message === "string" && e.message.startsWith("ledger overdraft:") && e.detail) {
-      const d = JSON.parse(e.detail) as { payeeId: string; kind: string; location: string; currency: string; balance: number; debit: number };
+      const d = JSON.parse(e.detail) as {
+        payeeId: string;
+        kind: string;
+        location: string;
+        currency: string;
+        balance: number;
+        debit: number;
+      };
       return new LedgerError(
         "insufficient_balance",
         `payee ${d.payeeId} ${d.kind} balance (${d.location}) ${d.balance} ${d.currency} cannot cover ${d.debit}`,
@@ -238,7 +270,8 @@ export function validatePosting(input: PostingInput): void {
     if (line.payeeId) {
       if (!payeeKinds.has(line.kind)) fail(`${line.kind} is not a payee account`);
       const location = line.location ?? defaultLocation(line.kind);
-      if (!payeeSlots.has(`${line.kind}@${location}`)) fail(`a payee has no ${line.kind} account at ${location}`);
+      if (!payeeSlots.has(`${line.kind}@${location}`))
+        fail(`a payee has no ${line.kind} account at ${location}`);
     } else if (!platformKinds.has(line.kind)) {
       fail(`${line.kind} is not a platform account`);
     }
@@ -247,7 +280,8 @@ export function validatePosting(input: PostingInput): void {
   if (!Number.isSafeInteger(sum)) fail("amounts overflow");
   for (const ref of input.stripeRefs ?? []) {
     if (!ref.account || !ref.object) fail("a Stripe reference needs an account and an object");
-    if (!Number.isSafeInteger(ref.amount)) fail(`Stripe reference amount ${ref.amount} is not a whole number of cents`);
+    if (!Number.isSafeInteger(ref.amount))
+      fail(`Stripe reference amount ${ref.amount} is not a whole number of cents`);
   }
   if (sum !== 0) {
     throw new LedgerError("unbalanced", `${input.idempotencyKey}: lines sum to ${sum}, not 0`, { sum });
@@ -258,7 +292,12 @@ export function validatePosting(input: PostingInput): void {
  * Say later which Stripe object an existing posting mirrors (an out-of-band payout recorded before
  * its Stripe id was known, once reconciliation finds it). References are only ever added.
  */
-export async function addStripeRefs(db: Db, transactionId: string, currency: string, refs: StripeRef[]): Promise<void> {
+export async function addStripeRefs(
+  db: Db,
+  transactionId: string,
+  currency: string,
+  refs: StripeRef[],
+): Promise<void> {
   if (refs.length === 0) return;
   await db.execute(sql`
     insert into ledger_stripe_refs (transaction_id, stripe_account, stripe_object, amount, currency)
