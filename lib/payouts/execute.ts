@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import { type Actor, systemActor } from "../actor";
 import type { Env } from "../env";
-import { log } from "../observability/log";
+import { errorText, log } from "../observability/log";
 import { payoutLeaseSeconds, runStaleAfterSeconds } from "../time";
 import { type ClaimedPayout, claimPayouts, releasePayout, releaseUnstarted, remainingWork } from "./claim";
 import { finalizeRunIfDone } from "./finish";
@@ -179,7 +179,7 @@ export async function executePayoutRun(db: Db, env: Env, gateway: PayoutGateway,
 
   const heartbeatMs = options.heartbeatMs ?? Math.min(10_000, Math.max(1_000, Math.floor((deadline - Date.now()) / 5)));
   const timer = setInterval(() => {
-    heartbeat().catch((error: Error) => log.warn("payout run heartbeat failed", { runId: options.runId, error: error.message }));
+    heartbeat().catch((error: Error) => log.warn("payout run heartbeat failed", { runId: options.runId, error: errorText(error) }));
   }, heartbeatMs);
   timer.unref?.();
 

@@ -3,6 +3,7 @@ import { type Db, queryRows } from "../../db/client";
 import { payoutRuns } from "../../db/schema";
 import type { Env } from "../env";
 import { isPayoutsPaused } from "./pause";
+import { errorText } from "../observability/log";
 
 export const STUCK_AFTER_MINUTES = 15;
 
@@ -28,7 +29,7 @@ export async function payoutHealth(db: Db, env: Env) {
   try {
     await db.execute(sql`select 1`);
   } catch (error) {
-    return { ...base, database: "unreachable" as const, error: (error as Error).message };
+    return { ...base, database: "unreachable" as const, error: errorText(error) };
   }
   const recentRuns = await db.select().from(payoutRuns).orderBy(desc(payoutRuns.startedAt)).limit(10);
   const stuckRuns = await listStuckRuns(db);

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client";
 import type { Env } from "../env";
-import { log } from "../observability/log";
+import { errorText, log } from "../observability/log";
 
 // The local stand-in for QStash's delivery: takes due rows of local_dispatches (written by
 // dispatchInternal) and POSTs each to the app with X-Cron-Secret, at least once, one at a time per
@@ -106,7 +106,7 @@ export async function startLocalDispatchPump(options: LocalDispatchPumpOptions):
     }
     return rows.map((row) => {
       const p: Promise<void> = deliver(row)
-        .catch((e: Error) => log.warn("local dispatch bookkeeping failed", { path: row.path, error: e.message }))
+        .catch((e: Error) => log.warn("local dispatch bookkeeping failed", { path: row.path, error: errorText(e) }))
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
       return p;
@@ -126,7 +126,7 @@ export async function startLocalDispatchPump(options: LocalDispatchPumpOptions):
     try {
       await startDue();
     } catch (e) {
-      log.warn("local dispatch poll failed", { error: (e as Error).message });
+      log.warn("local dispatch poll failed", { error: errorText(e) });
     }
     if (stopped) return;
     timer = setTimeout(() => void tick(), pollMs);

@@ -1,4 +1,4 @@
-import { log } from "../observability/log";
+import { errorText, log } from "../observability/log";
 import { parseCron } from "./cron";
 import type { ScheduleDefinition } from "./schedules";
 
@@ -35,7 +35,7 @@ export function startLocalScheduler(options: {
       await res.body?.cancel();
       return res.status;
     } catch (error) {
-      log.warn("local schedule failed", { schedule: def.id, error: (error as Error).message });
+      log.warn("local schedule failed", { schedule: def.id, error: errorText(error) });
       return 0;
     } finally {
       inFlight.delete(def.id);
