@@ -1,12 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, isTransaction, queryRows } from "../../db/client";
-import {
-  type FundsLocation,
-  payeeAccountKinds,
-  payeeAccountSlots,
-  platformAccountKinds,
-} from "../../db/schema";
+import { type FundsLocation, payeeAccountKinds, payeeAccountSlots, platformAccountKinds } from "../../db/schema";
 import { currencySchema } from "../money";
 import { LedgerError } from "./errors";
 import type { PostingInput, PostingResult, StripeRef } from "./types";
@@ -43,10 +38,7 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
   for (const input of inputs) {
     validatePosting(input);
     if (seenKeys.has(input.idempotencyKey)) {
-      throw new LedgerError(
-        "invalid_posting",
-        `idempotency key ${input.idempotencyKey} appears twice in one batch`,
-      );
+      throw new LedgerError("invalid_posting", `idempotency key ${input.idempotencyKey} appears twice in one batch`);
     }
     seenKeys.add(input.idempotencyKey);
     const currency = currencySchema.parse(input.currency);
@@ -66,13 +58,7 @@ export async function postLedgerTransactions(db: Db, inputs: PostingInput[]): Pr
       allow_overdraft: input.allowNegative ?? false,
     });
     for (const ref of input.stripeRefs ?? []) {
-      refRows.push({
-        transaction_id: id,
-        account: ref.account,
-        object: ref.object,
-        amount: ref.amount,
-        currency,
-      });
+      refRows.push({ transaction_id: id, account: ref.account, object: ref.object, amount: ref.amount, currency });
     }
     for (const line of input.lines) {
       lineRows.push({
@@ -186,8 +172,8 @@ async function postSource(tx: Db, source: LedgerSource): Promise<{ k: string; id
   // Keys already posted (now or by a concurrent caller, who then wins) write nothing. Each line's
   // account: payee and platform accounts are matched separately so each side uses its own index.
   const posting = queryRows<{ k: string; id: string }>(
-    tx,
-    sql`
+      tx,
+      sql`
       with created as (
         insert into ledger_transactions (id, idempotency_key, kind, description, payee_id, source_type, source_id, metadata,
                                          effective_at, allow_overdraft)
@@ -222,7 +208,7 @@ async function postSource(tx: Db, source: LedgerSource): Promise<{ k: string; id
           : sql``
       }
       select k, id from created`,
-  );
+    );
   try {
     const [, created] = await Promise.all([opening, posting]);
     return created;
@@ -233,20 +219,9 @@ async function postSource(tx: Db, source: LedgerSource): Promise<{ k: string; id
 
 /** The database's overdraft refusal (payrun_ledger_keep_balances) as a LedgerError, or null. */
 function overdraftRefusal(error: unknown): LedgerError | null {
-  for (
-    let e = error as { message?: string; detail?: string; cause?: unknown } | undefined;
-    e;
-    e = e.cause as typeof e
-  ) {
+  for (let e = error as { message?: string; detail?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
     if (typeof e.message === "string" && e.message.startsWith("ledger overdraft:") && e.detail) {
-      const d = JSON.parse(e.detail) as {
-        payeeId: string;
-        kind: string;
-        location: string;
-        currency: string;
-        balance: number;
-        debit: number;
-      };
+      const d = JSON.parse(e.detail) as { payeeId: string; kind: string; location: string; currency: string; balance: number; debit: number };
       return new LedgerError(
         "insufficient_balance",
         `payee ${d.payeeId} ${d.kind} balance (${d.location}) ${d.balance} ${d.currency} cannot cover ${d.debit}`,
@@ -270,8 +245,7 @@ export function validatePosting(input: PostingInput): void {
     if (line.payeeId) {
       if (!payeeKinds.has(line.kind)) fail(`${line.kind} is not a payee account`);
       const location = line.location ?? defaultLocation(line.kind);
-      if (!payeeSlots.has(`${line.kind}@${location}`))
-        fail(`a payee has no ${line.kind} account at ${location}`);
+      if (!payeeSlots.has(`${line.kind}@${location}`)) fail(`a payee has no ${line.kind} account at ${location}`);
     } else if (!platformKinds.has(line.kind)) {
       fail(`${line.kind} is not a platform account`);
     }
@@ -280,8 +254,7 @@ export function validatePosting(input: PostingInput): void {
   if (!Number.isSafeInteger(sum)) fail("amounts overflow");
   for (const ref of input.stripeRefs ?? []) {
     if (!ref.account || !ref.object) fail("a Stripe reference needs an account and an object");
-    if (!Number.isSafeInteger(ref.amount))
-      fail(`Stripe reference amount ${ref.amount} is not a whole number of cents`);
+    if (!Number.isSafeInteger(ref.amount)) fail(`Stripe reference amount ${ref.amount} is not a whole number of cents`);
   }
   if (sum !== 0) {
     throw new LedgerError("unbalanced", `${input.idempotencyKey}: lines sum to ${sum}, not 0`, { sum });
@@ -292,12 +265,7 @@ export function validatePosting(input: PostingInput): void {
  * Say later which Stripe object an existing posting mirrors (an out-of-band payout recorded before
  * its Stripe id was known, once reconciliation finds it). References are only ever added.
  */
-export async function addStripeRefs(
-  db: Db,
-  transactionId: string,
-  currency: string,
-  refs: StripeRef[],
-): Promise<void> {
+export async function addStripeRefs(db: Db, transactionId: string, currency: string, refs: StripeRef[]): Promise<void> {
   if (refs.length === 0) return;
   await db.execute(sql`
     insert into ledger_stripe_refs (transaction_id, stripe_account, stripe_object, amount, currency)
