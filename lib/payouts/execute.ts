@@ -156,10 +156,10 @@ export async function executePayoutRun(db: Db, env: Env, gateway: PayoutGateway,
 
   // Payouts this slice claimed, and those it is done with (whatever the outcome).
   let held = 0;
+  let finished = 0;
   // The limiter had no payout slot before the deadline at the first claim (its pacing is held back
   // past it, e.g. after 429s): the continuation waits for the slot rather than start at once.
   let noSlotBeforeDeadline = false;
-  let finished = 0;
   const queue = new ClaimQueue(async () => {
     if (stop || Date.now() >= deadline) return null;
     // Every payout needs a payout call: claim no more than the limiter can still start before the

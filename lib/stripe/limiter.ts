@@ -58,25 +58,28 @@ export class StripeRateLimiter {
     return pacers;
   }
 
+  /** Every pacer a call to `operation` must pass: the overall one (except meter events) and its own. */
+  private pacersFor(operation: string): Pacer[] {
+    return operation === METER_EVENT_CREATION ? this.pacersOf(operation) : [this.overall, ...this.pacersOf(operation)];
+  }
+
   /**
    * Resolves when a call to `operation` may go out; the slot is taken synchronously, so order is
    * kept. With `notAfter`, a slot later than that is not taken and the answer is false (out of time).
    */
   async acquire(operation: string, notAfter?: number): Promise<boolean> {
-    const pacers = operation === METER_EVENT_CREATION ? this.pacersOf(operation) : [this.overall, ...this.pacersOf(operation)];
-    const now = Date.now();
-    const at = Math.max(...pacers.map((p) => p.earliest(now)));
+    const at = this.nextSlotAt(operation);
     if (notAfter !== undefined && at > notAfter) return false;
-    for (const p of pacers) p.reserve(at);
+    for (const p of this.pacersFor(operation)) p.reserve(at);
     this.counts[operation] = (this.counts[operation] ?? 0) + 1;
-    const wait = at - now;
+    const wait = at - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     return true;
   }
 
   /** The earliest instant a call to `operation` could start. */
   nextSlotAt(operation: string): number {
-    const pacers = operation === METER_EVENT_CREATION ? this.pacersOf(operation) : [this.overall, ...this.pacersOf(operation)];
+    const pacers = this.pacersFor(operation);
     const now = Date.now();
     return Math.max(...pacers.map((p) => p.earliest(now)));
   }
@@ -86,7 +89,7 @@ export class StripeRateLimiter {
    * taken: a slice claims no more work than it can send before its deadline.
    */
   slotsBefore(operation: string, notAfter: number): number {
-    const pacers = operation === METER_EVENT_CREATION ? this.pacersOf(operation) : [this.overall, ...this.pacersOf(operation)];
+    const pacers = this.pacersFor(operation);
     const now = Date.now();
     let slots = Number.POSITIVE_INFINITY;
     for (const p of pacers) {
