@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openBrowser, type Session, screenshot, signInAs, textOf } from "./support/browser";
+import { openSignedIn, screenshot, type Session, textOf } from "./support/browser";
 
 // A platform admin finds the payout that failed at the bank in the demo data's previous run
 // (account_closed, applied from Stripe's events), retries it and watches the run execute it again;
@@ -11,8 +11,7 @@ const FAILED_PAYEE = "Flo Closed-Bank";
 describe("ops console as a platform admin", () => {
   let session: Session;
   beforeAll(async () => {
-    session = await openBrowser();
-    await signInAs(session.page, "platform_admin");
+    session = await openSignedIn("platform_admin");
   });
   afterAll(async () => {
     await session?.close();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openBrowser, type Session, signInAs, textOf } from "./support/browser";
+import { openSignedIn, type Session, textOf } from "./support/browser";
 
 // The clients and usage pages over the demo data (no client yet: clients come from the API): an
 // admin and a finance user both reach them from the Billing tab; each says where its rows come
@@ -9,10 +9,8 @@ describe("clients and usage pages", () => {
   let admin: Session;
   let finance: Session;
   beforeAll(async () => {
-    admin = await openBrowser();
-    await signInAs(admin.page, "platform_admin");
-    finance = await openBrowser();
-    await signInAs(finance.page, "finance");
+    admin = await openSignedIn("platform_admin");
+    finance = await openSignedIn("finance");
   });
   afterAll(async () => {
     await admin?.close();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openBrowser, type Session, screenshot, signInAs, textOf } from "./support/browser";
+import { openBrowser, openSignedIn, screenshot, type Session, signInAs, textOf } from "./support/browser";
 
 // The billing page over the demo data: the demo client's invoice (its client in the pilot, its card
 // authorised). An admin captures part of it and refunds part of that, each after a confirmation
@@ -9,8 +9,7 @@ import { openBrowser, type Session, screenshot, signInAs, textOf } from "./suppo
 describe("billing page", () => {
   let admin: Session;
   beforeAll(async () => {
-    admin = await openBrowser();
-    await signInAs(admin.page, "platform_admin");
+    admin = await openSignedIn("platform_admin");
   });
   afterAll(async () => {
     await admin?.close();

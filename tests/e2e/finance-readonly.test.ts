@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openBrowser, type Session, screenshot, signInAs, textOf } from "./support/browser";
+import { openSignedIn, screenshot, type Session, textOf } from "./support/browser";
 
 // Finance sees every number, including the KPIs, and no button that changes anything.
 
@@ -8,8 +8,7 @@ const ACTIONS = /Start a run|Pause payouts|Resume payouts|Retry|Replay|Release n
 describe("ops console as finance", () => {
   let session: Session;
   beforeAll(async () => {
-    session = await openBrowser();
-    await signInAs(session.page, "finance");
+    session = await openSignedIn("finance");
   });
   afterAll(async () => {
     await session?.close();

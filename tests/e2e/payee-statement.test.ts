@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { latestCycle } from "../../lib/payouts/cycle";
-import { baseUrl, openBrowser, type Session, screenshot, signInAs, textOf } from "./support/browser";
+import { baseUrl, openSignedIn, screenshot, type Session, textOf } from "./support/browser";
 
 // A payee opens their annual statement from the dashboard: the tax identity Stripe holds, the year's
 // totals and the payouts by month; printed, the page drops the navigation and the button.
@@ -11,8 +11,7 @@ const YEAR = new Date(latestCycle(new Date(), "UTC").cutoffAt.getTime() - 3 * 86
 describe("payee annual statement", () => {
   let session: Session;
   beforeAll(async () => {
-    session = await openBrowser();
-    await signInAs(session.page, "payee");
+    session = await openSignedIn("payee");
   });
   afterAll(async () => {
     await session?.close();

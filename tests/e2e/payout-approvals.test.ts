@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEMO_USERS } from "../../lib/demo/users";
 import { tokenFor } from "../support/auth";
-import { baseUrl, openBrowser, type Session, screenshot, signInAs, textOf } from "./support/browser";
+import { baseUrl, openSignedIn, screenshot, type Session, textOf } from "./support/browser";
 
 // Four-eyes approval in the browser. The app runs with PAYOUT_APPROVAL_THRESHOLD_CENTS {"usd":2000000}
 // (global-setup). Two new payees earn $25,000 each through a real destination charge at the simulator
@@ -83,10 +83,8 @@ describe("payout approvals", () => {
     });
     expect(patched.status).toBe(200);
 
-    admin = await openBrowser();
-    await signInAs(admin.page, "platform_admin");
-    finance = await openBrowser();
-    await signInAs(finance.page, "finance");
+    admin = await openSignedIn("platform_admin");
+    finance = await openSignedIn("finance");
   });
   afterAll(async () => {
     await admin?.close();

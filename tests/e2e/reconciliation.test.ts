@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { openBrowser, type Session, screenshot, signInAs, textOf } from "./support/browser";
+import { openBrowser, openSignedIn, screenshot, type Session, signInAs, textOf } from "./support/browser";
 
 // The reconciliation page: an admin runs a pass over the demo data (the ledger and the simulator
 // agree), makes Stripe move money Payrun never heard of (an adjustment through the simulator's
@@ -19,8 +19,7 @@ async function someConnectedAccount(): Promise<string> {
 describe("reconciliation page", () => {
   let admin: Session;
   beforeAll(async () => {
-    admin = await openBrowser();
-    await signInAs(admin.page, "platform_admin");
+    admin = await openSignedIn("platform_admin");
   });
   afterAll(async () => {
     await admin?.close();

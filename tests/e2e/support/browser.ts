@@ -54,6 +54,13 @@ export async function signInAs(page: Page, role: "payee" | "platform_admin" | "f
   await page.waitForURL(role === "payee" ? /\/dashboard/ : /\/ops/);
 }
 
+/** A browser of its own, signed in as that demo user. */
+export async function openSignedIn(role: "payee" | "platform_admin" | "finance") {
+  const session = await openBrowser();
+  await signInAs(session.page, role);
+  return session;
+}
+
 export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }

@@ -48,6 +48,15 @@ const claimsPerPayout = async (runId: string) =>
         group by entity_id`,
   );
 
+/** One slice of 2.5 s with a fresh limiter allowing one payout call a second: three slots at most. */
+const slowShortSlice = (runId: string, concurrency: number) =>
+  executePayoutRun(t.db, getEnv(), ts.gateway, {
+    runId,
+    deadline: Date.now() + 2_500,
+    concurrency,
+    limiter: new StripeRateLimiter({ overall: 100, perEndpoint: 25, payouts: 1 }),
+  });
+
 describe("payout attempts", () => {
   it("a slice out of Stripe slots hands payouts back without counting an attempt, and claims none twice", async () => {
     ts.simulator.reset();
@@ -57,13 +66,7 @@ describe("payout attempts", () => {
                              lease_owner = 'exec:dead', lease_expires_at = now() - interval '1 second'
                            where run_id = ${runId} and status = 'planned'`);
     // One payout a second for a 2.5 s slice: most of them find no slot before the deadline.
-    const limiter = new StripeRateLimiter({ overall: 100, perEndpoint: 25, payouts: 1 });
-    const first = await executePayoutRun(t.db, getEnv(), ts.gateway, {
-      runId,
-      deadline: Date.now() + 2_500,
-      concurrency: 4,
-      limiter,
-    });
+    const first = await slowShortSlice(runId, 4);
     expect(first.state).toBe("more");
     const afterFirst = await payoutRows(t.db, runId);
     expect(afterFirst.every((r) => Number(r.attempts) <= 2)).toBe(true);
@@ -141,13 +144,7 @@ describe("payout attempts", () => {
     // One payout call a second and 2.5 s left: three slots (now, ~1.05 s, ~2.1 s), so three claims.
     // Claiming all six made the other three wait, go back unstarted, and cost the next slice one
     // lookup at Stripe each (seeds 2049 and 2051 of the fault suite crawled at a payout per slice).
-    const limiter = new StripeRateLimiter({ overall: 100, perEndpoint: 25, payouts: 1 });
-    const result = await executePayoutRun(t.db, getEnv(), ts.gateway, {
-      runId,
-      deadline: Date.now() + 2_500,
-      concurrency: 8,
-      limiter,
-    });
+    const result = await slowShortSlice(runId, 8);
     expect(result.state).toBe("more");
     expect(result.outcomes).toMatchObject({ in_transit: 3, not_started: 0, interrupted: 0 });
     const claimed = await claimsPerPayout(runId);
